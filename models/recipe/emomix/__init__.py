@@ -1,0 +1,1 @@
+"""EmoMix training recipe: Grad-TTS conditioned on SER emotion embeddings."""
