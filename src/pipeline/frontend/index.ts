@@ -1,0 +1,47 @@
+// English text front end: text → symbol IDs of the voice contract, with the
+// span of each spoken word. Pure and deterministic.
+import { normalize, normalizeTokens } from './normalize.js';
+import { pronounce, spell } from './pronounce.js';
+import { SYMBOL_IDS, SYMBOLS } from './symbols.js';
+
+export interface WordSpan {
+  /** The word as spoken (normalized, lower case). */
+  word: string;
+  /** Index into `ids` of the word's first phone. */
+  start: number;
+  /** Index into `ids` just past the word's last phone. */
+  end: number;
+}
+
+export interface Phonemized {
+  ids: number[];
+  symbols: string[];
+  words: WordSpan[];
+}
+
+function phonesOf(text: string, isSpelled: boolean): string[] {
+  const letters = text.replace(/[^A-Za-z]/g, '');
+  if (isSpelled) return spell(letters);
+  const phones = pronounce(text);
+  // A word is never dropped: if no rule gave it a sound, its letters are spelled.
+  return phones.length > 0 ? phones : spell(letters);
+}
+
+export function phonemize(text: string): Phonemized {
+  const symbols: string[] = [];
+  const words: WordSpan[] = [];
+  for (const token of normalizeTokens(text)) {
+    if (token.kind === 'punct') {
+      symbols.push(token.mark);
+      continue;
+    }
+    const phones = phonesOf(token.text, token.spell === true);
+    if (phones.length === 0) continue;
+    words.push({ word: token.text.toLowerCase(), start: symbols.length, end: symbols.length + phones.length });
+    symbols.push(...phones);
+  }
+  return { ids: symbols.map((s) => SYMBOL_IDS.get(s)!), symbols, words };
+}
+
+export { normalize, normalizeTokens, SYMBOLS };
+export type { Token } from './tokens.js';
