@@ -23,6 +23,9 @@ export const ABBREVIATIONS: Readonly<Record<string, string>> = {
   dec: 'december',
 };
 
+/** Abbreviations whose full stop, before a capital, also ends the sentence. */
+export const SENTENCE_FINAL = new Set(['etc', 'jr', 'sr', 'inc', 'ltd', 'co', 'corp', 'dept', 'ave', 'rd', 'blvd']);
+
 /** Abbreviations understood without their full stop. */
 export const UNDOTTED_ABBREVIATIONS = new Set(['vs', 'etc']);
 

@@ -2,7 +2,8 @@
 // readers below in order (the first that accepts wins), so longer constructs
 // (URLs, money, dates, times) are claimed before their parts (words, numbers).
 import {
-  ABBREVIATIONS, ALWAYS_SPELLED, DOTTED, PLACE_READINGS, TITLES, UNDOTTED_ABBREVIATIONS, UNDOTTED_TITLES,
+  ABBREVIATIONS, ALWAYS_SPELLED, DOTTED, PLACE_READINGS, SENTENCE_FINAL, TITLES, UNDOTTED_ABBREVIATIONS,
+  UNDOTTED_TITLES,
 } from './abbreviations.js';
 import { cleanText } from './clean-text.js';
 import { inLexicon } from './lexicon.js';
@@ -14,7 +15,7 @@ import type { Punctuation } from './symbols.js';
 import { mark, spelled, word, words, type Token } from './tokens.js';
 
 /** Words longer than this are read in chunks of CHUNK_LETTERS (each its own word). */
-export const MAX_WORD_LETTERS = 40;
+export const MAX_WORD_LETTERS = 45;
 const CHUNK_LETTERS = 20;
 
 interface Scan {
@@ -157,13 +158,13 @@ const readNumericDate: Reader = (scan, pos) => {
   return -1;
 };
 
-const phoneNumber = sticky(/(?:\+?1[-. ])?(?:\((\d{3})\)\s?|(\d{3})[-.])(\d{3})[-.](\d{4})(?!\d)/);
+const phoneNumber = sticky(/(?:\+?1[-. ])?(?:(?:\((\d{3})\)\s?|(\d{3})[-.])(\d{3})[-.]|(\d{3})-)(\d{4})(?![\d-])/);
 
-/** Telephone numbers, digit by digit in their groups: (555) 123-4567. */
+/** Telephone numbers, digit by digit in their groups: (555) 123-4567, 555-0192. */
 const readPhoneNumber: Reader = (scan, pos) => {
   const m = phoneNumber(scan.text, pos);
   if (!m) return -1;
-  const groups = [m[1] ?? m[2]!, m[3]!, m[4]!];
+  const groups = [m[1] ?? m[2], m[3] ?? m[4], m[5]!].filter((g): g is string => g !== undefined);
   groups.forEach((g, i) => {
     emitWords(scan, digitByDigit(g));
     if (i < groups.length - 1) scan.out.push(mark(','));
@@ -181,7 +182,7 @@ const readFraction: Reader = (scan, pos) => {
   return pos + m[0].length;
 };
 
-const range = sticky(/(\d{1,4})\s?[-–]\s?(\d{1,4})(?![\d.,:/]|\s?%)/);
+const range = sticky(/(\d{1,4})\s?[-–]\s?(\d{1,4})(?![\d,:/]|\.\d|\s?%)/);
 
 const readRange: Reader = (scan, pos) => {
   const m = range(scan.text, pos);
@@ -284,6 +285,21 @@ const readDotted: Reader = (scan, pos) => {
 };
 
 const wordRe = sticky(/[A-Za-z]+(?:'[A-Za-z]+)*/);
+const hyphenatedRe = sticky(/[A-Za-z]+(?:-[A-Za-z]+)+/);
+
+/**
+ * A hyphenated word is one word when CMUdict has it ("x-ray", "t-shirt"), or
+ * has it written solid while a part is unknown ("Wi-Fi" → wifi); otherwise
+ * the hyphen separates words ("well-behaved" → well, behaved).
+ */
+function hyphenatedWord(text: string, pos: number): string | undefined {
+  const m = hyphenatedRe(text, pos);
+  if (!m) return undefined;
+  const lower = m[0].toLowerCase();
+  if (inLexicon(lower)) return m[0];
+  const solid = lower.replace(/-/g, '');
+  return inLexicon(solid) && lower.split('-').some((part) => !inLexicon(part)) ? m[0].replace(/-/g, '') : undefined;
+}
 const dayAfterMonth = sticky(/\.?\s+(\d{1,2})(?:st|nd|rd|th)?(?![\d:.,]\d|\d|[A-Za-z%])(?:,?\s+(\d{4})(?![\d]))?/);
 const numberAfterNo = sticky(/\.\s?(?=\d)/);
 
@@ -325,7 +341,7 @@ function readAbbreviation(scan: Scan, w: string, end: number): number {
   }
   if (Object.hasOwn(ABBREVIATIONS, lower) && (dot || UNDOTTED_ABBREVIATIONS.has(lower))) {
     emitWords(scan, ABBREVIATIONS[lower]!.split(' '));
-    if (dot && endsSentence(scan.text, end + 1)) scan.out.push(mark('.'));
+    if (dot && SENTENCE_FINAL.has(lower) && endsSentence(scan.text, end + 1)) scan.out.push(mark('.'));
     return end + (dot ? 1 : 0);
   }
   return -1;
@@ -352,6 +368,11 @@ function readPlainWord(scan: Scan, w: string): void {
 const readWord: Reader = (scan, pos) => {
   const m = wordRe(scan.text, pos);
   if (!m) return -1;
+  const joined = hyphenatedWord(scan.text, pos);
+  if (joined !== undefined) {
+    scan.out.push(word(joined));
+    return hyphenatedRe(scan.text, pos)![0].length + pos;
+  }
   const w = m[0];
   const end = pos + w.length;
   const lower = w.toLowerCase();
