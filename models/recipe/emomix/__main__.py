@@ -1,12 +1,28 @@
-"""Command-line entry points of the recipe: python3 -m emomix <command> --help."""
+"""EmoMix recipe commands. Run from models/recipe with Debian's Python:
+/usr/bin/python3 -m emomix <command> --help"""
 import argparse
+import importlib
 import sys
 from pathlib import Path
 
 
 def cmd_make_corpus(a):
     from .corpus import make_corpus
+    from .prepare import prepare_audio, prepare_text
     make_corpus(Path(a.out), a.train, a.eval, a.seed, a.jobs, Path(a.transcripts))
+    prepare_audio(Path(a.out))
+    prepare_text(Path(a.out))
+
+
+# command → (module, help); each module exposes add_arguments(parser) and run(args).
+MODULES = {
+    "train-ser": ("train_ser", "train the speech emotion recogniser and embed the corpus"),
+    "train-acoustic": ("train_acoustic", "train the text encoder, duration predictor and score estimator"),
+    "train-vocoder": ("train_vocoder", "train the Vocos-style vocoder"),
+    "export": ("export", "export a voice folder: ONNX graphs and voice.json"),
+    "evaluate": ("evaluate", "measure a voice: WER, emotion accuracy, mixing, prosody, speed"),
+    "fixtures": ("fixtures", "write the tiny test voice and reference tensors for the runtime's parity tests"),
+}
 
 
 def main(argv=None):
@@ -14,7 +30,7 @@ def main(argv=None):
     sub = p.add_subparsers(dest="command", required=True)
 
     from .corpus import DEFAULT_TRANSCRIPTS
-    s = sub.add_parser("make-corpus", help="render the emotional teacher corpus with Festival")
+    s = sub.add_parser("make-corpus", help="render the emotional teacher corpus with Festival and prepare tensors")
     s.add_argument("--out", default="work/corpus")
     s.add_argument("--train", type=int, default=2600, help="training sentences")
     s.add_argument("--eval", type=int, default=50, help="held-out sentences (rendered in every emotion)")
@@ -22,6 +38,16 @@ def main(argv=None):
     s.add_argument("--jobs", type=int, default=2)
     s.add_argument("--transcripts", default=str(DEFAULT_TRANSCRIPTS))
     s.set_defaults(fn=cmd_make_corpus)
+
+    # Only the chosen command's module is imported: the others may need files
+    # (checkpoints, a built front end) that this command does not.
+    chosen = next((x for x in (argv if argv is not None else sys.argv[1:]) if not x.startswith("-")), None)
+    for name, (module, help_text) in MODULES.items():
+        s = sub.add_parser(name, help=help_text)
+        if name == chosen:
+            mod = importlib.import_module(f".{module}", __package__)
+            mod.add_arguments(s)
+            s.set_defaults(fn=mod.run)
 
     a = p.parse_args(argv)
     a.fn(a)

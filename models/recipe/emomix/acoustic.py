@@ -1,0 +1,50 @@
+"""The acoustic model: text encoder + duration predictor + score estimator, and
+its three Grad-TTS losses (duration, prior, diffusion)."""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from .diffusion import Schedule, diffusion_loss
+from .encoder import TextEncoder, sequence_mask
+from .estimators import build_estimator
+
+
+def alignment_path(durations: torch.Tensor, n_frames: int) -> torch.Tensor:
+    """Hard monotonic path [B,N,T] from integer durations [B,N]."""
+    ends = torch.cumsum(durations, dim=1)
+    frames = torch.arange(n_frames, device=durations.device)[None, None, :]
+    return ((frames < ends[:, :, None]) & (frames >= (ends - durations)[:, :, None])).float()
+
+
+class AcousticModel(nn.Module):
+    def __init__(self, n_symbols: int, embedding_dim: int, preset: str = "dilated1d", n_mels: int = 80,
+                 encoder: dict | None = None, estimator: dict | None = None, schedule: Schedule = Schedule()):
+        super().__init__()
+        self.encoder = TextEncoder(n_symbols, embedding_dim, n_mels, **(encoder or {}))
+        self.estimator = build_estimator(preset, embedding_dim, n_mels=n_mels, **(estimator or {}))
+        self.schedule, self.n_mels = schedule, n_mels
+
+    def losses(self, ids, id_lengths, durations, mel, mel_lengths, emotion, segment_frames: int):
+        mu_x, log_w, x_mask = self.encoder(ids, id_lengths, emotion)
+        y_mask = sequence_mask(mel_lengths, mel.shape[2]).unsqueeze(1).float()
+        target = torch.log(durations.float().clamp(min=1)) * x_mask[:, 0]
+        dur_loss = torch.sum((log_w - target) ** 2) / torch.sum(x_mask)
+        path = alignment_path(durations.long(), mel.shape[2])
+        mu_y = torch.bmm(mu_x, path)
+        prior_loss = torch.sum(0.5 * ((mel - mu_y) ** 2 + math.log(2 * math.pi)) * y_mask) / (
+            torch.sum(y_mask) * self.n_mels)
+        # The decoder learns on random fixed-size segments (Grad-TTS's out_size).
+        mel_seg, mu_seg, mask_seg = random_segments(mel, mu_y, y_mask, mel_lengths, segment_frames)
+        diff_loss = diffusion_loss(self.estimator, mel_seg, mask_seg, mu_seg, emotion, self.schedule)
+        return dur_loss, prior_loss, diff_loss
+
+
+def random_segments(mel, mu, mask, lengths, frames: int):
+    b = mel.shape[0]
+    frames = min(frames, mel.shape[2])
+    starts = [int(torch.randint(0, max(int(l) - frames, 0) + 1, ())) for l in lengths]
+    take = lambda x: torch.stack([x[i, :, s:s + frames] for i, s in enumerate(starts)])
+    return take(mel), take(mu), take(mask)

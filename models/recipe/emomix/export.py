@@ -1,0 +1,128 @@
+"""export: a voice folder in the contract of CONTRACT.md (ONNX graphs + voice.json)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .acoustic import AcousticModel
+from .audio import MelConfig
+from .profiles import EMOTIONS
+from .ser import SER
+
+OPSET = 17
+
+
+class EncoderGraph(nn.Module):
+    def __init__(self, model: AcousticModel):
+        super().__init__()
+        self.encoder = model.encoder
+
+    def forward(self, phonemes, phoneme_lengths, emotion):
+        mu, log_durations, _ = self.encoder(phonemes, phoneme_lengths, emotion)
+        return mu, log_durations
+
+
+class EstimatorGraph(nn.Module):
+    def __init__(self, model: AcousticModel):
+        super().__init__()
+        self.estimator = model.estimator
+
+    def forward(self, x, mu, mask, t, emotion):
+        return self.estimator(x, mu, mask, t, emotion)
+
+
+def export_graph(module: nn.Module, args: tuple, path: Path, inputs: dict, outputs: dict) -> None:
+    """inputs/outputs: name → {axis index: axis name} for the dynamic axes."""
+    module.eval()
+    with torch.no_grad():
+        torch.onnx.export(module, args, str(path), opset_version=OPSET, input_names=list(inputs),
+                          output_names=list(outputs), dynamic_axes={**inputs, **outputs}, do_constant_folding=True)
+
+
+def export_acoustic(model: AcousticModel, out_dir: Path, embedding_dim: int) -> None:
+    e = torch.randn(2, embedding_dim)
+    ids, lengths = torch.randint(1, 20, (2, 11)), torch.tensor([11, 7])
+    export_graph(EncoderGraph(model), (ids, lengths, e), out_dir / "encoder.onnx",
+                 {"phonemes": {0: "B", 1: "N"}, "phoneme_lengths": {0: "B"}, "emotion": {0: "B"}},
+                 {"mu": {0: "B", 2: "N"}, "log_durations": {0: "B", 1: "N"}})
+    t_frames = 4 * 13
+    x, mu = torch.randn(2, model.n_mels, t_frames), torch.randn(2, model.n_mels, t_frames)
+    mask = torch.ones(2, 1, t_frames)
+    export_graph(EstimatorGraph(model), (x, mu, mask, torch.rand(2), e), out_dir / "estimator.onnx",
+                 {"x": {0: "B", 2: "T"}, "mu": {0: "B", 2: "T"}, "mask": {0: "B", 2: "T"}, "t": {0: "B"},
+                  "emotion": {0: "B"}},
+                 {"score": {0: "B", 2: "T"}})
+
+
+def export_ser(model: SER, out_dir: Path) -> None:
+    export_graph(model, (torch.randn(1, 80, 60),), out_dir / "ser.onnx",
+                 {"mel": {0: "B", 2: "T"}}, {"embedding": {0: "B"}, "logits": {0: "B"}})
+
+
+def voice_manifest(*, voice_id: str, name: str, description: str, license: str, symbols: list[str],
+                   emotions: list[str], centroids: torch.Tensor, frame_multiple: int, preset: str,
+                   diffusion: dict, mel: MelConfig = MelConfig(), metrics: dict | None = None) -> dict:
+    return {
+        "format": "emomix-voice", "formatVersion": 1,
+        "id": voice_id, "name": name, "license": license, "description": description,
+        "audio": {"sampleRate": mel.sampleRate},
+        "mel": mel.to_json(),
+        "frontend": {"name": "emomix-en", "version": 1, "phoneset": "arpabet-stress"},
+        "symbols": symbols,
+        "frameMultiple": frame_multiple,
+        "embeddingDim": int(centroids.shape[1]),
+        "neutral": "neutral",
+        "emotions": [{"name": n, "centroid": [round(float(v), 6) for v in c]} for n, c in zip(emotions, centroids)],
+        "diffusion": diffusion,
+        "estimator": {"preset": preset},
+        "files": {"encoder": "encoder.onnx", "estimator": "estimator.onnx", "vocoder": "vocoder.onnx",
+                  "ser": "ser.onnx"},
+        "metrics": metrics or {},
+    }
+
+
+DEFAULT_DIFFUSION = {"betaMin": 0.05, "betaMax": 20.0, "steps": 4, "temperature": 1.5, "solver": "ode",
+                     "lengthScale": 1.0}
+
+
+def add_arguments(p):
+    p.add_argument("--acoustic", default="work/runs/acoustic/checkpoint.pt")
+    p.add_argument("--ser", default="work/runs/ser")
+    p.add_argument("--vocoder", default="work/runs/vocoder/checkpoint.pt")
+    p.add_argument("--out", default="../slt-emo")
+    p.add_argument("--id", default="slt-emo")
+    p.add_argument("--name", default="SLT Emotional (EmoMix)")
+    p.add_argument("--steps", type=int, default=DEFAULT_DIFFUSION["steps"], help="default diffusion steps")
+    p.add_argument("--temperature", type=float, default=DEFAULT_DIFFUSION["temperature"])
+
+
+def run(a) -> None:
+    from .train_vocoder import export_vocoder
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    ckpt = torch.load(a.acoustic, map_location="cpu")
+    model = AcousticModel(**ckpt["config"])
+    model.load_state_dict(ckpt["model"])
+    ser_ckpt = torch.load(Path(a.ser) / "checkpoint.pt", map_location="cpu")
+    ser = SER(embedding_dim=ser_ckpt["config"]["embedding_dim"])
+    ser.load_state_dict(ser_ckpt["model"])
+    centroids = torch.load(Path(a.ser) / "embeddings.pt")["centroids"]
+    export_acoustic(model, out, centroids.shape[1])
+    export_ser(ser, out)
+    export_vocoder(a.vocoder, out / "vocoder.onnx")
+    old = json.loads((out / "voice.json").read_text()) if (out / "voice.json").exists() else {}
+    manifest = voice_manifest(
+        voice_id=a.id, name=a.name,
+        description="A female US English voice with five emotions (neutral, happy, sad, angry, surprise), "
+                    "trained by the EmoMix recipe on speech rendered by Festival's CMU SLT HTS voice.",
+        license="Model weights: MIT (this project). Teacher voice: CMU ARCTIC SLT HTS (BSD-style, free use). "
+                "Text: LJ Speech transcripts (public domain) and the project's own lines (MIT).",
+        symbols=ckpt["symbols"], emotions=list(EMOTIONS), centroids=centroids,
+        frame_multiple=model.estimator.frame_multiple, preset=ckpt["config"]["preset"],
+        diffusion={**DEFAULT_DIFFUSION, "steps": a.steps, "temperature": a.temperature},
+        metrics={**old.get("metrics", {}), "trainingSteps": {"acoustic": ckpt["step"]}})
+    (out / "voice.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    print(f"export: wrote {out}", flush=True)

@@ -1,0 +1,191 @@
+"""fixtures: a tiny voice in the full contract and reference tensors for the
+TypeScript runtime's parity tests (format: test/fixtures/README.md)."""
+from __future__ import annotations
+
+import base64
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import frontend
+from .acoustic import AcousticModel
+from .audio import MelConfig, log_mel
+from .diffusion import MixPlan, Schedule, diffusion_loss, durations_from_log, expand, sample
+from .export import DEFAULT_DIFFUSION, export_acoustic, export_graph, export_ser, voice_manifest
+from .profiles import EMOTIONS
+from .rng import Mulberry32
+from .ser import SER
+from .vocoder import Vocoder, VocoderConfig
+
+TINY_MEL = MelConfig(sampleRate=16000, nFft=256, winLength=256, hopLength=64, padding=96, fMax=8000.0)
+EMBEDDING_DIM = 8
+
+
+def tensor(x) -> dict:
+    a = np.ascontiguousarray(x.detach().numpy() if isinstance(x, torch.Tensor) else x)
+    dtype = {np.dtype("float32"): "float32", np.dtype("int64"): "int64"}[a.dtype]
+    return {"dtype": dtype, "shape": list(a.shape), "data": base64.b64encode(a.astype("<" + a.dtype.str[1:]).tobytes()).decode()}
+
+
+def write_case(path: Path, params: dict, inputs: dict, outputs: dict) -> None:
+    path.write_text(json.dumps({"params": params, "inputs": {k: tensor(v) for k, v in inputs.items()},
+                                "outputs": {k: tensor(v) for k, v in outputs.items()}}) + "\n")
+
+
+def fit_tiny_estimator(model: AcousticModel, steps: int = 300) -> None:
+    """A random estimator makes the sampler diverge, which would hide real mismatches
+    behind huge numbers; a few hundred steps on synthetic mels make it score-like."""
+    opt = torch.optim.Adam(model.estimator.parameters(), lr=3e-3)
+    for _ in range(steps):
+        mu = torch.repeat_interleave(torch.randn(8, 80, 8), 8, dim=2)
+        x0 = mu + 0.3 * torch.randn_like(mu)
+        loss = diffusion_loss(model.estimator, x0, torch.ones(8, 1, 64), mu, torch.randn(8, EMBEDDING_DIM))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+
+def build_tiny_voice(out: Path, symbols: list[str]) -> tuple[AcousticModel, SER, Vocoder, torch.Tensor]:
+    out.mkdir(parents=True, exist_ok=True)
+    acoustic = AcousticModel(len(symbols), EMBEDDING_DIM,
+                             encoder={"channels": 16, "layers": 1, "heads": 2, "ffn": 32, "dp_hidden": 16},
+                             estimator={"channels": 16, "blocks": 3, "cond_dim": 32})
+    fit_tiny_estimator(acoustic)
+    # Durations of a few frames per phoneme, as a trained model would predict.
+    with torch.no_grad():
+        acoustic.encoder.duration.proj.bias.fill_(1.2)
+    ser = SER(channels=16, embedding_dim=EMBEDDING_DIM, n_classes=len(EMOTIONS))
+    vocoder = Vocoder(VocoderConfig(dim=32, intermediate=64, layers=2, n_fft=TINY_MEL.nFft, hop=TINY_MEL.hopLength))
+    for m in (acoustic, ser, vocoder):
+        m.eval()
+    centroids = torch.tanh(torch.randn(len(EMOTIONS), EMBEDDING_DIM))
+    export_acoustic(acoustic, out, EMBEDDING_DIM)
+    export_ser(ser, out)
+    export_graph(vocoder, (torch.randn(1, 80, 10),), out / "vocoder.onnx",
+                 {"mel": {0: "B", 2: "T"}}, {"audio": {0: "B", 1: "L"}})
+    manifest = voice_manifest(
+        voice_id="tiny", name="Tiny test voice", license="MIT",
+        description="Random weights, for parity tests only: it speaks noise.", symbols=symbols,
+        emotions=list(EMOTIONS), centroids=centroids, frame_multiple=1, preset="dilated1d",
+        diffusion=DEFAULT_DIFFUSION, mel=TINY_MEL)
+    (out / "voice.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    return acoustic, ser, vocoder, centroids
+
+
+def ramp_weights(n_frames: int, start: int, end: int) -> np.ndarray:
+    """[2,T]: all on row 0 before `start`, all on row 1 after `end`, linear between."""
+    a = np.clip((np.arange(n_frames) - start) / max(end - start, 1), 0.0, 1.0)
+    return np.stack([1.0 - a, a]).astype(np.float32)
+
+
+def safe_durations(log_w: np.ndarray, scale: float) -> bool:
+    """ceil() is discontinuous: refuse fixtures whose durations sit within 1e-3 of an integer."""
+    v = np.exp(log_w) * scale
+    return bool(np.all(np.abs(v - np.round(v)) > 1e-3))
+
+
+def write_references(ref: Path, acoustic: AcousticModel, ser: SER, vocoder: Vocoder, centroids: torch.Tensor,
+                     symbols: list[str]) -> None:
+    ref.mkdir(parents=True, exist_ok=True)
+    g = torch.Generator().manual_seed(0)
+    sched = Schedule()
+
+    for name, cfg, n in (("logmel", MelConfig(), 9000), ("logmel-tiny", TINY_MEL, 3000)):
+        t = torch.arange(n, dtype=torch.float32) / cfg.sampleRate
+        wave = 0.5 * torch.sin(2 * math.pi * (200 + 1500 * t) * t) + 0.05 * torch.randn(n, generator=g)
+        write_case(ref / f"{name}.json", {"mel": cfg.to_json()}, {"audio": wave}, {"mel": log_mel(wave[None], cfg)[0]})
+
+    with torch.no_grad():
+        ids = torch.randint(8, len(symbols), (2, 12), generator=g)
+        lengths = torch.tensor([12, 7])
+        ids[1, 7:] = 0
+        emo = torch.randn(2, EMBEDDING_DIM, generator=g)
+        mu, log_w, _ = acoustic.encoder(ids, lengths, emo)
+        write_case(ref / "encoder.json", {}, {"phonemes": ids, "phoneme_lengths": lengths, "emotion": emo},
+                   {"mu": mu, "log_durations": log_w})
+
+        x, m = torch.randn(2, 80, 30, generator=g), torch.randn(2, 80, 30, generator=g)
+        mask = torch.ones(2, 1, 30)
+        mask[1, :, 21:] = 0
+        t, e = torch.tensor([0.9, 0.3]), torch.randn(2, EMBEDDING_DIM, generator=g)
+        write_case(ref / "estimator.json", {}, {"x": x, "mu": m, "mask": mask, "t": t, "emotion": e},
+                   {"score": acoustic.estimator(x, m, mask, t, e)})
+
+        mel = torch.randn(1, 80, 50, generator=g) - 5
+        emb, logits = ser(mel)
+        write_case(ref / "ser.json", {}, {"mel": mel}, {"embedding": emb, "logits": logits})
+
+        mel = torch.randn(1, 80, 24, generator=g) - 5
+        write_case(ref / "vocoder.json", {}, {"mel": mel}, {"audio": vocoder(mel)})
+
+    rng = Mulberry32(1234)
+    u32 = np.array([rng.next_u32() for _ in range(8)], dtype=np.int64)
+    normals = Mulberry32(1234).normal((11,))
+    write_case(ref / "rng.json", {"seed": 1234}, {}, {"u32": u32, "normal": normals})
+
+    # Sampler runs on a μ from the tiny encoder, so that values are mel-like.
+    mu_frames = expand(mu[0].numpy(), np.full(12, 4))
+    n = mu_frames.shape[1]
+    mask = np.ones((1, n), dtype=np.float32)
+    two = centroids[[1, 2]].numpy()
+    eps = Mulberry32(99).normal(mu_frames.shape)
+    plan = MixPlan(two, ramp_weights(n, 10, 30))
+    out = sample(acoustic.estimator, mu_frames, mask, plan, steps=6, temperature=1.5, noise=eps)
+    write_case(ref / "sampler-ode-ramp.json",
+               {"steps": 6, "temperature": 1.5, "solver": "ode", "betaMin": sched.beta_min, "betaMax": sched.beta_max},
+               {"mu": mu_frames, "mask": mask, "noise": eps, "embeddings": two, "weights": plan.weights},
+               {"mel": out})
+
+    plan = MixPlan(two, np.tile(np.array([[0.6], [0.4]], dtype=np.float32), (1, n)), primary=0, secondary=1,
+                   t_max=0.7, t_min=0.3)
+    out = sample(acoustic.estimator, mu_frames, mask, plan, steps=5, temperature=1.2, seed=42, stochastic=True)
+    write_case(ref / "sampler-sde-schedule.json",
+               {"steps": 5, "temperature": 1.2, "solver": "sde", "seed": 42, "betaMin": sched.beta_min,
+                "betaMax": sched.beta_max, "schedule": {"primary": 0, "secondary": 1, "tMax": 0.7, "tMin": 0.3}},
+               {"mu": mu_frames, "mask": mask, "embeddings": two, "weights": plan.weights}, {"mel": out})
+
+    write_synthesis(ref, acoustic, vocoder, centroids, symbols)
+
+
+def write_synthesis(ref: Path, acoustic, vocoder, centroids, symbols) -> None:
+    """The whole chain from phoneme IDs: mixed embedding → encoder → durations →
+    μ expanded → sampler (seeded noise over the padded frames) → vocoder."""
+    weights = {"happy": 0.7, "sad": 0.3}
+    rows = [EMOTIONS.index(k) for k in weights]
+    w = np.array(list(weights.values()), dtype=np.float32)
+    text = "Well, hello there! Is it 5 o'clock?"
+    ids = frontend.phonemize([text])[0]["ids"]
+    emb = (torch.from_numpy(w) @ centroids[rows])[None]
+    with torch.no_grad():
+        mu, log_w, _ = acoustic.encoder(torch.tensor([ids]), torch.tensor([len(ids)]), emb)
+    assert safe_durations(log_w[0].numpy(), 1.0), "durations too close to an integer: change the text"
+    durations = durations_from_log(log_w[0].numpy())
+    mu_frames = expand(mu[0].numpy(), durations)
+    n = mu_frames.shape[1]
+    plan = MixPlan(centroids[rows].numpy(), np.tile(w[:, None], (1, n)))
+    mel = sample(acoustic.estimator, mu_frames, np.ones((1, n), dtype=np.float32), plan, steps=4,
+                 temperature=1.5, seed=7)
+    with torch.no_grad():
+        audio = vocoder(torch.from_numpy(mel)[None])[0]
+    write_case(ref / "synthesis.json",
+               {"text": text, "weights": weights, "steps": 4, "temperature": 1.5, "solver": "ode", "seed": 7,
+                "lengthScale": 1.0},
+               {"phonemes": np.array(ids, dtype=np.int64)},
+               {"durations": durations.astype(np.int64), "mel": mel, "audio": audio})
+
+
+def add_arguments(p):
+    p.add_argument("--out", default="../../test/fixtures")
+
+
+def run(a) -> None:
+    torch.manual_seed(0)
+    out = Path(a.out)
+    symbols = frontend.symbols()
+    acoustic, ser, vocoder, centroids = build_tiny_voice(out / "tiny-voice", symbols)
+    write_references(out / "reference", acoustic, ser, vocoder, centroids, symbols)
+    size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
+    print(f"fixtures: wrote {out} ({size / 1024:.0f} KB)", flush=True)

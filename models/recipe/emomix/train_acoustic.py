@@ -1,0 +1,84 @@
+"""train-acoustic: encoder, duration predictor and score estimator on the prepared
+corpus, each utterance conditioned on its own SER embedding."""
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import torch
+
+from .acoustic import AcousticModel
+from .data import length_batches, load_items, pad_stack
+from .training import Progress, Stopper, load_checkpoint, save_atomic, setup
+
+
+def add_arguments(p):
+    p.add_argument("--corpus", default="work/corpus")
+    p.add_argument("--ser", default="work/runs/ser", help="train-ser output (embeddings.pt)")
+    p.add_argument("--out", default="work/runs/acoustic")
+    p.add_argument("--preset", choices=["dilated1d", "unet2d"], default="dilated1d")
+    p.add_argument("--steps", type=int, default=60000)
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--lr", type=float, default=2e-4)
+    p.add_argument("--segment-frames", type=int, default=172, help="decoder training segment (Grad-TTS out_size)")
+    p.add_argument("--save-every", type=int, default=500)
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default, all cores)")
+    p.add_argument("--device", default="cpu")
+
+
+def make_batch(items, idx, embeddings, device):
+    its = [items[i] for i in idx]
+    ids = pad_stack([it["ids"].long() for it in its]).to(device)
+    durations = pad_stack([it["durations"].long() for it in its]).to(device)
+    mel = pad_stack([it["mel"].float() for it in its]).to(device)
+    id_lengths = torch.tensor([len(it["ids"]) for it in its], device=device)
+    mel_lengths = torch.tensor([it["mel"].shape[1] for it in its], device=device)
+    emotion = torch.stack([embeddings[it["id"]] for it in its]).to(device)
+    return ids, id_lengths, durations, mel, mel_lengths, emotion
+
+
+def run(a) -> None:
+    device = setup(a.threads, a.device)
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    items = load_items(Path(a.corpus), "train", with_text=True)
+    symbols = torch.load(Path(a.corpus) / "text.pt")["symbols"]
+    ser = torch.load(Path(a.ser) / "embeddings.pt")
+    embeddings = ser["embeddings"]
+    config = {"n_symbols": len(symbols), "embedding_dim": int(ser["centroids"].shape[1]), "preset": a.preset}
+    model = AcousticModel(**config).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=a.lr)
+    warmup = 1000
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / warmup) * max(0.1, 1.0 - s / a.steps))
+    ckpt_path = out / "checkpoint.pt"
+    step = load_checkpoint(ckpt_path, {"model": model, "opt": opt, "sched": sched}, device)
+    n_params = sum(p.numel() for p in model.parameters())
+    print(f"train-acoustic: {len(items)} utterances, {n_params / 1e6:.2f} M parameters "
+          f"({a.preset}), resuming at step {step}", flush=True)
+    stopper, progress = Stopper(), Progress("train-acoustic", a.steps, step)
+
+    def save():
+        save_atomic({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
+                     "step": step, "config": config, "symbols": symbols}, ckpt_path)
+
+    epoch = step // max(len(items) // a.batch, 1)
+    while step < a.steps and not stopper.stop:
+        for idx in length_batches([len(it["ids"]) for it in items], a.batch, random.Random(epoch)):
+            model.train()
+            dur, prior, diff = model.losses(*make_batch(items, idx, embeddings, device), a.segment_frames)
+            loss = dur + prior + diff
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            step += 1
+            progress.update(step, dur=dur.item(), prior=prior.item(), diff=diff.item())
+            if step % a.save_every == 0:
+                save()
+            if step >= a.steps or stopper.stop:
+                break
+        epoch += 1
+    save()
+    print(f"train-acoustic: saved step {step} to {ckpt_path}", flush=True)

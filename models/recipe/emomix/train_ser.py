@@ -1,0 +1,92 @@
+"""train-ser: the speech emotion recogniser, then every utterance's embedding and
+each emotion's centroid (mean embedding of its training utterances)."""
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from .data import load_items
+from .ser import SER
+from .training import Progress, Stopper, load_checkpoint, save_atomic, setup
+
+
+def random_crops(items: list[dict], batch: int, rng: random.Random, min_frames=48, max_frames=256):
+    """Crops of 0.55–3 s so the recogniser also works on short reference clips."""
+    n = rng.randint(min_frames, max_frames)
+    mels, labels = [], []
+    for it in rng.sample(items, batch):
+        mel = it["mel"].float()
+        if mel.shape[1] > n:
+            s = rng.randint(0, mel.shape[1] - n)
+            mel = mel[:, s:s + n]
+        else:
+            mel = F.pad(mel, (0, n - mel.shape[1]), mode="replicate")
+        mels.append(mel)
+        labels.append(it["emotion"])
+    return torch.stack(mels), torch.tensor(labels)
+
+
+@torch.no_grad()
+def embed_all(model: SER, items: list[dict], device) -> dict[str, torch.Tensor]:
+    model.eval()
+    return {it["id"]: model(it["mel"].float()[None].to(device))[0][0].cpu() for it in items}
+
+
+@torch.no_grad()
+def accuracy(model: SER, items: list[dict], device) -> float:
+    model.eval()
+    hits = sum(int(model(it["mel"].float()[None].to(device))[1].argmax()) == it["emotion"] for it in items)
+    return hits / max(len(items), 1)
+
+
+def add_arguments(p):
+    p.add_argument("--corpus", default="work/corpus")
+    p.add_argument("--out", default="work/runs/ser")
+    p.add_argument("--steps", type=int, default=3000)
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--embedding-dim", type=int, default=64)
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default, all cores)")
+    p.add_argument("--device", default="cpu")
+
+
+def run(a) -> None:
+    device = setup(a.threads, a.device)
+    out, corpus = Path(a.out), Path(a.corpus)
+    out.mkdir(parents=True, exist_ok=True)
+    train, held = load_items(corpus, "train"), load_items(corpus, "eval")
+    model = SER(embedding_dim=a.embedding_dim).to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=a.steps)
+    ckpt_path = out / "checkpoint.pt"
+    step = load_checkpoint(ckpt_path, {"model": model, "opt": opt, "sched": sched}, device)
+    rng, stopper, progress = random.Random(step), Stopper(), Progress("train-ser", a.steps, step)
+    while step < a.steps and not stopper.stop:
+        model.train()
+        mel, label = random_crops(train, a.batch, rng)
+        loss = F.cross_entropy(model(mel.to(device))[1], label.to(device))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        step += 1
+        progress.update(step, loss=loss.item())
+        if step % 500 == 0 or step == a.steps:
+            save_atomic({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
+                         "step": step, "config": {"embedding_dim": a.embedding_dim}}, ckpt_path)
+    if step < a.steps:
+        save_atomic({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
+                     "step": step, "config": {"embedding_dim": a.embedding_dim}}, ckpt_path)
+        print(f"train-ser: stopped at step {step}; run again to resume", flush=True)
+        return
+    acc = accuracy(model, held, device)
+    print(f"train-ser: held-out utterance accuracy {acc:.3f}", flush=True)
+    embeddings = embed_all(model, train + held, device)
+    emotions = sorted({it["emotion"] for it in train})
+    centroids = torch.stack([torch.stack([embeddings[it["id"]] for it in train if it["emotion"] == k]).mean(0)
+                             for k in emotions])
+    save_atomic({"embeddings": embeddings, "centroids": centroids, "heldout_accuracy": acc}, out / "embeddings.pt")
+    print(f"train-ser: wrote {out / 'embeddings.pt'}", flush=True)

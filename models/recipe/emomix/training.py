@@ -1,0 +1,66 @@
+"""What every training command shares: checkpoints that survive interruption,
+resuming, progress lines, and thread/device setup."""
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import torch
+
+
+def setup(threads: int, device: str, seed: int = 0) -> torch.device:
+    if threads > 0:
+        torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    return torch.device(device)
+
+
+def save_atomic(obj, path: Path) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: Path, modules: dict, map_location="cpu") -> int:
+    """Restores every module/optimizer state present in the checkpoint; returns its step (0 if none)."""
+    if not path.exists():
+        return 0
+    ckpt = torch.load(path, map_location=map_location)
+    for name, module in modules.items():
+        if name in ckpt:
+            module.load_state_dict(ckpt[name])
+    return int(ckpt.get("step", 0))
+
+
+class Stopper:
+    """Turns SIGTERM/SIGINT into a flag checked between steps, so a run ends on a checkpoint."""
+
+    def __init__(self):
+        self.stop = False
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self._handle)
+
+    def _handle(self, *_):
+        self.stop = True
+
+
+class Progress:
+    def __init__(self, name: str, total: int, start: int, every: int = 50):
+        self.name, self.total, self.every = name, total, every
+        self.t0, self.s0 = time.time(), start
+        self.sums: dict[str, float] = {}
+        self.n = 0
+
+    def update(self, step: int, **losses: float) -> None:
+        for k, v in losses.items():
+            self.sums[k] = self.sums.get(k, 0.0) + float(v)
+        self.n += 1
+        if step % self.every == 0 or step == self.total:
+            rate = (step - self.s0) / max(time.time() - self.t0, 1e-9)
+            eta = (self.total - step) / max(rate, 1e-9)
+            avg = " ".join(f"{k} {v / self.n:.4f}" for k, v in self.sums.items())
+            print(f"{self.name} step {step}/{self.total} {avg} | {rate:.2f} steps/s, eta {eta / 60:.0f} min",
+                  flush=True)
+            self.sums, self.n = {}, 0
