@@ -1,0 +1,59 @@
+// From per-phoneme log-durations to frames: rounding, μ expansion, padding, word times.
+import type { WordSpan } from '../frontend/index.js';
+
+/**
+ * Grad-TTS rounding: frames_n = ceil(exp(logd_n)·lengthScale). The product is taken in
+ * float32, as the recipe's torch code does, so that values near an integer round the
+ * same way on both sides.
+ */
+export function roundDurations(logDurations: Float32Array, lengthScale: number): Int32Array {
+  const out = new Int32Array(logDurations.length);
+  const scale = Math.fround(lengthScale);
+  for (let n = 0; n < out.length; n++) out[n] = Math.ceil(Math.fround(Math.fround(Math.exp(logDurations[n]!)) * scale));
+  return out;
+}
+
+/** Real frames of the utterance: the sum of the durations, at least 1 (Grad-TTS's clamp). */
+export function totalFrames(durations: Int32Array): number {
+  return Math.max(1, durations.reduce((sum, d) => sum + d, 0));
+}
+
+/** The smallest multiple of `multiple` that holds `frames`. */
+export function padFrames(frames: number, multiple: number): number {
+  return Math.ceil(frames / multiple) * multiple;
+}
+
+/**
+ * μ [channels, phonemes] repeated along time by the durations into [channels, frames];
+ * frames past the durations' sum (padding, or the clamp's lone frame) stay 0.
+ */
+export function expandByDurations(mu: Float32Array, channels: number, durations: Int32Array, frames: number): Float32Array {
+  const phonemes = durations.length;
+  const out = new Float32Array(channels * frames);
+  let frame = 0;
+  for (let n = 0; n < phonemes && frame < frames; n++) {
+    const end = Math.min(frames, frame + durations[n]!);
+    for (let c = 0; c < channels; c++) out.fill(mu[c * phonemes + n]!, c * frames + frame, c * frames + end);
+    frame = end;
+  }
+  return out;
+}
+
+/** 1 for the first `real` frames, 0 for the padding after them. */
+export function frameMask(real: number, frames: number): Float32Array {
+  return new Float32Array(frames).fill(1, 0, real);
+}
+
+export interface WordTiming {
+  word: string;
+  startMs: number;
+  endMs: number;
+}
+
+/** Word start and end times from where their phonemes fall in the frame sequence. */
+export function wordTimings(words: readonly WordSpan[], durations: Int32Array, frameMs: number): WordTiming[] {
+  const startFrame = new Float64Array(durations.length + 1);
+  for (let n = 0; n < durations.length; n++) startFrame[n + 1] = startFrame[n]! + durations[n]!;
+  const at = (index: number) => startFrame[Math.max(0, Math.min(durations.length, index))]! * frameMs;
+  return words.map(({ word, start, end }) => ({ word, startMs: at(start), endMs: at(end) }));
+}

@@ -1,0 +1,101 @@
+// Turns a request's emotion weights into normalised mixes and per-frame weights.
+// Pure; every refusal is a SynthesisError naming the offending entry.
+import type { EmotionTable } from './custom-emotions.js';
+import { SynthesisError } from './errors.js';
+
+/** Emotion name → weight; the weights are positive and sum to 1. */
+export type Mix = ReadonlyMap<string, number>;
+
+export function normaliseWeights(weights: Record<string, number>, table: EmotionTable, field = 'weights'): Mix {
+  const entries = Object.entries(weights ?? {});
+  for (const [name, weight] of entries) {
+    if (!table.has(name)) {
+      throw new SynthesisError('EMOTION_UNKNOWN', `${field}: unknown emotion "${name}" (known: ${[...table.keys()].join(', ')})`);
+    }
+    if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0) {
+      throw new SynthesisError('WEIGHT_INVALID', `${field}.${name}: a weight must be a finite number ≥ 0, got ${String(weight)}`);
+    }
+  }
+  const total = entries.reduce((sum, [, w]) => sum + w, 0);
+  if (!(total > 0)) throw new SynthesisError('WEIGHT_INVALID', `${field}: at least one weight must be greater than 0`);
+  return new Map(entries.filter(([, w]) => w > 0).map(([name, w]) => [name, w / total]));
+}
+
+/** (1 − α)·neutral + α·mix: α = 0 is plain neutral speech, α = 1 the mix as asked. */
+export function withIntensity(mix: Mix, neutral: string, intensity: number): Mix {
+  if (intensity === 1) return mix;
+  const out = new Map<string, number>();
+  for (const [name, w] of mix) out.set(name, intensity * w);
+  out.set(neutral, (out.get(neutral) ?? 0) + (1 - intensity));
+  for (const [name, w] of out) if (w === 0) out.delete(name);
+  return out;
+}
+
+export interface Ramp {
+  to: Mix;
+  startMs: number;
+  endMs: number;
+}
+
+/** Per-frame weights: row k holds the weight of names[k] at every frame. */
+export interface FrameWeights {
+  names: string[];
+  frames: number;
+  data: Float64Array;
+}
+
+/**
+ * Weights of each frame, moving linearly from `from` to `ramp.to` over
+ * [startMs, endMs] of phrase time (frame f starts at f·frameMs; the ramp may have begun
+ * before the phrase did). A ramp with endMs = startMs switches at that instant.
+ */
+export function frameWeights(from: Mix, ramp: Ramp | undefined, frames: number, frameMs: number): FrameWeights {
+  const rows = [...new Set([...from.keys(), ...(ramp ? ramp.to.keys() : [])])].map((name) => {
+    const a = from.get(name) ?? 0;
+    const b = ramp?.to.get(name) ?? 0;
+    return { name, row: Float64Array.from({ length: frames }, (_, f) => (ramp ? a + (b - a) * rampProgress(f * frameMs, ramp) : a)) };
+  });
+  // A ramp that ends before the phrase, or starts after it, leaves names with no weight
+  // here; they would cost an estimator row each for nothing.
+  const used = rows.filter(({ row }) => row.some((w) => w > 0));
+  const data = new Float64Array(used.length * frames);
+  used.forEach(({ row }, k) => data.set(row, k * frames));
+  return { names: used.map(({ name }) => name), frames, data };
+}
+
+function rampProgress(timeMs: number, ramp: Ramp): number {
+  if (timeMs >= ramp.endMs) return 1;
+  if (timeMs <= ramp.startMs) return 0;
+  return (timeMs - ramp.startMs) / (ramp.endMs - ramp.startMs);
+}
+
+/** The weights of one frame as a mix (zero weights dropped). */
+export function mixAtFrame(weights: FrameWeights, frame: number): Mix {
+  const out = new Map<string, number>();
+  weights.names.forEach((name, k) => {
+    const w = weights.data[k * weights.frames + frame]!;
+    if (w > 0) out.set(name, w);
+  });
+  return out;
+}
+
+/** Each name's weight averaged over the first `frames` frames. */
+export function averageMix(weights: FrameWeights, frames: number): Mix {
+  const out = new Map<string, number>();
+  weights.names.forEach((name, k) => {
+    let sum = 0;
+    for (let f = 0; f < frames; f++) sum += weights.data[k * weights.frames + f]!;
+    if (sum > 0) out.set(name, sum / frames);
+  });
+  return out;
+}
+
+/** Σ w·embedding over a mix, computed in float64. */
+export function mixEmbedding(mix: Mix, table: EmotionTable, dim: number): Float32Array {
+  const acc = new Float64Array(dim);
+  for (const [name, w] of mix) {
+    const e = table.get(name)!;
+    for (let i = 0; i < dim; i++) acc[i]! += w * e[i]!;
+  }
+  return Float32Array.from(acc);
+}

@@ -1,0 +1,200 @@
+// The synthesis engine the server calls: text or phoneme IDs in, audio and word times
+// out. Orchestration and the sampler's arithmetic run here; every ONNX call runs in
+// the worker pool.
+import { availableParallelism } from 'node:os';
+import { phonemize, type WordSpan } from '../frontend/index.js';
+import { checkGraphSignature } from '../voice/graphs.js';
+import { loadVoice } from '../voice/load.js';
+import { GRAPH_NAMES, type VoiceManifest } from '../voice/manifest.js';
+import { resample } from '../../stream/resample.js';
+import { expandByDurations, frameMask, padFrames, roundDurations, totalFrames, wordTimings, type WordTiming } from './durations.js';
+import { frameWeights, mixAtFrame, mixEmbedding } from './emotion-mix.js';
+import { SynthesisError, throwIfAborted } from './errors.js';
+import { resolveRequest, type SynthesisRequest } from './request.js';
+import { Mulberry32 } from './rng.js';
+import { runSampler } from './sampler.js';
+import { stepMixPlan } from './step-mix.js';
+import { decodeWavMono } from './wav.js';
+import { WorkerPool, type Logger } from './worker-pool.js';
+import type { Device, GraphOptimization } from './worker-protocol.js';
+
+export interface EngineOptions {
+  voiceDir: string;
+  /** 'cuda' falls back to the CPU, with one warning, when the CUDA provider cannot load. Default 'cpu'. */
+  device?: Device;
+  /** Inference worker threads. Default: the machine's cores. */
+  workers?: number;
+  /** onnxruntime intra-op threads per worker. Default: cores / workers, at least 1. */
+  intraOpThreads?: number;
+  /** Default 'all'. */
+  graphOptimization?: GraphOptimization;
+  /** Receives the CUDA fallback line and worker replacement failures. Default: console. */
+  logger?: Logger;
+}
+
+export interface SynthesisTimings {
+  frontendMs: number;
+  encoderMs: number;
+  /** One entry per diffusion step. */
+  estimatorMs: number[];
+  vocoderMs: number;
+  totalMs: number;
+}
+
+export interface SynthesisResult {
+  /** Mono audio at `sampleRate` (the voice's). */
+  audio: Float32Array;
+  sampleRate: number;
+  durationMs: number;
+  words: WordTiming[];
+  /** Frames of each phoneme ID. */
+  durations: Int32Array;
+  /** The sampled mel, [nMels, frames] without padding. */
+  mel: Float32Array;
+  /** The seed the noise came from (the request's, or the one drawn for it). */
+  seed: number;
+  timings: SynthesisTimings;
+}
+
+const GRAPH_OPTIMIZATIONS: readonly GraphOptimization[] = ['disabled', 'basic', 'extended', 'all'];
+
+function checkCount(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be an integer ≥ 1, got ${value}`);
+  return value;
+}
+
+export class Engine {
+  private constructor(
+    /** The parsed voice.json. */
+    readonly voice: VoiceManifest,
+    /** The execution provider in use (after any CUDA fallback). */
+    readonly device: Device,
+    private readonly pool: WorkerPool,
+  ) {}
+
+  /** Loads and checks the voice, starts the workers; throws VoiceError when the voice cannot be served. */
+  static async create(options: EngineOptions): Promise<Engine> {
+    const device = options.device ?? 'cpu';
+    if (device !== 'cpu' && device !== 'cuda') throw new RangeError(`device must be "cpu" or "cuda", got ${JSON.stringify(device)}`);
+    const graphOptimization = options.graphOptimization ?? 'all';
+    if (!GRAPH_OPTIMIZATIONS.includes(graphOptimization)) throw new RangeError(`graphOptimization must be one of ${GRAPH_OPTIMIZATIONS.join(', ')}`);
+    const cores = availableParallelism();
+    const workers = checkCount(options.workers ?? cores, 'workers');
+    const intraOpThreads = checkCount(options.intraOpThreads ?? Math.max(1, Math.floor(cores / workers)), 'intraOpThreads');
+    const logger = options.logger ?? console;
+
+    const loaded = await loadVoice(options.voiceDir);
+    const pool = await WorkerPool.start({
+      size: workers,
+      init: { graphFiles: loaded.graphFiles, device, intraOpThreads, graphOptimization, mel: loaded.manifest.mel },
+      logger,
+    });
+    try {
+      for (const graph of GRAPH_NAMES) checkGraphSignature(graph, loaded.graphFiles[graph], pool.info.signatures[graph], loaded.manifest);
+    } catch (err) {
+      await pool.close();
+      throw err;
+    }
+    if (pool.info.fallbackReason !== undefined) {
+      logger.warn(`emomix: the CUDA execution provider could not be loaded, running on the CPU (${pool.info.fallbackReason.split('\n')[0]})`);
+    }
+    return new Engine(loaded.manifest, pool.info.provider, pool);
+  }
+
+  /** Phonemizes `text` and synthesizes it. */
+  async synthesize(text: string, request: SynthesisRequest): Promise<SynthesisResult> {
+    const started = performance.now();
+    const { ids, words } = phonemize(text);
+    return this.run(ids, words, request, started, performance.now() - started);
+  }
+
+  /** Synthesizes phoneme IDs that the caller has already produced with the front end. */
+  synthesizeIds(ids: readonly number[], words: readonly WordSpan[], request: SynthesisRequest): Promise<SynthesisResult> {
+    return this.run(ids, words, request, performance.now(), 0);
+  }
+
+  /**
+   * The SER embedding of a reference recording (WAV: PCM 8/16/24/32-bit or float, any
+   * rate and channel count), usable as a custom emotion.
+   */
+  async embedReference(wav: Uint8Array): Promise<Float32Array> {
+    const { samples, sampleRate } = await decodeWavMono(wav);
+    const rate = this.voice.audio.sampleRate;
+    const wave = sampleRate === rate ? samples : await resample(samples, sampleRate, rate);
+    // Reflect padding needs more samples than it pads on each side.
+    if (wave.length <= this.voice.mel.padding) {
+      throw new SynthesisError('WAV_INVALID', `the reference clip is too short: ${wave.length} samples at ${rate} Hz, need more than ${this.voice.mel.padding}`);
+    }
+    return (await this.pool.embed(wave)).embedding;
+  }
+
+  /** Stops the workers; calls in flight reject with ENGINE_CLOSED. */
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+
+  private async run(ids: readonly number[], words: readonly WordSpan[], request: SynthesisRequest, started: number, frontendMs: number): Promise<SynthesisResult> {
+    const voice = this.voice;
+    const r = resolveRequest(voice, request);
+    if (ids.length === 0) throw new SynthesisError('TEXT_EMPTY', 'nothing to synthesize: no phoneme IDs');
+    const badId = ids.find((id) => !Number.isInteger(id) || id < 0 || id >= voice.symbols.length);
+    if (badId !== undefined) throw new SynthesisError('REQUEST_INVALID', `phoneme ID ${badId} is outside the symbol table (0…${voice.symbols.length - 1})`);
+    throwIfAborted(r.signal);
+
+    const channels = voice.mel.nMels;
+    const dim = voice.embeddingDim;
+    const hop = voice.mel.hopLength;
+    const frameMs = (hop / voice.audio.sampleRate) * 1000;
+
+    // The encoder and duration predictor take one embedding: the mix at the phrase's first frame.
+    const firstMix = mixAtFrame(frameWeights(r.from, r.ramp, 1, frameMs), 0);
+    let mark = performance.now();
+    const { mu, logDurations } = await this.pool.encode(BigInt64Array.from(ids, (id) => BigInt(id)), mixEmbedding(firstMix, r.table, dim));
+    const encoderMs = performance.now() - mark;
+    throwIfAborted(r.signal);
+
+    const durations = roundDurations(logDurations, r.lengthScale);
+    const real = totalFrames(durations);
+    const frames = padFrames(real, voice.frameMultiple);
+    const { mel: padded, stepMs } = await runSampler({
+      mu: expandByDurations(mu, channels, durations, frames),
+      mask: frameMask(real, frames),
+      channels,
+      frames,
+      steps: r.steps,
+      temperature: r.temperature,
+      solver: r.solver,
+      betaMin: voice.diffusion.betaMin,
+      betaMax: voice.diffusion.betaMax,
+      rng: new Mulberry32(r.seed),
+      plan: stepMixPlan({ table: r.table, dim, weights: frameWeights(r.from, r.ramp, frames, frameMs), realFrames: real, mode: r.mode, schedule: r.schedule }),
+      estimate: (batch) => this.pool.estimate(batch),
+      ...(r.signal ? { signal: r.signal } : {}),
+    });
+
+    const mel = trimFrames(padded, channels, frames, real);
+    mark = performance.now();
+    const vocoded = await this.pool.vocode(mel.slice(), channels, real);
+    const vocoderMs = performance.now() - mark;
+    const audio = vocoded.length > real * hop ? vocoded.slice(0, real * hop) : vocoded;
+
+    return {
+      audio,
+      sampleRate: voice.audio.sampleRate,
+      durationMs: (audio.length / voice.audio.sampleRate) * 1000,
+      words: wordTimings(words, durations, frameMs),
+      durations,
+      mel,
+      seed: r.seed,
+      timings: { frontendMs, encoderMs, estimatorMs: stepMs, vocoderMs, totalMs: performance.now() - started },
+    };
+  }
+}
+
+/** The first `real` frames of a [channels, frames] array. */
+function trimFrames(data: Float32Array, channels: number, frames: number, real: number): Float32Array {
+  if (real === frames) return data;
+  const out = new Float32Array(channels * real);
+  for (let c = 0; c < channels; c++) out.set(data.subarray(c * frames, c * frames + real), c * real);
+  return out;
+}

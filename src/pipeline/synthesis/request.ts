@@ -1,0 +1,110 @@
+// A synthesis request as callers write it, and its checked, defaulted form.
+import { randomInt } from 'node:crypto';
+import type { VoiceManifest } from '../voice/manifest.js';
+import { emotionTable, type EmotionTable } from './custom-emotions.js';
+import { normaliseWeights, withIntensity, type Mix, type Ramp } from './emotion-mix.js';
+import { SynthesisError } from './errors.js';
+import type { Schedule } from './step-mix.js';
+
+export const MAX_STEPS = 1000;
+
+export interface SynthesisRequest {
+  /** Emotion name → weight (≥ 0; normalised to sum 1). Names are the voice's or customEmotions'. */
+  weights: Record<string, number>;
+  /** Per-frame move from `weights` to `to` over [startMs, endMs] of phrase time; may start before 0. */
+  ramp?: { to: Record<string, number>; startMs: number; endMs: number };
+  /** α in [0, 1]: every mix becomes (1 − α)·neutral + α·mix. Default 1. */
+  intensity?: number;
+  /** Diffusion steps, 1…1000. Default: the voice's. */
+  steps?: number;
+  /** τ > 0: the initial noise is ε/τ. Default: the voice's. */
+  temperature?: number;
+  solver?: 'ode' | 'sde';
+  /** Seed of the contract's RNG (a safe integer); random when absent. */
+  seed?: number;
+  /** Multiplies every phoneme's duration. Default: the voice's. */
+  lengthScale?: number;
+  /** EmoMix schedule in diffusion time: t > tMax primary only, t < tMin secondary only, the mix between. */
+  schedule?: Schedule;
+  /** 'score' (default): one estimator row per emotion; 'embedding': one row with the mixed embedding. */
+  mode?: 'score' | 'embedding';
+  /** Extra named emotion embeddings (for instance from embedReference). */
+  customEmotions?: Record<string, Float32Array>;
+  signal?: AbortSignal;
+}
+
+export interface ResolvedRequest {
+  table: EmotionTable;
+  from: Mix;
+  ramp?: Ramp;
+  steps: number;
+  temperature: number;
+  solver: 'ode' | 'sde';
+  seed: number;
+  lengthScale: number;
+  schedule?: Schedule;
+  mode: 'score' | 'embedding';
+  signal?: AbortSignal;
+}
+
+function invalid(message: string): never {
+  throw new SynthesisError('REQUEST_INVALID', message);
+}
+
+function finite(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) invalid(`${field} must be a finite number, got ${String(value)}`);
+  return value;
+}
+
+function positive(value: unknown, field: string): number {
+  if (finite(value, field) <= 0) invalid(`${field} must be greater than 0, got ${String(value)}`);
+  return value as number;
+}
+
+export function resolveRequest(voice: VoiceManifest, request: SynthesisRequest): ResolvedRequest {
+  if (typeof request !== 'object' || request === null) invalid('the request must be an object');
+  const table = emotionTable(voice, request.customEmotions);
+  const intensity = request.intensity ?? 1;
+  if (finite(intensity, 'intensity') < 0 || intensity > 1) invalid(`intensity must lie in [0, 1], got ${intensity}`);
+  const mix = (weights: Record<string, number>, field: string) => withIntensity(normaliseWeights(weights, table, field), voice.neutral, intensity);
+
+  let ramp: Ramp | undefined;
+  if (request.ramp !== undefined) {
+    const { to, startMs, endMs } = request.ramp;
+    if (finite(endMs, 'ramp.endMs') < finite(startMs, 'ramp.startMs')) invalid(`ramp.endMs (${endMs}) must not precede ramp.startMs (${startMs})`);
+    ramp = { to: mix(to, 'ramp.to'), startMs, endMs };
+  }
+
+  const steps = request.steps ?? voice.diffusion.steps;
+  if (!Number.isInteger(steps) || steps < 1 || steps > MAX_STEPS) invalid(`steps must be an integer from 1 to ${MAX_STEPS}, got ${steps}`);
+  const solver = request.solver ?? voice.diffusion.solver;
+  if (solver !== 'ode' && solver !== 'sde') invalid(`solver must be "ode" or "sde", got ${JSON.stringify(solver)}`);
+  const mode = request.mode ?? 'score';
+  if (mode !== 'score' && mode !== 'embedding') invalid(`mode must be "score" or "embedding", got ${JSON.stringify(mode)}`);
+  const seed = request.seed ?? randomInt(2 ** 32);
+  if (!Number.isSafeInteger(seed)) invalid(`seed must be a safe integer, got ${seed}`);
+
+  let schedule: Schedule | undefined;
+  if (request.schedule !== undefined) {
+    const { primary, secondary, tMax, tMin } = request.schedule;
+    for (const [field, name] of [['schedule.primary', primary], ['schedule.secondary', secondary]] as const) {
+      if (!table.has(name)) throw new SynthesisError('EMOTION_UNKNOWN', `${field}: unknown emotion "${name}"`);
+    }
+    if (finite(tMin, 'schedule.tMin') > finite(tMax, 'schedule.tMax')) invalid(`schedule.tMin (${tMin}) must not exceed schedule.tMax (${tMax})`);
+    schedule = { primary, secondary, tMax, tMin };
+  }
+
+  return {
+    table,
+    from: mix(request.weights, 'weights'),
+    ...(ramp ? { ramp } : {}),
+    steps,
+    temperature: positive(request.temperature ?? voice.diffusion.temperature, 'temperature'),
+    solver,
+    seed,
+    lengthScale: positive(request.lengthScale ?? voice.diffusion.lengthScale, 'lengthScale'),
+    ...(schedule ? { schedule } : {}),
+    mode,
+    ...(request.signal ? { signal: request.signal } : {}),
+  };
+}

@@ -1,0 +1,129 @@
+// The EmoMix reverse-diffusion loop (CONTRACT.md, "Sampler"). Its arithmetic is a few
+// multiply-adds per mel value per step, so it runs on the calling thread; the estimator
+// itself is injected and runs wherever `estimate` sends it.
+import { throwIfAborted } from './errors.js';
+import type { StepMixPlan } from './step-mix.js';
+
+/**
+ * One estimator call: `rows` emotion rows sharing one x, μ and mask. The buffers are
+ * handed over (they may be transferred to another thread), so callers pass copies.
+ */
+export interface EstimatorBatch {
+  channels: number;
+  frames: number;
+  /** [channels, frames] */
+  x: Float32Array;
+  /** [channels, frames] */
+  mu: Float32Array;
+  /** [frames] */
+  mask: Float32Array;
+  t: number;
+  rows: number;
+  /** [rows, embeddingDim] */
+  emotions: Float32Array;
+}
+
+/** Resolves to the scores, [rows, channels, frames]. */
+export type Estimate = (batch: EstimatorBatch) => Promise<Float32Array>;
+
+/** Where the sampler's standard normals come from: the contract's Mulberry32 in production. */
+export interface NormalSource {
+  fillNormal(out: Float32Array): Float32Array;
+}
+
+export interface SamplerOptions {
+  /** [channels, frames], zero in padded frames. */
+  mu: Float32Array;
+  /** [frames], 1 for real frames and 0 for padding. */
+  mask: Float32Array;
+  channels: number;
+  frames: number;
+  steps: number;
+  temperature: number;
+  solver: 'ode' | 'sde';
+  betaMin: number;
+  betaMax: number;
+  /** Draws ε first, then (sde) each step's ξ. */
+  rng: NormalSource;
+  plan: StepMixPlan;
+  estimate: Estimate;
+  signal?: AbortSignal;
+}
+
+export interface SamplerOutput {
+  /** [channels, frames] */
+  mel: Float32Array;
+  /** Wall time of each step's estimator call, in ms. */
+  stepMs: number[];
+}
+
+/**
+ * t_i = 1 − (i + ½)·h, the midpoint of step i on the way from t = 1 to t = 0. Computed
+ * with h = 1/N first, as the recipe does, so that a t_i landing on a schedule bound
+ * rounds to the same side of it in both.
+ */
+export function stepTime(i: number, steps: number): number {
+  const h = 1 / steps;
+  return 1 - (i + 0.5) * h;
+}
+
+/** Σ_k w_k[frame]·s_k, or the single row's score when there is one row of weight 1. */
+export function mixScores(scores: Float32Array, rows: number, channels: number, frames: number, weights: Float64Array | undefined): Float32Array {
+  const size = channels * frames;
+  if (!weights) return scores.subarray(0, size);
+  const mixed = new Float32Array(size);
+  for (let c = 0; c < channels; c++) {
+    for (let f = 0; f < frames; f++) {
+      let s = 0;
+      for (let k = 0; k < rows; k++) s += weights[k * frames + f]! * scores[k * size + c * frames + f]!;
+      mixed[c * frames + f] = s;
+    }
+  }
+  return mixed;
+}
+
+export async function runSampler(opts: SamplerOptions): Promise<SamplerOutput> {
+  const { mu, mask, channels, frames, steps, temperature, solver, betaMin, betaMax, rng, plan, estimate, signal } = opts;
+  const size = channels * frames;
+  const x = rng.fillNormal(new Float32Array(size));
+  for (let i = 0; i < size; i++) x[i] = (mu[i]! + x[i]! / temperature) * mask[i % frames]!;
+
+  const h = 1 / steps;
+  const noise = solver === 'sde' ? new Float32Array(size) : undefined;
+  const stepMs: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    throwIfAborted(signal);
+    const t = stepTime(i, steps);
+    const mix = plan.at(t);
+    const started = performance.now();
+    const scores = await estimate({
+      channels,
+      frames,
+      x: x.slice(),
+      mu: mu.slice(),
+      mask: mask.slice(),
+      t,
+      rows: mix.rows,
+      emotions: mix.emotions.slice(),
+    });
+    stepMs.push(performance.now() - started);
+    const s = mixScores(scores, mix.rows, channels, frames, mix.weights);
+
+    const betaH = (betaMin + (betaMax - betaMin) * t) * h;
+    if (noise) {
+      rng.fillNormal(noise);
+      const sqrtBetaH = Math.sqrt(betaH);
+      for (let j = 0; j < size; j++) {
+        const dx = (0.5 * (mu[j]! - x[j]!) - s[j]!) * betaH + sqrtBetaH * noise[j]!;
+        x[j] = (x[j]! - dx) * mask[j % frames]!;
+      }
+    } else {
+      for (let j = 0; j < size; j++) {
+        const dx = 0.5 * (mu[j]! - x[j]! - s[j]!) * betaH;
+        x[j] = (x[j]! - dx) * mask[j % frames]!;
+      }
+    }
+  }
+  throwIfAborted(signal);
+  return { mel: x, stepMs };
+}

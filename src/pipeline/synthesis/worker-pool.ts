@@ -1,0 +1,207 @@
+// A pool of inference workers (inference-worker.ts). Calls queue until a worker is
+// free, each worker runs one call at a time, arrays are transferred rather than
+// copied, and a worker that dies fails only its own call and is replaced.
+import { Worker } from 'node:worker_threads';
+import { VoiceError } from '../voice/errors.js';
+import { SynthesisError } from './errors.js';
+import type { EstimatorBatch } from './sampler.js';
+import {
+  transferablesOf,
+  type EncodeResult,
+  type InferenceRequest,
+  type ResultOf,
+  type SerResult,
+  type WorkerInit,
+  type WorkerReply,
+  type WorkerStartup,
+} from './worker-protocol.js';
+
+export interface Logger {
+  warn(message: string): void;
+}
+
+export type WorkerReady = Extract<WorkerStartup, { type: 'ready' }>;
+
+export interface WorkerPoolOptions {
+  size: number;
+  init: WorkerInit;
+  logger?: Logger;
+  /** Starts one worker; the default runs inference-worker next to this module. */
+  createWorker?: (init: WorkerInit) => Worker;
+}
+
+/** Starts inference-worker from the file beside this module: the compiled .js, or the .ts source under tsx or vitest. */
+export function createInferenceWorker(init: WorkerInit): Worker {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const file = new URL(fromSource ? './inference-worker.ts' : './inference-worker.js', import.meta.url);
+  if (!fromSource) return new Worker(file, { workerData: init });
+  // On Node 20 `execArgv: ['--import', 'tsx']` does not work: tsx installs its hooks only
+  // on the main thread there. Its tsImport loads a TypeScript module from any thread.
+  const bootstrap = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then(({ tsImport }) => tsImport(${JSON.stringify(file.href)}, ${JSON.stringify(import.meta.url)}));`;
+  return new Worker(bootstrap, { eval: true, workerData: init });
+}
+
+interface Call {
+  id: number;
+  request: InferenceRequest;
+  resolve(result: unknown): void;
+  reject(error: Error): void;
+}
+
+interface Slot {
+  worker: Worker;
+  state: 'starting' | 'ready' | 'failed';
+  call?: Call;
+  error?: Error;
+}
+
+export class WorkerPool {
+  private readonly slots = new Set<Slot>();
+  private readonly queue: Call[] = [];
+  private nextId = 1;
+  private closed = false;
+  private readyInfo!: WorkerReady;
+
+  private constructor(private readonly options: WorkerPoolOptions) {}
+
+  /** Starts `size` workers and waits until each has opened its sessions. */
+  static async start(options: WorkerPoolOptions): Promise<WorkerPool> {
+    const pool = new WorkerPool(options);
+    const started = await Promise.allSettled(Array.from({ length: Math.max(1, options.size) }, () => pool.spawn()));
+    const failure = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failure) {
+      await pool.close();
+      throw failure.reason;
+    }
+    pool.readyInfo = (started[0] as PromiseFulfilledResult<WorkerReady>).value;
+    return pool;
+  }
+
+  /** What the first worker reported: graph signatures and the execution provider in use. */
+  get info(): WorkerReady {
+    return this.readyInfo;
+  }
+
+  /** Workers started or starting. */
+  get size(): number {
+    return this.slots.size;
+  }
+
+  encode(phonemes: BigInt64Array, emotion: Float32Array): Promise<EncodeResult> {
+    return this.call({ op: 'encode', phonemes, emotion });
+  }
+
+  /**
+   * One estimator call for all of a step's emotion rows; resolves to [rows, channels, frames].
+   * The batch's arrays are transferred to the worker and unusable afterwards.
+   */
+  async estimate(batch: EstimatorBatch): Promise<Float32Array> {
+    const { scores } = await this.call({ op: 'estimate', batches: [batch] });
+    return scores[0]!;
+  }
+
+  /** [channels, frames] mel → waveform; `mel` is transferred. */
+  async vocode(mel: Float32Array, channels: number, frames: number): Promise<Float32Array> {
+    return (await this.call({ op: 'vocode', mel, channels, frames })).audio;
+  }
+
+  /** SER of a [nMels, frames] log-mel; `mel` is transferred. */
+  ser(mel: Float32Array, frames: number): Promise<SerResult> {
+    return this.call({ op: 'ser', mel, frames });
+  }
+
+  /** Log-mel and SER of a mono waveform at the voice rate; `wave` is transferred. */
+  embed(wave: Float32Array): Promise<SerResult> {
+    return this.call({ op: 'embed', wave });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const call of this.queue.splice(0)) call.reject(new SynthesisError('ENGINE_CLOSED', 'the engine was closed'));
+    await Promise.all([...this.slots].map((slot) => slot.worker.terminate()));
+  }
+
+  private call<Op extends InferenceRequest['op']>(request: Extract<InferenceRequest, { op: Op }>): Promise<ResultOf[Op]> {
+    if (this.closed) return Promise.reject(new SynthesisError('ENGINE_CLOSED', 'the engine was closed'));
+    return new Promise<ResultOf[Op]>((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, request, resolve: resolve as (r: unknown) => void, reject });
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (this.queue.length === 0) return;
+      if (slot.state !== 'ready' || slot.call) continue;
+      const call = this.queue.shift()!;
+      try {
+        slot.worker.postMessage({ id: call.id, request: call.request }, transferablesOf(call.request));
+        slot.call = call;
+      } catch (err) {
+        call.reject(new SynthesisError('INFERENCE_FAILED', `${call.request.op}: cannot send the request: ${(err as Error).message}`, { cause: err }));
+      }
+    }
+  }
+
+  private spawn(): Promise<WorkerReady> {
+    const { init } = this.options;
+    return new Promise<WorkerReady>((resolve, reject) => {
+      const worker = (this.options.createWorker ?? createInferenceWorker)(init);
+      const slot: Slot = { worker, state: 'starting' };
+      this.slots.add(slot);
+      worker.on('message', (message: WorkerStartup | WorkerReply) => {
+        if (slot.state !== 'starting') return this.settle(slot, message as WorkerReply);
+        if ('type' in message && message.type === 'ready') {
+          slot.state = 'ready';
+          resolve(message);
+          this.dispatch();
+        } else {
+          slot.state = 'failed';
+          const failed = message as Extract<WorkerStartup, { type: 'init-failed' }>;
+          reject(new VoiceError('VOICE_GRAPH_LOAD_FAILED', init.graphFiles[failed.graph], undefined, `onnxruntime cannot load it: ${failed.message}`));
+          void worker.terminate();
+        }
+      });
+      worker.on('error', (err) => {
+        slot.error = err;
+      });
+      worker.on('exit', (code) => {
+        this.slots.delete(slot);
+        const why = slot.error ? slot.error.message : `exit code ${code}`;
+        if (slot.state === 'starting') reject(new SynthesisError('WORKER_DIED', `an inference worker died while starting (${why})`, { cause: slot.error }));
+        if (slot.call) {
+          const { request, reject: fail } = slot.call;
+          slot.call = undefined;
+          fail(
+            this.closed
+              ? new SynthesisError('ENGINE_CLOSED', 'the engine was closed')
+              : new SynthesisError('WORKER_DIED', `the inference worker running ${request.op} died (${why})`, { cause: slot.error }),
+          );
+        }
+        if (!this.closed && slot.state === 'ready') this.replace();
+        this.failQueueIfNoWorkers();
+      });
+    });
+  }
+
+  private replace(): void {
+    this.spawn().catch((err: Error) => {
+      this.options.logger?.warn(`emomix: could not replace a dead inference worker: ${err.message}`);
+      this.failQueueIfNoWorkers();
+    });
+  }
+
+  private failQueueIfNoWorkers(): void {
+    if (this.slots.size > 0) return;
+    for (const call of this.queue.splice(0)) call.reject(new SynthesisError('WORKER_DIED', 'no inference worker is left'));
+  }
+
+  private settle(slot: Slot, reply: WorkerReply): void {
+    const call = slot.call;
+    if (!call || call.id !== reply.id) return;
+    slot.call = undefined;
+    if (reply.ok) call.resolve(reply.result);
+    else call.reject(new SynthesisError('INFERENCE_FAILED', `${call.request.op}: ${reply.message}`));
+    this.dispatch();
+  }
+}

@@ -1,0 +1,105 @@
+// Messages between the worker pool (main thread) and inference workers. Arrays travel
+// as transferable typed arrays; everything else is plain data.
+import type { GraphSignature } from '../voice/graphs.js';
+import type { GraphName, MelConfig } from '../voice/manifest.js';
+import type { EstimatorBatch } from './sampler.js';
+
+export type Device = 'cpu' | 'cuda';
+export type GraphOptimization = 'disabled' | 'basic' | 'extended' | 'all';
+
+export interface WorkerInit {
+  graphFiles: Record<GraphName, string>;
+  device: Device;
+  intraOpThreads: number;
+  graphOptimization: GraphOptimization;
+  mel: MelConfig;
+}
+
+export type WorkerStartup =
+  | { type: 'ready'; signatures: Record<GraphName, GraphSignature>; provider: Device; fallbackReason?: string }
+  | { type: 'init-failed'; graph: GraphName; message: string };
+
+export interface EncodeRequest {
+  op: 'encode';
+  /** [phonemes] symbol IDs of one utterance. */
+  phonemes: BigInt64Array;
+  /** [embeddingDim] */
+  emotion: Float32Array;
+}
+export interface EncodeResult {
+  /** [nMels, phonemes] */
+  mu: Float32Array;
+  /** [phonemes] */
+  logDurations: Float32Array;
+}
+
+/**
+ * Several batches of equal `frames` run as one estimator call, their rows stacked on
+ * the batch axis. Today the pool sends one batch per request; the list is what lets
+ * concurrent sessions' steps be merged into one call later without a protocol change.
+ */
+export interface EstimateRequest {
+  op: 'estimate';
+  batches: EstimatorBatch[];
+}
+export interface EstimateResult {
+  /** One [rows, channels, frames] array per batch, in request order. */
+  scores: Float32Array[];
+}
+
+export interface VocodeRequest {
+  op: 'vocode';
+  /** [channels, frames] */
+  mel: Float32Array;
+  channels: number;
+  frames: number;
+}
+export interface VocodeResult {
+  audio: Float32Array;
+}
+
+/** SER of a log-mel. */
+export interface SerRequest {
+  op: 'ser';
+  /** [nMels, frames] */
+  mel: Float32Array;
+  frames: number;
+}
+/** Log-mel, then SER, of a waveform: the feature extraction stays off the main thread too. */
+export interface EmbedRequest {
+  op: 'embed';
+  /** Mono waveform at the voice's sample rate. */
+  wave: Float32Array;
+}
+export interface SerResult {
+  /** [embeddingDim] */
+  embedding: Float32Array;
+  /** [emotion classes] */
+  logits: Float32Array;
+}
+
+export type InferenceRequest = EncodeRequest | EstimateRequest | VocodeRequest | SerRequest | EmbedRequest;
+
+export interface ResultOf {
+  encode: EncodeResult;
+  estimate: EstimateResult;
+  vocode: VocodeResult;
+  ser: SerResult;
+  embed: SerResult;
+}
+
+export type WorkerReply =
+  | { id: number; ok: true; result: ResultOf[keyof ResultOf] }
+  | { id: number; ok: false; message: string };
+
+/** The typed arrays reachable in a message, for the transfer list. */
+export function transferablesOf(value: unknown, out: ArrayBuffer[] = []): ArrayBuffer[] {
+  if (ArrayBuffer.isView(value)) {
+    if (value.buffer instanceof ArrayBuffer && !out.includes(value.buffer)) out.push(value.buffer);
+  } else if (Array.isArray(value)) {
+    for (const item of value) transferablesOf(item, out);
+  } else if (typeof value === 'object' && value !== null) {
+    for (const item of Object.values(value)) transferablesOf(item, out);
+  }
+  return out;
+}

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { expandByDurations, frameMask, padFrames, roundDurations, totalFrames, wordTimings } from '../src/pipeline/synthesis/durations.js';
+
+describe('durations', () => {
+  it('rounds exp(logd)·lengthScale up (Grad-TTS)', () => {
+    const logd = Float32Array.from([Math.log(2.2), Math.log(3), 0, -50]);
+    expect(Array.from(roundDurations(logd, 1))).toEqual([3, 3, 1, 1]);
+    expect(Array.from(roundDurations(logd, 1.5))).toEqual([4, 5, 2, 1]);
+  });
+
+  it('gives an utterance at least one frame', () => {
+    expect(totalFrames(Int32Array.from([0, 0]))).toBe(1);
+    expect(totalFrames(Int32Array.from([2, 3]))).toBe(5);
+  });
+
+  it('pads to the frame multiple', () => {
+    expect([padFrames(5, 1), padFrames(5, 4), padFrames(8, 4)]).toEqual([5, 8, 8]);
+  });
+
+  it('repeats μ per phoneme along time and leaves padding at 0', () => {
+    // μ [2 channels, 3 phonemes]
+    const mu = Float32Array.from([1, 2, 3, 10, 20, 30]);
+    const out = expandByDurations(mu, 2, Int32Array.from([2, 0, 1]), 4);
+    expect(Array.from(out)).toEqual([1, 1, 3, 0, 10, 10, 30, 0]);
+    expect(Array.from(frameMask(3, 4))).toEqual([1, 1, 1, 0]);
+  });
+
+  it('times words by where their phonemes fall', () => {
+    const durations = Int32Array.from([2, 3, 1, 4]);
+    const words = wordTimings([{ word: 'a', start: 0, end: 2 }, { word: 'b', start: 2, end: 4 }], durations, 10);
+    expect(words).toEqual([{ word: 'a', startMs: 0, endMs: 50 }, { word: 'b', startMs: 50, endMs: 100 }]);
+  });
+});

@@ -1,0 +1,60 @@
+// Reads the recipe's reference cases (test/fixtures/README.md): tensors as base64 of
+// little-endian raw values. EMOMIX_FIXTURES points elsewhere when regenerating them.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const FIXTURES = process.env['EMOMIX_FIXTURES'] ?? fileURLToPath(new URL('./fixtures', import.meta.url));
+export const TINY_VOICE = join(FIXTURES, 'tiny-voice');
+export const HAVE_FIXTURES = existsSync(join(TINY_VOICE, 'voice.json')) && existsSync(join(FIXTURES, 'reference'));
+
+interface RawTensor {
+  dtype: 'float32' | 'int64';
+  shape: number[];
+  data: string;
+}
+
+export interface Tensor {
+  shape: number[];
+  data: Float32Array | BigInt64Array;
+}
+
+export interface ReferenceCase {
+  params: Record<string, unknown>;
+  inputs: Record<string, Tensor>;
+  outputs: Record<string, Tensor>;
+}
+
+function decode(raw: RawTensor): Tensor {
+  const bytes = Buffer.from(raw.data, 'base64');
+  // Copy into a fresh, aligned buffer: Buffer pools may start at any offset.
+  const buffer = new Uint8Array(bytes).buffer;
+  return { shape: raw.shape, data: raw.dtype === 'float32' ? new Float32Array(buffer) : new BigInt64Array(buffer) };
+}
+
+export function loadCase(name: string): ReferenceCase {
+  const json = JSON.parse(readFileSync(join(FIXTURES, 'reference', `${name}.json`), 'utf8')) as {
+    params: Record<string, unknown>;
+    inputs: Record<string, RawTensor>;
+    outputs: Record<string, RawTensor>;
+  };
+  const all = (group: Record<string, RawTensor>) => Object.fromEntries(Object.entries(group).map(([k, v]) => [k, decode(v)]));
+  return { params: json.params, inputs: all(json.inputs), outputs: all(json.outputs) };
+}
+
+export function floats(t: Tensor | undefined): Float32Array {
+  if (!t || !(t.data instanceof Float32Array)) throw new Error('expected a float32 tensor');
+  return t.data;
+}
+
+export function ints(t: Tensor | undefined): number[] {
+  if (!t || !(t.data instanceof BigInt64Array)) throw new Error('expected an int64 tensor');
+  return Array.from(t.data, Number);
+}
+
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} ≠ ${b.length}`);
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
+  return max;
+}

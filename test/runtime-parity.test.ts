@@ -1,0 +1,182 @@
+// Parity of the TypeScript runtime with the Python recipe on every reference case.
+//
+// Tolerance: 1e-3 absolute. The graphs run as float32 onnxruntime kernels here and as
+// float32 PyTorch kernels in the recipe; they sum in different orders (and fuse
+// differently), so results differ in the last bits, and the sampler feeds each step's
+// output into the next, accumulating those differences over the steps. Exact matches
+// are required where no float arithmetic is involved (RNG integers, durations).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MelConfig } from '../src/pipeline/voice/manifest.js';
+import { Engine } from '../src/pipeline/synthesis/engine.js';
+import { emotionTable } from '../src/pipeline/synthesis/custom-emotions.js';
+import { LogMel } from '../src/pipeline/synthesis/mel.js';
+import { Mulberry32 } from '../src/pipeline/synthesis/rng.js';
+import { runSampler } from '../src/pipeline/synthesis/sampler.js';
+import { stepMixPlan } from '../src/pipeline/synthesis/step-mix.js';
+import { WorkerPool } from '../src/pipeline/synthesis/worker-pool.js';
+import { loadVoice, type LoadedVoice } from '../src/pipeline/voice/load.js';
+import { HAVE_FIXTURES, TINY_VOICE, floats, ints, loadCase, maxAbsDiff } from './runtime-fixtures.js';
+
+const TOLERANCE = 1e-3;
+
+describe.skipIf(!HAVE_FIXTURES)('parity with the Python recipe', () => {
+  let voice: LoadedVoice;
+  let pool: WorkerPool;
+
+  beforeAll(async () => {
+    voice = await loadVoice(TINY_VOICE);
+    pool = await WorkerPool.start({
+      size: 1,
+      init: { graphFiles: voice.graphFiles, device: 'cpu', intraOpThreads: 1, graphOptimization: 'all', mel: voice.manifest.mel },
+    });
+  });
+  afterAll(() => pool?.close());
+
+  it('rng: uint32 sequence and normals', () => {
+    const ref = loadCase('rng');
+    const rng = new Mulberry32(ref.params['seed'] as number);
+    expect(Array.from({ length: 8 }, () => rng.nextUint32())).toEqual(ints(ref.outputs['u32']));
+    const normals = new Mulberry32(ref.params['seed'] as number).fillNormal(new Float32Array(11));
+    expect(Array.from(normals)).toEqual(Array.from(floats(ref.outputs['normal'])));
+  });
+
+  for (const name of ['logmel', 'logmel-tiny']) {
+    it(`${name}: log-mel of a chirp`, () => {
+      const ref = loadCase(name);
+      const { data, frames } = new LogMel(ref.params['mel'] as MelConfig).compute(floats(ref.inputs['audio']));
+      expect(frames).toBe(ref.outputs['mel']!.shape[1]);
+      expect(maxAbsDiff(data, floats(ref.outputs['mel']))).toBeLessThan(TOLERANCE);
+    });
+  }
+
+  it('encoder: μ and log-durations, each row of the padded batch on its own', async () => {
+    const ref = loadCase('encoder');
+    const [, n] = ref.inputs['phonemes']!.shape as [number, number];
+    const ids = ints(ref.inputs['phonemes']);
+    const lengths = ints(ref.inputs['phoneme_lengths']);
+    const emotion = floats(ref.inputs['emotion']);
+    const mu = floats(ref.outputs['mu']);
+    const logd = floats(ref.outputs['log_durations']);
+    const dim = emotion.length / 2;
+    for (let b = 0; b < 2; b++) {
+      const len = lengths[b]!;
+      const out = await pool.encode(BigInt64Array.from(ids.slice(b * n, b * n + len), BigInt), emotion.slice(b * dim, (b + 1) * dim));
+      const expectedMu = Array.from({ length: 80 * len }, (_, i) => mu[b * 80 * n + Math.floor(i / len) * n + (i % len)]!);
+      expect(maxAbsDiff(out.mu, expectedMu)).toBeLessThan(TOLERANCE);
+      expect(maxAbsDiff(out.logDurations, logd.subarray(b * n, b * n + len))).toBeLessThan(TOLERANCE);
+    }
+  });
+
+  it('estimator: scores of each row', async () => {
+    const ref = loadCase('estimator');
+    const [, c, t] = ref.inputs['x']!.shape as [number, number, number];
+    const e = floats(ref.inputs['emotion']);
+    const dim = e.length / 2;
+    const size = c * t;
+    for (let b = 0; b < 2; b++) {
+      const score = await pool.estimate({
+        channels: c,
+        frames: t,
+        x: floats(ref.inputs['x']).slice(b * size, (b + 1) * size),
+        mu: floats(ref.inputs['mu']).slice(b * size, (b + 1) * size),
+        mask: floats(ref.inputs['mask']).slice(b * t, (b + 1) * t),
+        t: floats(ref.inputs['t'])[b]!,
+        rows: 1,
+        emotions: e.slice(b * dim, (b + 1) * dim),
+      });
+      expect(maxAbsDiff(score, floats(ref.outputs['score']).subarray(b * size, (b + 1) * size))).toBeLessThan(TOLERANCE);
+    }
+  });
+
+  it('ser: embedding and logits of a mel', async () => {
+    const ref = loadCase('ser');
+    const { embedding, logits } = await pool.ser(floats(ref.inputs['mel']).slice(), ref.inputs['mel']!.shape[2]!);
+    expect(maxAbsDiff(embedding, floats(ref.outputs['embedding']))).toBeLessThan(TOLERANCE);
+    expect(maxAbsDiff(logits, floats(ref.outputs['logits']))).toBeLessThan(TOLERANCE);
+  });
+
+  it('vocoder: audio of a mel', async () => {
+    const ref = loadCase('vocoder');
+    const audio = await pool.vocode(floats(ref.inputs['mel']).slice(), 80, ref.inputs['mel']!.shape[2]!);
+    expect(maxAbsDiff(audio, floats(ref.outputs['audio']))).toBeLessThan(TOLERANCE);
+  });
+
+  // The reference gives the embeddings and per-frame weights directly; a table with two
+  // made-up names carries them into the runtime's plan.
+  function planFor(ref: ReturnType<typeof loadCase>, schedule?: { primary: string; secondary: string; tMax: number; tMin: number }) {
+    const embeddings = floats(ref.inputs['embeddings']);
+    const dim = embeddings.length / 2;
+    const frames = ref.inputs['weights']!.shape[1]!;
+    const table = emotionTable({ ...voice.manifest, embeddingDim: dim }, { a: embeddings.slice(0, dim), b: embeddings.slice(dim) });
+    return stepMixPlan({
+      table,
+      dim,
+      weights: { names: ['a', 'b'], frames, data: Float64Array.from(floats(ref.inputs['weights'])) },
+      realFrames: frames,
+      mode: 'score',
+      ...(schedule ? { schedule } : {}),
+    });
+  }
+
+  function samplerInputs(ref: ReturnType<typeof loadCase>) {
+    const [channels, frames] = ref.inputs['mu']!.shape as [number, number];
+    const p = ref.params as { steps: number; temperature: number; betaMin: number; betaMax: number };
+    return {
+      mu: floats(ref.inputs['mu']),
+      mask: floats(ref.inputs['mask']),
+      channels,
+      frames,
+      steps: p.steps,
+      temperature: p.temperature,
+      betaMin: p.betaMin,
+      betaMax: p.betaMax,
+      estimate: pool.estimate.bind(pool),
+    };
+  }
+
+  it('sampler: ODE with a two-emotion per-frame ramp from given noise', async () => {
+    const ref = loadCase('sampler-ode-ramp');
+    const noise = floats(ref.inputs['noise']);
+    const { mel } = await runSampler({
+      ...samplerInputs(ref),
+      solver: 'ode',
+      rng: { fillNormal: (out) => (out.set(noise), out) },
+      plan: planFor(ref),
+    });
+    expect(maxAbsDiff(mel, floats(ref.outputs['mel']))).toBeLessThan(TOLERANCE);
+  });
+
+  it('sampler: stochastic solver with a primary/secondary schedule from a seed', async () => {
+    const ref = loadCase('sampler-sde-schedule');
+    const s = ref.params['schedule'] as { tMax: number; tMin: number };
+    const { mel } = await runSampler({
+      ...samplerInputs(ref),
+      solver: 'sde',
+      rng: new Mulberry32(ref.params['seed'] as number),
+      plan: planFor(ref, { primary: 'a', secondary: 'b', tMax: s.tMax, tMin: s.tMin }),
+    });
+    expect(maxAbsDiff(mel, floats(ref.outputs['mel']))).toBeLessThan(TOLERANCE);
+  });
+
+  it('engine: full synthesis from phoneme IDs and a seed', async () => {
+    const ref = loadCase('synthesis');
+    const p = ref.params as { weights: Record<string, number>; steps: number; temperature: number; solver: 'ode' | 'sde'; seed: number; lengthScale: number };
+    const engine = await Engine.create({ voiceDir: TINY_VOICE, workers: 1 });
+    try {
+      const result = await engine.synthesizeIds(ints(ref.inputs['phonemes']), [], {
+        weights: p.weights,
+        steps: p.steps,
+        temperature: p.temperature,
+        solver: p.solver,
+        seed: p.seed,
+        lengthScale: p.lengthScale,
+      });
+      expect(Array.from(result.durations)).toEqual(ints(ref.outputs['durations']));
+      expect(maxAbsDiff(result.mel, floats(ref.outputs['mel']))).toBeLessThan(TOLERANCE);
+      expect(maxAbsDiff(result.audio, floats(ref.outputs['audio']))).toBeLessThan(TOLERANCE);
+      expect(result.timings.estimatorMs).toHaveLength(p.steps);
+    } finally {
+      await engine.close();
+    }
+  });
+});
