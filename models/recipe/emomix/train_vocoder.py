@@ -171,14 +171,15 @@ def run(a) -> None:
         losses = t.step(step, mel.to(device), audio.to(device), adversarial=step >= a.adv_start)
         step += 1
         progress.update(step, **losses)
-        if step % a.save_every == 0 or step == a.steps:
+        if step % a.save_every == 0:
             save_atomic(t.checkpoint(step), ckpt_path)
         if held and (step % a.eval_every == 0 or step == a.steps):
             loss, outputs = evaluate(t.generator, held, device)
             for it, wav in zip(held[:SAMPLE_UTTERANCES], outputs):
                 write_wav(out / "samples" / f"{it['id']}-step{step}.wav", wav.numpy(), MelConfig.sampleRate)
             print(f"train-vocoder: step {step} held-out mel L1 {loss:.4f}", flush=True)
-    save_atomic(t.checkpoint(step), ckpt_path)
+    if step % a.save_every:
+        save_atomic(t.checkpoint(step), ckpt_path)
     if step < a.steps:
         print(f"train-vocoder: stopped at step {step}; run again to resume", flush=True)
     else:
