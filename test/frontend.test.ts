@@ -140,6 +140,17 @@ describe('normalize', () => {
     ['Scan the QR code', 'scan the QR code.'],
     ['AI is here', 'AI is here.'],
     ['I LOVE IT', 'i love it.'],
+    ['Leave at 3.30pm', 'leave at three thirty PM.'],
+    ['On 5 March 2024 and the 21st of June', 'on the fifth of march twenty twenty four and the twenty first of june.'],
+    // roman numerals
+    ['Henry VIII met Louis XIV.', 'henry the eighth met louis the fourteenth.'],
+    ['World War II, Chapter IV', 'world war two, chapter four.'],
+    ['Paul I think so', 'paul i think so.'],
+    // units are case-sensitive
+    ['A 5G phone with 10 MB', 'a five g phone with ten megabytes.'],
+    ['It cost -$5', 'it cost minus five dollars.'],
+    ['The dr. said no', 'the doctor said no.'],
+    ["Two XYZs and the XYZ's box", "two XYZs and the XYZ's box."],
     // symbols
     ['Tom & Jerry', 'tom and jerry.'],
     ['2 + 2 = 4', 'two plus two equals four.'],
@@ -222,6 +233,14 @@ describe('phonemize', () => {
       'fbi:EH1 F B IY1 AY1',
     ]);
     expect(spans('the US')).toEqual(['the:DH AH0', 'us:Y UW1 EH1 S']);
+  });
+
+  it('adds the plural or possessive ending to a spelled acronym', () => {
+    expect(spans("XYZs and XYZ's")).toEqual([
+      'xyzs:EH1 K S W AY1 Z IY1 Z',
+      'and:AH0 N D',
+      "xyz's:EH1 K S W AY1 Z IY1 Z",
+    ]);
   });
 
   it('reads NASA as a word, not letters', () => {

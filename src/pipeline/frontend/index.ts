@@ -20,11 +20,10 @@ export interface Phonemized {
 }
 
 function phonesOf(text: string, isSpelled: boolean): string[] {
-  const letters = text.replace(/[^A-Za-z]/g, '');
-  if (isSpelled) return spell(letters);
+  if (isSpelled) return spell(text);
   const phones = pronounce(text);
   // A word is never dropped: if no rule gave it a sound, its letters are spelled.
-  return phones.length > 0 ? phones : spell(letters);
+  return phones.length > 0 ? phones : spell(text);
 }
 
 export function phonemize(text: string): Phonemized {

@@ -9,9 +9,10 @@ import { cleanText } from './clean-text.js';
 import { inLexicon } from './lexicon.js';
 import {
   MONTHS, cardinal, clock, date, decade, digitByDigit, fraction, integer, isValidDate, money,
-  ordinal, quantity,
+  ordinal, quantity, year,
 } from './readings.js';
 import type { Punctuation } from './symbols.js';
+import { romanValue } from './roman.js';
 import { mark, spelled, word, words, type Token } from './tokens.js';
 
 /** Words longer than this are read in chunks of CHUNK_LETTERS (each its own word). */
@@ -53,8 +54,8 @@ function emitWords(scan: Scan, list: readonly string[]): void {
 
 const TLDS = 'com|org|net|edu|gov|mil|int|io|co|uk|us|ca|au|de|fr|es|it|nl|eu|ai|dev|app|info|biz|me|tv|ly|gg|fm|xyz';
 const url = sticky(/(?:https?:\/\/|www\.)[^\s"<>]+/i);
-const email = sticky(/[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/);
-const domain = sticky(new RegExp(`[A-Za-z0-9][A-Za-z0-9-]*(?:\\.[A-Za-z0-9-]+)*\\.(?:${TLDS})(?![A-Za-z0-9-])(?:/[^\\s"<>]*)?`, 'i'));
+const email = sticky(/[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,8}/);
+const domain = sticky(new RegExp(`[A-Za-z0-9][A-Za-z0-9-]{0,62}(?:\\.[A-Za-z0-9-]{1,63}){0,8}\\.(?:${TLDS})(?![A-Za-z0-9-])(?:/[^\\s"<>]*)?`, 'i'));
 
 const URL_SYMBOLS: Readonly<Record<string, string>> = {
   '.': 'dot', '/': 'slash', '@': 'at', '-': 'dash', _: 'underscore', ':': 'colon', '?': 'question mark',
@@ -76,7 +77,7 @@ function readLetters(scan: Scan, letters: string): void {
   const lower = letters.toLowerCase();
   if (inLexicon(lower) && !(letters.length > 1 && letters === letters.toUpperCase() && ALWAYS_SPELLED.has(letters))) {
     scan.out.push(word(letters));
-  } else if (letters.length <= 3 || !/[aeiouy]/i.test(letters)) scan.out.push(spelled(lower));
+  } else if (letters.length <= 3 || !/[aeiouy]/i.test(letters)) scan.out.push(spelled(letters.toUpperCase()));
   else scan.out.push(word(letters));
 }
 
@@ -115,17 +116,20 @@ const readMoney: Reader = (scan, pos) => {
   return pos + all.length;
 };
 
-const clockTime = sticky(/(\d{1,2}):(\d{2})(?::(\d{2}))?(?!\d)(?:\s?([AaPp])\.?\s?[Mm](?![A-Za-z])(\.)?)?/);
-const hourTime = sticky(/(\d{1,2})\s?([AaPp])\.?\s?[Mm](?![A-Za-z])(\.)?/);
+const AM_PM = String.raw`\s?([AaPp])\.?\s?[Mm](?![A-Za-z])(\.)?`;
+const clockTime = sticky(new RegExp(String.raw`(\d{1,2}):(\d{2})(?::(\d{2}))?(?!\d)(?:${AM_PM})?`));
+// "3.30pm" (British): a full stop separates hours and minutes only before am/pm.
+const dottedTime = sticky(new RegExp(String.raw`(\d{1,2})\.(\d{2})()${AM_PM}`));
+const hourTime = sticky(new RegExp(String.raw`(\d{1,2})${AM_PM}`));
 
 function emitPeriod(scan: Scan, letter: string | undefined, dotted: string | undefined, end: number): void {
   if (letter === undefined) return;
-  scan.out.push(spelled(`${letter.toLowerCase()}m`));
+  scan.out.push(spelled(`${letter.toUpperCase()}M`));
   if (dotted && endsSentence(scan.text, end)) scan.out.push(mark('.'));
 }
 
 const readTime: Reader = (scan, pos) => {
-  const c = clockTime(scan.text, pos);
+  const c = clockTime(scan.text, pos) ?? dottedTime(scan.text, pos);
   if (c) {
     const [all, h, min, sec, letter, dot] = c;
     if (Number(h) > 24 || Number(min) > 59 || (sec !== undefined && Number(sec) > 59)) return -1;
@@ -193,6 +197,25 @@ const readRange: Reader = (scan, pos) => {
 
 const ordinalRe = sticky(new RegExp(`${INT}(st|nd|rd|th)(?![A-Za-z])`, 'i'));
 
+const MONTH_NAMES = [
+  ...MONTHS.map((m) => m[0]!.toUpperCase() + m.slice(1)),
+  'Jan', 'Feb', 'Mar', 'Apr', 'Jun', 'Jul', 'Aug', 'Sept', 'Sep', 'Oct', 'Nov', 'Dec',
+];
+const dayMonth = sticky(new RegExp(String.raw`(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(${MONTH_NAMES.join('|')})\.?(?![A-Za-z])(?:,?\s+(\d{4})(?!\d))?`));
+
+/** "5 March 2024", "the 5th of March" → the fifth of march twenty twenty four. */
+const readDayMonth: Reader = (scan, pos) => {
+  const m = dayMonth(scan.text, pos);
+  if (!m) return -1;
+  const month = MONTH_NAMES.indexOf(m[2]!);
+  const monthIndex = month < MONTHS.length ? month : MONTHS.indexOf(ABBREVIATIONS[m[2]!.toLowerCase()]!);
+  const day = Number(m[1]);
+  if (!isValidDate(monthIndex + 1, day)) return -1;
+  const the = previousWord(scan)?.toLowerCase() === 'the' ? [] : ['the'];
+  emitWords(scan, [...the, ...ordinal(String(day)), 'of', MONTHS[monthIndex]!, ...(m[3] ? year(m[3]) : [])]);
+  return pos + m[0].length;
+};
+
 const readOrdinal: Reader = (scan, pos) => {
   const m = ordinalRe(scan.text, pos);
   if (!m) return -1;
@@ -209,22 +232,24 @@ const readDecade: Reader = (scan, pos) => {
   return pos + m[0].length;
 };
 
+// Keys are case-sensitive: "5G" is not five grams, "5M" not five meters.
 const UNITS: Readonly<Record<string, [string, string]>> = {
   km: ['kilometer', 'kilometers'], m: ['meter', 'meters'], cm: ['centimeter', 'centimeters'],
   mm: ['millimeter', 'millimeters'], kg: ['kilogram', 'kilograms'], g: ['gram', 'grams'],
   mg: ['milligram', 'milligrams'], lb: ['pound', 'pounds'], lbs: ['pound', 'pounds'],
   oz: ['ounce', 'ounces'], ml: ['milliliter', 'milliliters'], mph: ['mile per hour', 'miles per hour'],
   kph: ['kilometer per hour', 'kilometers per hour'], 'km/h': ['kilometer per hour', 'kilometers per hour'],
-  hz: ['hertz', 'hertz'], khz: ['kilohertz', 'kilohertz'], mhz: ['megahertz', 'megahertz'],
-  ghz: ['gigahertz', 'gigahertz'], kb: ['kilobyte', 'kilobytes'], mb: ['megabyte', 'megabytes'],
-  gb: ['gigabyte', 'gigabytes'], tb: ['terabyte', 'terabytes'], ms: ['millisecond', 'milliseconds'],
+  Hz: ['hertz', 'hertz'], kHz: ['kilohertz', 'kilohertz'], MHz: ['megahertz', 'megahertz'],
+  GHz: ['gigahertz', 'gigahertz'], KB: ['kilobyte', 'kilobytes'], kB: ['kilobyte', 'kilobytes'],
+  MB: ['megabyte', 'megabytes'], GB: ['gigabyte', 'gigabytes'], TB: ['terabyte', 'terabytes'],
+  ms: ['millisecond', 'milliseconds'],
 };
 
 const numberRe = sticky(new RegExp(String.raw`(?:${INT}(?:\.(\d+))?|\.(\d+))`));
 // What may follow a number and change its reading: %, degrees, a trailing
 // currency sign ("5€"), or a unit (attached, or after a space when it is not
 // also a common word).
-const suffix = sticky(/\s?(%|°\s?[CF](?![A-Za-z])|°|[$€£¥])|(km\/h|[A-Za-z]{1,3})(?![A-Za-z\d])|\s(km|kg|cm|mm|mg|ml|mph|kph|lbs|oz|hz|khz|mhz|ghz|kb|mb|gb|tb|ms)(?![A-Za-z\d])/i);
+const suffix = sticky(/\s?(%|°\s?[CF](?![A-Za-z])|°|[$€£¥])|(km\/h|[A-Za-z]{1,3})(?![A-Za-z\d])|\s(km|kg|cm|mm|mg|ml|mph|kph|lbs|oz|Hz|kHz|MHz|GHz|KB|MB|GB|TB|ms)(?![A-Za-z\d])/);
 
 function withSuffix(scan: Scan, intPart: string | undefined, frac: string | undefined, pos: number): number {
   const m = suffix(scan.text, pos);
@@ -240,7 +265,7 @@ function withSuffix(scan: Scan, intPart: string | undefined, frac: string | unde
   } else if (symbol) {
     emitWords(scan, money(symbol, intPart ?? '', frac));
   } else {
-    const names = UNITS[(attachedUnit ?? spacedUnit)!.toLowerCase()];
+    const names = UNITS[(attachedUnit ?? spacedUnit)!];
     if (!names) return -1;
     emitWords(scan, [...amount, ...(one ? names[0] : names[1]).split(' ')]);
   }
@@ -259,10 +284,10 @@ const readNumber: Reader = (scan, pos) => {
   return end;
 };
 
-/** A minus sign: only where it cannot be a hyphen ("-5", "(-3)", but not "COVID-19"). */
+/** A sign: only where it cannot be a hyphen ("-5", "(-3)", "-$5", but not "COVID-19"). */
 const readSign: Reader = (scan, pos) => {
   const c = scan.text[pos];
-  if ((c !== '-' && c !== '+') || isAlnum(scan.text[pos - 1]) || !/^\.?\d/.test(scan.text.slice(pos + 1, pos + 3))) {
+  if ((c !== '-' && c !== '+') || isAlnum(scan.text[pos - 1]) || !/^[$€£¥]?\.?\d/.test(scan.text.slice(pos + 1, pos + 4))) {
     return -1;
   }
   scan.out.push(word(c === '-' ? 'minus' : 'plus'));
@@ -279,13 +304,13 @@ const readDotted: Reader = (scan, pos) => {
   const end = pos + m[0].length;
   const meaning = DOTTED[m[0].toLowerCase()];
   if (meaning) emitWords(scan, meaning.split(' '));
-  else scan.out.push(spelled(m[0].replace(/\./g, '').toLowerCase()));
+  else scan.out.push(spelled(m[0].replace(/\./g, '').toUpperCase()));
   if (!meaning && endsSentence(scan.text, end)) scan.out.push(mark('.'));
   return end;
 };
 
 const wordRe = sticky(/[A-Za-z]+(?:'[A-Za-z]+)*/);
-const hyphenatedRe = sticky(/[A-Za-z]+(?:-[A-Za-z]+)+/);
+const hyphenatedRe = sticky(/[A-Za-z]+(?:-[A-Za-z]+){1,3}(?![A-Za-z-])/);
 
 /**
  * A hyphenated word is one word when CMUdict has it ("x-ray", "t-shirt"), or
@@ -318,6 +343,9 @@ function readMonthDay(scan: Scan, monthIndex: number, end: number): number {
   return end + m[0].length;
 }
 
+// Capitalized words that start sentences but never name a street ("The Dr. said").
+const NOT_NAMES = new Set(['the', 'a', 'an', 'my', 'your', 'his', 'her', 'our', 'their', 'this', 'that', 'dear', 'ask', 'call', 'see', 'to', 'at', 'on', 'in', 'by', 'from', 'with']);
+
 function readAbbreviation(scan: Scan, w: string, end: number): number {
   const lower = w.toLowerCase();
   const dot = scan.text[end] === '.';
@@ -325,13 +353,15 @@ function readAbbreviation(scan: Scan, w: string, end: number): number {
   const prev = previousWord(scan);
   if (Object.hasOwn(TITLES, lower) && (dot || (UNDOTTED_TITLES.has(lower) && isCapitalized(w) && isCapitalized(next)))) {
     const place = PLACE_READINGS[lower];
-    const afterName = isCapitalized(prev) || /^\d/.test(prev ?? '') || /^(first|second|third|\w+th)$/.test(prev ?? '');
+    const afterName =
+      (isCapitalized(prev) && !NOT_NAMES.has(prev!.toLowerCase())) || /^(first|second|third|\w+th)$/.test(prev ?? '');
     if (place && afterName && (!isCapitalized(next) || lower === 'st')) {
       scan.out.push(word(place));
       if (dot && endsSentence(scan.text, end + 1)) scan.out.push(mark('.'));
       return end + (dot ? 1 : 0);
     }
-    if (!isCapitalized(next)) return -1;
+    // Before a lower-case word only the common titles are safe to expand ("the dr. said").
+    if (!isCapitalized(next) && !UNDOTTED_TITLES.has(lower)) return -1;
     emitWords(scan, TITLES[lower]!.split(' '));
     return end + (dot ? 1 : 0);
   }
@@ -347,14 +377,44 @@ function readAbbreviation(scan: Scan, w: string, end: number): number {
   return -1;
 }
 
+// Words after which a Roman numeral is a plain number ("Chapter IV" → chapter four).
+const COUNTED = new Set([
+  'chapter', 'part', 'volume', 'book', 'act', 'scene', 'war', 'phase', 'episode', 'season', 'level',
+  'stage', 'type', 'class', 'article', 'section', 'round', 'grade', 'canto', 'psalm',
+]);
+
+/**
+ * A Roman numeral after a counted noun is a cardinal; after a name it is a
+ * regnal number ("Louis XIV" → louis the fourteenth), but only when written
+ * with I, V and X and at least two letters, so that "CD", "MIX" and the
+ * pronoun "I" stay words.
+ */
+function readRoman(scan: Scan, w: string): boolean {
+  const value = romanValue(w);
+  const prev = previousWord(scan);
+  if (value === undefined || prev === undefined || !scan.mixedCase) return false;
+  if (COUNTED.has(prev.toLowerCase())) {
+    emitWords(scan, cardinal(String(value)));
+    return true;
+  }
+  if (w.length >= 2 && /^[IVX]+$/.test(w) && isCapitalized(prev)) {
+    emitWords(scan, ['the', ...ordinal(String(value))]);
+    return true;
+  }
+  return false;
+}
+
+const acronymRe = /^([A-Z]{2,})('s|s)?$/;
+
 function readPlainWord(scan: Scan, w: string): void {
-  const letters = w.replace(/'/g, '');
-  const isAcronym = scan.mixedCase && letters.length > 1 && letters === letters.toUpperCase();
-  if (isAcronym) {
+  if (readRoman(scan, w)) return;
+  const acronym = scan.mixedCase ? acronymRe.exec(w) : null;
+  if (acronym) {
+    const letters = acronym[1]!;
     const known = inLexicon(w.toLowerCase()) && !ALWAYS_SPELLED.has(letters);
     const pronounceable = letters.length > 4 && /[AEIOUY]/.test(letters);
     if (!known && !pronounceable) {
-      scan.out.push(spelled(w.toLowerCase()));
+      scan.out.push(spelled(w));
       return;
     }
   }
@@ -407,19 +467,21 @@ const readSymbol: Reader = (scan, pos) => {
   return pos + 1;
 };
 
+const dots = sticky(/\.+/);
+const dashes = sticky(/-+/);
 const BREAKS = new Set(['—', '–', '(', ')', '[', ']', '{', '}', '|']);
 
 const readPunctuation: Reader = (scan, pos) => {
   const text = scan.text;
   const c = text[pos]!;
   if (text.startsWith('...', pos)) {
-    const end = pos + /^\.+/.exec(text.slice(pos))![0].length;
+    const end = pos + dots(text, pos)![0].length;
     scan.out.push(mark(endsSentence(text, end) ? '.' : '—'));
     return end;
   }
   if (text.startsWith('--', pos)) {
     scan.out.push(mark('—'));
-    return pos + /^-+/.exec(text.slice(pos))![0].length;
+    return pos + dashes(text, pos)![0].length;
   }
   if (c === '-') {
     // A hyphen joins words ("well-known" → two words); one standing alone is a dash.
@@ -440,7 +502,7 @@ const readPunctuation: Reader = (scan, pos) => {
 
 const READERS: readonly Reader[] = [
   readUrl, readEmail, readMoney, readPhoneNumber, readTime, readNumericDate, readFraction, readRange,
-  readOrdinal, readDecade, readNumber, readSign, readDotted, readWord, readSymbol, readPunctuation,
+  readDayMonth, readOrdinal, readDecade, readNumber, readSign, readDotted, readWord, readSymbol, readPunctuation,
 ];
 
 // Strongest first: a run of marks collapses to its strongest ("?!" → "?", ", —" → "—").
@@ -495,7 +557,7 @@ export function normalizeTokens(text: string): Token[] {
 /** The normalized text: words lower case, spelled words upper case, marks attached. */
 export function normalize(text: string): string {
   return normalizeTokens(text)
-    .map((t) => (t.kind === 'punct' ? (t.mark === '—' ? ' —' : t.mark) : ` ${t.spell ? t.text.toUpperCase() : t.text.toLowerCase()}`))
+    .map((t) => (t.kind === 'punct' ? (t.mark === '—' ? ' —' : t.mark) : ` ${t.spell ? t.text : t.text.toLowerCase()}`))
     .join('')
     .trim();
 }

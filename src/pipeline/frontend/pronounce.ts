@@ -132,8 +132,14 @@ function known(word: string, depth: number): string[] | undefined {
   return affixed(word, depth);
 }
 
-export function spell(letters: string): string[] {
-  return [...letters].flatMap((l) => letterName(l));
+/**
+ * Letter names for each letter; in an acronym ("FBI's", "CDs") a final 's or
+ * lower-case s after capitals is the plural or possessive ending.
+ */
+export function spell(text: string): string[] {
+  const suffix = /^([A-Z]+)(?:'s|s)$/.exec(text);
+  const names = [...(suffix ? suffix[1]! : text)].filter((c) => /[A-Za-z]/.test(c)).flatMap((l) => letterName(l));
+  return suffix ? withS(names) : names;
 }
 
 function camelPieces(word: string): string[] {
@@ -152,6 +158,6 @@ export function pronounce(word: string): string[] {
     const parts = compound(lower);
     if (parts) return parts;
   }
-  if (!HAS_VOWEL.test(lower)) return spell(lower.replace(/'/g, ''));
+  if (!HAS_VOWEL.test(lower)) return spell(lower);
   return letterToSound(lower);
 }

@@ -118,4 +118,4 @@ export function decade(digits: string): string[] {
   return pluralize(digits.length === 4 ? year(digits) : cardinal(digits));
 }
 
-export { cardinal, digitByDigit, ordinal };
+export { cardinal, digitByDigit, ordinal, year };
