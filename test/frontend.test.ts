@@ -142,6 +142,9 @@ describe('normalize', () => {
     ['I LOVE IT', 'i love it.'],
     ['Leave at 3.30pm', 'leave at three thirty PM.'],
     ['On 5 March 2024 and the 21st of June', 'on the fifth of march twenty twenty four and the twenty first of june.'],
+    ['John F. Kennedy and J. R. R. Tolkien', 'john f kennedy and j r r tolkien.'],
+    ['She has a Ph.D. in math', 'she has a PHD in math.'],
+    ['I like it.It works', 'i like it. it works.'],
     // roman numerals
     ['Henry VIII met Louis XIV.', 'henry the eighth met louis the fourteenth.'],
     ['World War II, Chapter IV', 'world war two, chapter four.'],

@@ -55,7 +55,8 @@ function emitWords(scan: Scan, list: readonly string[]): void {
 const TLDS = 'com|org|net|edu|gov|mil|int|io|co|uk|us|ca|au|de|fr|es|it|nl|eu|ai|dev|app|info|biz|me|tv|ly|gg|fm|xyz';
 const url = sticky(/(?:https?:\/\/|www\.)[^\s"<>]+/i);
 const email = sticky(/[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,8}/);
-const domain = sticky(new RegExp(`[A-Za-z0-9][A-Za-z0-9-]{0,62}(?:\\.[A-Za-z0-9-]{1,63}){0,8}\\.(?:${TLDS})(?![A-Za-z0-9-])(?:/[^\\s"<>]*)?`, 'i'));
+// A bare domain needs a lower-case top-level domain, so that "it.It" (a missing space) stays two words.
+const domain = sticky(new RegExp(`[A-Za-z0-9][A-Za-z0-9-]{0,62}(?:\\.[A-Za-z0-9-]{1,63}){0,8}\\.(?:${TLDS})(?![A-Za-z0-9-])(?:/[^\\s"<>]*)?`));
 
 const URL_SYMBOLS: Readonly<Record<string, string>> = {
   '.': 'dot', '/': 'slash', '@': 'at', '-': 'dash', _: 'underscore', ':': 'colon', '?': 'question mark',
@@ -75,7 +76,7 @@ function readAddress(scan: Scan, address: string): void {
 /** Letters inside an address: a known word as such, "www" and other unknown short runs spelled. */
 function readLetters(scan: Scan, letters: string): void {
   const lower = letters.toLowerCase();
-  if (inLexicon(lower) && !(letters.length > 1 && letters === letters.toUpperCase() && ALWAYS_SPELLED.has(letters))) {
+  if (inLexicon(lower) && !ALWAYS_SPELLED.has(letters)) {
     scan.out.push(word(letters));
   } else if (letters.length <= 3 || !/[aeiouy]/i.test(letters)) scan.out.push(spelled(letters.toUpperCase()));
   else scan.out.push(word(letters));
@@ -119,6 +120,7 @@ const readMoney: Reader = (scan, pos) => {
 const AM_PM = String.raw`\s?([AaPp])\.?\s?[Mm](?![A-Za-z])(\.)?`;
 const clockTime = sticky(new RegExp(String.raw`(\d{1,2}):(\d{2})(?::(\d{2}))?(?!\d)(?:${AM_PM})?`));
 // "3.30pm" (British): a full stop separates hours and minutes only before am/pm.
+// Its empty group stands for the seconds, so that both patterns capture alike.
 const dottedTime = sticky(new RegExp(String.raw`(\d{1,2})\.(\d{2})()${AM_PM}`));
 const hourTime = sticky(new RegExp(String.raw`(\d{1,2})${AM_PM}`));
 
@@ -296,7 +298,7 @@ const readSign: Reader = (scan, pos) => {
 
 // ── words ───────────────────────────────────────────────────────────────────
 
-const dotted = sticky(/(?:[A-Za-z]\.){2,}/);
+const dotted = sticky(/Ph\.D\.|(?:[A-Za-z]\.){2,}/);
 
 const readDotted: Reader = (scan, pos) => {
   const m = dotted(scan.text, pos);
@@ -327,6 +329,7 @@ function hyphenatedWord(text: string, pos: number): string | undefined {
 }
 const dayAfterMonth = sticky(/\.?\s+(\d{1,2})(?:st|nd|rd|th)?(?![\d:.,]\d|\d|[A-Za-z%])(?:,?\s+(\d{4})(?![\d]))?/);
 const numberAfterNo = sticky(/\.\s?(?=\d)/);
+const initialDot = sticky(/\.(?=\s+[A-Z][a-z.])/);
 
 function previousWord(scan: Scan): string | undefined {
   const last = scan.out[scan.out.length - 1];
@@ -444,7 +447,9 @@ const readWord: Reader = (scan, pos) => {
   const consumed = readAbbreviation(scan, w, end);
   if (consumed >= 0) return consumed;
   readPlainWord(scan, w);
-  return end;
+  // An initial before a name ("John F. Kennedy") is not the end of a sentence.
+  const isInitial = /^[B-HJ-Z]$/.test(w) && initialDot(scan.text, end);
+  return isInitial ? end + 1 : end;
 };
 
 // ── symbols and punctuation ─────────────────────────────────────────────────
