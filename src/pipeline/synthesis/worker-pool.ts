@@ -186,6 +186,7 @@ export class WorkerPool {
 
   private replace(): void {
     this.spawn().catch((err: Error) => {
+      if (this.closed) return;
       this.options.logger?.warn(`emomix: could not replace a dead inference worker: ${err.message}`);
       this.failQueueIfNoWorkers();
     });
