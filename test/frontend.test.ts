@@ -294,6 +294,17 @@ describe('out-of-vocabulary words', () => {
     expect(pronounce('unfriendliness')).toEqual(['AH0', 'N', 'F', 'R', 'EH1', 'N', 'D', 'L', 'IY0', 'N', 'IH0', 'S']);
   });
 
+  it('shortens stretched spellings to a dictionary word', () => {
+    expect(pronounce('Sooo')).toEqual(pronounce('so'));
+    expect(pronounce('goood')).toEqual(pronounce('good'));
+    expect(pronounce('yesss')).toEqual(pronounce('yes'));
+    expect(pronounce('pleeease')).toEqual(pronounce('please'));
+  });
+
+  it("adds 's to a name the rules must guess", () => {
+    expect(pronounce("Zyx's")).toEqual([...pronounce('zyx'), 'IH0', 'Z']);
+  });
+
   it('joins two dictionary words with compound stress', () => {
     expect(pronounce('frostfang')).toEqual(['F', 'R', 'AO1', 'S', 'T', 'F', 'AE2', 'NG']);
   });

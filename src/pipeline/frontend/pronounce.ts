@@ -8,6 +8,8 @@
 //      the second part's primary stress lowered to secondary;
 //   4. letters without a vowel are spelled ("pwn" is not, "hmm" is in CMUdict);
 //   5. the NRL letter-to-sound rules (letter-to-sound.ts).
+// Before these, stretched spellings are shortened ("sooo" → so) and an 's
+// ending is taken off a name the rules must guess ("Priya's" → Priya + Z).
 import { inLexicon, letterName, lookup } from './lexicon.js';
 import { letterToSound } from './letter-to-sound.js';
 
@@ -146,12 +148,28 @@ function camelPieces(word: string): string[] {
   return word.match(/[A-Z]?[a-z']+|[A-Z]+(?![a-z])/g) ?? [];
 }
 
+/**
+ * Stretched spellings: runs of three or more letters shortened to one at the
+ * end of the word and two inside ("sooo" → so, "goood" → good), else to one
+ * ("wooow" → wow) or two ("hmmmm" → hmm) everywhere, whichever CMUdict has.
+ */
+function unstretched(word: string): string[] | undefined {
+  if (!/(.)\1\1/.test(word)) return undefined;
+  const run = /(.)\1{2,}/g;
+  return (
+    lookup(word.replace(/(.)\1{2,}$/, '$1').replace(run, '$1$1')) ??
+    lookup(word.replace(run, '$1')) ??
+    lookup(word.replace(run, '$1$1'))
+  );
+}
+
 /** Phones with stress for one word of letters and apostrophes, in any case. */
 export function pronounce(word: string): string[] {
   const lower = word.toLowerCase().replace(/^'+|'+$/g, '');
   if (lower === '') return [];
-  const morph = known(lower, 2);
+  const morph = lookup(lower) ?? unstretched(lower) ?? known(lower, 2);
   if (morph) return morph;
+  if (lower.endsWith("'s") && lower.length > 2) return withS(pronounce(word.slice(0, -2)));
   const pieces = camelPieces(word);
   if (pieces.length > 1 && pieces.join('') === word) return pieces.flatMap((p) => pronounce(p));
   if (lower.length <= MAX_DECOMPOSE_LETTERS) {
