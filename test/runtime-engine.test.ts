@@ -126,6 +126,7 @@ describe.skipIf(!HAVE_FIXTURES)('Engine on the tiny voice', () => {
     await expect(engine.synthesize(TEXT, { weights: { joy: 1 } })).rejects.toMatchObject({ name: 'SynthesisError', code: 'EMOTION_UNKNOWN' });
     await expect(engine.synthesize(TEXT, { weights: { happy: -1 } })).rejects.toMatchObject({ code: 'WEIGHT_INVALID' });
     await expect(engine.synthesize(TEXT, { weights: { happy: 1 }, steps: 0 })).rejects.toMatchObject({ code: 'REQUEST_INVALID' });
+    await expect(engine.synthesize(' … ', { weights: { happy: 1 } })).rejects.toMatchObject({ code: 'TEXT_EMPTY' });
     await expect(engine.synthesizeIds([], [], { weights: { happy: 1 } })).rejects.toMatchObject({ code: 'TEXT_EMPTY' });
     await expect(engine.synthesizeIds([1, 9999], [], { weights: { happy: 1 } })).rejects.toMatchObject({ code: 'REQUEST_INVALID' });
   });

@@ -60,7 +60,8 @@ async function openAll(init: WorkerInit, device: Device): Promise<Record<GraphNa
 async function openSessions(init: WorkerInit): Promise<{ sessions: Record<GraphName, Session>; provider: Device; fallbackReason?: string }> {
   if (init.device === 'cuda') {
     // A missing CUDA provider is reported by onnxruntime's own logger as well as thrown;
-    // the engine logs one line of its own instead. The level is set once per thread.
+    // the engine logs one line of its own instead. onnxruntime reads the level when its
+    // (process-wide) environment is created, so this only takes effect before any session.
     ort.env.logLevel = 'fatal';
     try {
       return { sessions: await openAll(init, 'cuda'), provider: 'cuda' };
