@@ -1,6 +1,8 @@
+import { dictionary } from 'cmu-pronouncing-dictionary';
 import { describe, expect, it } from 'vitest';
 import { normalize, phonemize, SYMBOLS } from '../src/pipeline/frontend/index.js';
 import { letterToSound } from '../src/pipeline/frontend/letter-to-sound.js';
+import { lookup } from '../src/pipeline/frontend/lexicon.js';
 import { cardinal, ordinal, year } from '../src/pipeline/frontend/numbers.js';
 import { pronounce } from '../src/pipeline/frontend/pronounce.js';
 
@@ -28,6 +30,12 @@ describe('symbol table', () => {
     expect(phones.filter((p) => /[012]$/.test(p))).toHaveLength(45);
     expect(SYMBOLS.indexOf('B')).toBe(26);
     expect(SYMBOLS.indexOf('ZH')).toBe(76);
+  });
+
+  it('covers every phone of every CMUdict entry (comments stripped)', () => {
+    const used = new Set(Object.keys(dictionary).flatMap((w) => lookup(w) ?? []));
+    expect([...used].filter((p) => !SYMBOLS.includes(p))).toEqual([]);
+    expect(lookup('aalborg')).toEqual(['AO1', 'L', 'B', 'AO0', 'R', 'G']);
   });
 
   it('every emitted id points at the emitted symbol', () => {

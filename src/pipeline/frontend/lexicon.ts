@@ -12,7 +12,8 @@ const PREFERRED: Readonly<Record<string, string>> = {
 /** ARPAbet phones with stress for a lowercase word, or undefined when CMUdict lacks it. */
 export function lookup(word: string): string[] | undefined {
   const entry = PREFERRED[word] ?? (Object.hasOwn(dictionary, word) ? dictionary[word] : undefined);
-  return entry?.split(' ');
+  // A few entries carry a comment ("AO1 L B AO0 R G # place, danish").
+  return entry?.replace(/\s*#.*$/, '').split(' ');
 }
 
 export function inLexicon(word: string): boolean {

@@ -16,7 +16,7 @@ import { romanValue } from './roman.js';
 import { mark, spelled, word, words, type Token } from './tokens.js';
 
 /** Words longer than this are read in chunks of CHUNK_LETTERS (each its own word). */
-export const MAX_WORD_LETTERS = 45;
+const MAX_WORD_LETTERS = 45;
 const CHUNK_LETTERS = 20;
 
 interface Scan {

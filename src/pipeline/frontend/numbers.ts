@@ -15,7 +15,7 @@ const SCALES = [
 ];
 
 /** Longest digit string read as one cardinal; longer ones are read digit by digit. */
-export const MAX_CARDINAL_DIGITS = SCALES.length * 3;
+const MAX_CARDINAL_DIGITS = SCALES.length * 3;
 
 function underHundred(n: number): string[] {
   if (n < 20) return [ONES[n]!];

@@ -23,11 +23,3 @@ export const SYMBOLS: readonly string[] = Object.freeze([
 ]);
 
 export const SYMBOL_IDS: ReadonlyMap<string, number> = new Map(SYMBOLS.map((s, i) => [s, i]));
-
-export function isVowelPhone(phone: string): boolean {
-  return VOWELS.has(phone.replace(/[012]$/, ''));
-}
-
-export function isPunctuation(s: string): s is Punctuation {
-  return (PUNCTUATION as readonly string[]).includes(s);
-}
