@@ -140,11 +140,11 @@ def write_references(ref: Path, acoustic: AcousticModel, ser: SER, vocoder: Voco
                {"mel": out})
 
     plan = MixPlan(two, np.tile(np.array([[0.6], [0.4]], dtype=np.float32), (1, n)), primary=0, secondary=1,
-                   t_max=0.7, t_min=0.3)
+                   t_max=0.65, t_min=0.25)
     out = sample(acoustic.estimator, mu_frames, mask, plan, steps=5, temperature=1.2, seed=42, stochastic=True)
     write_case(ref / "sampler-sde-schedule.json",
                {"steps": 5, "temperature": 1.2, "solver": "sde", "seed": 42, "betaMin": sched.beta_min,
-                "betaMax": sched.beta_max, "schedule": {"primary": 0, "secondary": 1, "tMax": 0.7, "tMin": 0.3}},
+                "betaMax": sched.beta_max, "schedule": {"primary": 0, "secondary": 1, "tMax": 0.65, "tMin": 0.25}},
                {"mu": mu_frames, "mask": mask, "embeddings": two, "weights": plan.weights}, {"mel": out})
 
     write_synthesis(ref, acoustic, vocoder, centroids, symbols)
