@@ -287,6 +287,13 @@ describe('phonemize', () => {
     expect(r.symbols.filter((s) => s === '.')).toHaveLength(200);
   });
 
+  it('reads words that name Object.prototype members like any other', () => {
+    expect(spans('constructor toString valueOf __proto__ hasOwnProperty').map((s) => s.split(':')[0])).toEqual([
+      'constructor', 'tostring', 'valueof', 'proto', 'hasownproperty',
+    ]);
+    expect(spans('constructor')).toEqual(['constructor:K AH0 N S T R AH1 K T ER0']);
+  });
+
   it('is deterministic', () => {
     const text = 'Priya\u2019s 3rd e-mail to Dr. O\u2019Brien — $4.20?!';
     expect(phonemize(text)).toEqual(phonemize(text));

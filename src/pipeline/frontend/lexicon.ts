@@ -2,6 +2,7 @@
 // "word(2)", "word(3)"; the unnumbered entry is CMUdict's most common reading,
 // which we take, except where a later one is the usual US reading.
 import { dictionary } from 'cmu-pronouncing-dictionary';
+import { own } from './own.js';
 
 const PREFERRED: Readonly<Record<string, string>> = {
   zero: 'Z IY1 R OW0',
@@ -11,7 +12,7 @@ const PREFERRED: Readonly<Record<string, string>> = {
 
 /** ARPAbet phones with stress for a lowercase word, or undefined when CMUdict lacks it. */
 export function lookup(word: string): string[] | undefined {
-  const entry = PREFERRED[word] ?? (Object.hasOwn(dictionary, word) ? dictionary[word] : undefined);
+  const entry = own(PREFERRED, word) ?? own(dictionary, word);
   // A few entries carry a comment ("AO1 L B AO0 R G # place, danish").
   return entry?.replace(/\s*#.*$/, '').split(' ');
 }

@@ -7,6 +7,7 @@ import {
 } from './abbreviations.js';
 import { cleanText } from './clean-text.js';
 import { inLexicon } from './lexicon.js';
+import { own } from './own.js';
 import {
   MONTHS, cardinal, clock, date, decade, digitByDigit, fraction, integer, isValidDate, money,
   ordinal, quantity, year,
@@ -69,7 +70,7 @@ function readAddress(scan: Scan, address: string): void {
   for (const [piece] of body.matchAll(/[A-Za-z]+|\d+|[^A-Za-z\d]/g)) {
     if (/^\d/.test(piece)) emitWords(scan, cardinal(piece));
     else if (isLetter(piece[0])) readLetters(scan, piece);
-    else if (URL_SYMBOLS[piece]) emitWords(scan, URL_SYMBOLS[piece]!.split(' '));
+    else emitWords(scan, own(URL_SYMBOLS, piece)?.split(' ') ?? []);
   }
 }
 
@@ -210,7 +211,7 @@ const readDayMonth: Reader = (scan, pos) => {
   const m = dayMonth(scan.text, pos);
   if (!m) return -1;
   const month = MONTH_NAMES.indexOf(m[2]!);
-  const monthIndex = month < MONTHS.length ? month : MONTHS.indexOf(ABBREVIATIONS[m[2]!.toLowerCase()]!);
+  const monthIndex = month < MONTHS.length ? month : MONTHS.indexOf(own(ABBREVIATIONS, m[2]!.toLowerCase())!);
   const day = Number(m[1]);
   if (!isValidDate(monthIndex + 1, day)) return -1;
   const the = previousWord(scan)?.toLowerCase() === 'the' ? [] : ['the'];
@@ -267,7 +268,7 @@ function withSuffix(scan: Scan, intPart: string | undefined, frac: string | unde
   } else if (symbol) {
     emitWords(scan, money(symbol, intPart ?? '', frac));
   } else {
-    const names = UNITS[(attachedUnit ?? spacedUnit)!];
+    const names = own(UNITS, (attachedUnit ?? spacedUnit)!);
     if (!names) return -1;
     emitWords(scan, [...amount, ...(one ? names[0] : names[1]).split(' ')]);
   }
@@ -304,7 +305,7 @@ const readDotted: Reader = (scan, pos) => {
   const m = dotted(scan.text, pos);
   if (!m) return -1;
   const end = pos + m[0].length;
-  const meaning = DOTTED[m[0].toLowerCase()];
+  const meaning = own(DOTTED, m[0].toLowerCase());
   if (meaning) emitWords(scan, meaning.split(' '));
   else scan.out.push(spelled(m[0].replace(/\./g, '').toUpperCase()));
   if (!meaning && endsSentence(scan.text, end)) scan.out.push(mark('.'));
@@ -355,7 +356,7 @@ function readAbbreviation(scan: Scan, w: string, end: number): number {
   const next = /^\.?\s*([A-Za-z0-9]*)/.exec(scan.text.slice(end, end + 40))![1];
   const prev = previousWord(scan);
   if (Object.hasOwn(TITLES, lower) && (dot || (UNDOTTED_TITLES.has(lower) && isCapitalized(w) && isCapitalized(next)))) {
-    const place = PLACE_READINGS[lower];
+    const place = own(PLACE_READINGS, lower);
     const afterName =
       (isCapitalized(prev) && !NOT_NAMES.has(prev!.toLowerCase())) || /^(first|second|third|\w+th)$/.test(prev ?? '');
     if (place && afterName && (!isCapitalized(next) || lower === 'st')) {
@@ -439,7 +440,7 @@ const readWord: Reader = (scan, pos) => {
   const w = m[0];
   const end = pos + w.length;
   const lower = w.toLowerCase();
-  const monthIndex = MONTHS.indexOf(lower) >= 0 ? MONTHS.indexOf(lower) : MONTHS.indexOf(ABBREVIATIONS[lower] ?? '');
+  const monthIndex = MONTHS.indexOf(lower) >= 0 ? MONTHS.indexOf(lower) : MONTHS.indexOf(own(ABBREVIATIONS, lower) ?? '');
   if (monthIndex >= 0 && isCapitalized(w)) {
     const consumed = readMonthDay(scan, monthIndex, end);
     if (consumed >= 0) return consumed;
@@ -466,7 +467,7 @@ const readSymbol: Reader = (scan, pos) => {
     emitWords(scan, [/\d/.test(next ?? '') ? 'number' : isLetter(next) ? 'hashtag' : 'hash']);
     return pos + 1;
   }
-  const spoken = SYMBOL_WORDS[c];
+  const spoken = own(SYMBOL_WORDS, c);
   if (!spoken) return -1;
   emitWords(scan, spoken.split(' '));
   return pos + 1;

@@ -3,6 +3,8 @@
 // commas and capitals, stop at 2^53, and have no year or digit readings, so
 // the result would need as much code to undo as this takes to write.
 
+import { own } from './own.js';
+
 const ONES = [
   'zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten',
   'eleven', 'twelve', 'thirteen', 'fourteen', 'fifteen', 'sixteen', 'seventeen', 'eighteen',
@@ -59,7 +61,7 @@ const IRREGULAR_ORDINALS: Record<string, string> = {
 };
 
 function ordinalWord(word: string): string {
-  const irregular = IRREGULAR_ORDINALS[word];
+  const irregular = own(IRREGULAR_ORDINALS, word);
   if (irregular) return irregular;
   if (word.endsWith('y')) return `${word.slice(0, -1)}ieth`;
   return `${word}th`;

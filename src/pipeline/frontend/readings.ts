@@ -1,5 +1,6 @@
 // Spoken forms of numeric expressions: integers in context, currency, times,
 // dates, fractions. Inputs are the digit strings the tokenizer captured.
+import { own } from './own.js';
 import { cardinal, decimal, digitByDigit, ordinal, pluralize, year } from './numbers.js';
 
 export const MONTHS = [
@@ -106,7 +107,7 @@ const DENOMINATORS: Readonly<Record<string, [string, string]>> = {
 export function fraction(numerator: string, denominator: string): string[] {
   const top = cardinal(numerator);
   const plural = numerator !== '1';
-  const named = DENOMINATORS[denominator];
+  const named = own(DENOMINATORS, denominator);
   if (named) return [...top, plural ? named[1] : named[0]];
   if (Number(denominator) <= 1 || denominator.length > 2) return [...top, 'over', ...cardinal(denominator)];
   const bottom = ordinal(denominator);
