@@ -1,0 +1,242 @@
+/**
+ * Phrase segmentation of streamed text (LLM tokens) for synthesis phrase by phrase.
+ *
+ * Text is cut only between words: at whitespace, or right after an em dash or
+ * CJK punctuation inside a run of non-space text ("this—that", "你好。世界").
+ * A boundary counts only once the character after it has arrived, so a word
+ * still being streamed is never cut ("3." may yet become "3.14"). Since cuts
+ * fall only at boundaries, numbers, decimals, URLs and e-mail addresses are
+ * never split.
+ *
+ * Where a phrase ends (the earliest boundary that qualifies wins):
+ *  - sentence end: . ! ? … ‼ ⁇ ⁈ ⁉ 。 ！ ？ ． ｡ (any run of them), also
+ *    followed by closing quotes or brackets, at any length; a single full stop
+ *    does not end a sentence after an abbreviation (Dr. etc. e.g. U.S. p.m.),
+ *    an initial (J.) or a list number opening the phrase ("1. Preheat …");
+ *    before a lowercase word ('"Stop!" she said') it is only a clause mark,
+ *    so this cut waits for the next word's first letter (or the stream's end);
+ *  - clause mark: , ; : — – ， ； ： 、 or a spaced dash, once the phrase has
+ *    `minClauseWords` words;
+ *  - length: once the phrase has `maxWords` words, or before a word that
+ *    would take it past `maxChars` characters (a single longer word is
+ *    emitted whole).
+ * These rules see only the text, so feeding it whole, token by token or
+ * character by character gives the same phrases.
+ *
+ * The first phrase of a stream may also end early, to reach first audio
+ * sooner: when `push` has consumed its text and found no cut, nothing has been
+ * emitted yet, and the text so far holds `firstClauseWords` words up to a
+ * clause mark or `firstPhraseWords` words with the next word begun, it is cut
+ * at the earliest such boundary. This rule depends on arrival: text that
+ * arrives with its sentence end already in it is not cut early, text that
+ * trickles in is. Phrases realign with the whole-text segmentation at the
+ * next sentence end.
+ *
+ * Phrases are trimmed; joining them with spaces gives back the input's words.
+ */
+import { Observable, concat, defer, mergeMap, type OperatorFunction } from 'rxjs';
+import { ABBREVIATIONS, TITLES } from './frontend/abbreviations.js';
+
+export interface SegmenterOptions {
+  /** Cut at a clause mark once the phrase has at least this many words (default 8). */
+  minClauseWords?: number;
+  /** Force a cut once the phrase has this many words (default 30). */
+  maxWords?: number;
+  /** Never let a phrase of several words exceed this many characters (default 200). */
+  maxChars?: number;
+  /** Allow the early cut of the first phrase (default true). */
+  earlyFirstPhrase?: boolean;
+  /** Early first phrase: cut at a clause mark after this many words (default 3). */
+  firstClauseWords?: number;
+  /** Early first phrase: cut at any word boundary after this many words once the next word has begun (default 5). */
+  firstPhraseWords?: number;
+}
+
+export const DEFAULT_SEGMENTER_OPTIONS: Readonly<Required<SegmenterOptions>> = {
+  minClauseWords: 8,
+  maxWords: 30,
+  maxChars: 200,
+  earlyFirstPhrase: true,
+  firstClauseWords: 3,
+  firstPhraseWords: 5,
+};
+
+export interface PhraseSegmenter {
+  /** Adds streamed text; returns the phrases it completed (often none). */
+  push(text: string): string[];
+  /** Ends the stream: returns what is left as a last phrase (none if only whitespace) and resets for a new stream. */
+  flush(): string[];
+  /** Text pushed and not yet part of an emitted phrase, as received (untrimmed). */
+  readonly buffered: string;
+}
+
+interface Word {
+  start: number;
+  end: number;
+  text: string;
+  /** The character after the word has arrived (or the stream has ended). */
+  closed: boolean;
+}
+
+type Mark = 'sentence' | 'clause' | 'none';
+
+const CLOSERS = '"\'”’»›)\\]}」』】〉》）';
+const OPENERS = '"\'“‘«‹(\\[{¿¡「『【〈《（';
+const TRAILING_CLOSERS = new RegExp(`[${CLOSERS}]+$`, 'u');
+const LEADING_OPENERS = new RegExp(`^[${OPENERS}]+`, 'u');
+const SENTENCE_END = /[.!?…‼⁇⁈⁉。！？．｡]+$/u;
+const CLAUSE_END = /(?:[,;:—–，；：、]|--)$/u;
+const DASH_ONLY = /^[-–—]+$/u;
+// A break inside a run of non-space text: after an em dash or CJK punctuation (and closers), before more text.
+const INNER_BREAK = new RegExp(`[—。！？，、；：｡]+[${CLOSERS}]*(?=[^\\s—。！？，、；：｡${CLOSERS}])`, 'gu');
+const URL_LIKE = /:\/\/|@|^www\./iu;
+const COUNTS_AS_WORD = /[\p{L}\p{N}]/u;
+const LOWERCASE = /\p{Ll}/u;
+const DOTTED_ABBREVIATION = /^(?:\p{L}{1,2}\.)+\p{L}{1,2}$/u; // U.S, e.g, i.e, p.m, Ph.D
+const INITIAL = /^\p{L}$/u;
+const LIST_NUMBER = /^\d+$/u;
+const NO_SENTENCE_END = new Set([...Object.keys(TITLES), ...Object.keys(ABBREVIATIONS)]);
+
+export function createPhraseSegmenter(options: SegmenterOptions = {}): PhraseSegmenter {
+  const opts = { ...DEFAULT_SEGMENTER_OPTIONS, ...options };
+  for (const key of ['minClauseWords', 'maxWords', 'maxChars', 'firstClauseWords', 'firstPhraseWords'] as const) {
+    const value = opts[key];
+    if (!(value >= 1) || !(Number.isInteger(value) || value === Infinity)) {
+      throw new RangeError(`Segmenter option ${key} must be a positive integer or Infinity, got ${value}`);
+    }
+  }
+  let buffer = '';
+  let emitted = 0;
+
+  const take = (end: number): string => {
+    const phrase = buffer.slice(0, end).trim();
+    buffer = buffer.slice(end);
+    emitted++;
+    return phrase;
+  };
+
+  const cutAll = (ended: boolean): string[] => {
+    const phrases: string[] = [];
+    for (;;) {
+      const words = splitWords(buffer, ended);
+      const cut = naturalCut(words, ended, opts) ?? (ended || emitted > 0 ? undefined : earlyCut(words, opts));
+      if (cut === undefined) return phrases;
+      phrases.push(take(cut));
+    }
+  };
+
+  return {
+    push(text) {
+      buffer += text;
+      return cutAll(false);
+    },
+    flush() {
+      const phrases = cutAll(true);
+      const rest = buffer.trim();
+      if (rest) phrases.push(rest);
+      buffer = '';
+      emitted = 0;
+      return phrases;
+    },
+    get buffered() {
+      return buffer;
+    },
+  };
+}
+
+/** RxJS form: text chunks in, phrases out; the rest is flushed when the source completes. */
+export function segmentPhrases(options: SegmenterOptions = {}): OperatorFunction<string, string> {
+  return (source: Observable<string>) =>
+    defer(() => {
+      const segmenter = createPhraseSegmenter(options);
+      return concat(
+        source.pipe(mergeMap((text) => segmenter.push(text))),
+        defer(() => segmenter.flush()),
+      );
+    });
+}
+
+/** End offset (in the buffer) of the first phrase the text-only rules cut, if any. */
+function naturalCut(words: Word[], ended: boolean, opts: Required<SegmenterOptions>): number | undefined {
+  const start = words[0]?.start ?? 0;
+  let count = 0;
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i] as Word;
+    const next = words[i + 1];
+    if (COUNTS_AS_WORD.test(word.text)) count++;
+    if (!word.closed) return undefined;
+    let mark = classify(word.text, i === 0);
+    if (mark === 'sentence') {
+      const lower = next ? startsLowercase(next) : false;
+      if (lower === undefined || (!next && !ended)) return undefined; // wait for the next letter
+      if (!lower) return word.end;
+      mark = 'clause'; // '"Stop!" she said', '"I know…" and went': a pause, not an end
+    }
+    if (mark === 'clause' && count >= opts.minClauseWords) return word.end;
+    if (count >= opts.maxWords) return word.end;
+    // The next word may still be arriving, but it only grows: once it overflows, it will.
+    if (next && next.end - start > opts.maxChars) return word.end;
+  }
+  return undefined;
+}
+
+function earlyCut(words: Word[], opts: Required<SegmenterOptions>): number | undefined {
+  if (!opts.earlyFirstPhrase) return undefined;
+  let count = 0;
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i] as Word;
+    if (COUNTS_AS_WORD.test(word.text)) count++;
+    if (!word.closed) return undefined;
+    // A sentence end still waiting for the next letter is at least a clause mark.
+    if (classify(word.text, i === 0) !== 'none' && count >= opts.firstClauseWords) return word.end;
+    if (count >= opts.firstPhraseWords && i + 1 < words.length) return word.end;
+  }
+  return undefined;
+}
+
+/** Whether a word begins with a lowercase letter (after opening quotes); undefined while that is not yet known. */
+function startsLowercase(word: Word): boolean | undefined {
+  const first = word.text.replace(LEADING_OPENERS, '')[0];
+  if (first === undefined) return word.closed ? false : undefined;
+  return LOWERCASE.test(first);
+}
+
+function classify(word: string, opensPhrase: boolean): Mark {
+  const core = word.replace(TRAILING_CLOSERS, '');
+  const end = SENTENCE_END.exec(core);
+  if (end) {
+    if (end[0] !== '.' && end[0] !== '．') return 'sentence';
+    const stem = core.slice(0, -1).replace(LEADING_OPENERS, '');
+    const notAnEnd =
+      NO_SENTENCE_END.has(stem.toLowerCase()) ||
+      DOTTED_ABBREVIATION.test(stem) ||
+      INITIAL.test(stem) ||
+      (opensPhrase && LIST_NUMBER.test(stem));
+    return notAnEnd ? 'none' : 'sentence';
+  }
+  return CLAUSE_END.test(core) || DASH_ONLY.test(core) ? 'clause' : 'none';
+}
+
+/**
+ * Splits the buffer into words with their offsets. The last word is closed
+ * only if whitespace follows it or the stream has ended.
+ */
+function splitWords(buffer: string, ended: boolean): Word[] {
+  const words: Word[] = [];
+  for (const match of buffer.matchAll(/\S+/gu)) {
+    const token = match[0];
+    const offset = match.index;
+    let from = 0;
+    if (!URL_LIKE.test(token)) {
+      for (const inner of token.matchAll(INNER_BREAK)) {
+        const to = inner.index + inner[0].length;
+        if (inner.index === 0) continue; // a dash opening the token belongs to it
+        words.push({ start: offset + from, end: offset + to, text: token.slice(from, to), closed: true });
+        from = to;
+      }
+    }
+    const end = offset + token.length;
+    words.push({ start: offset + from, end, text: token.slice(from), closed: ended || end < buffer.length });
+  }
+  return words;
+}

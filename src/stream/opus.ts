@@ -1,0 +1,193 @@
+/**
+ * Opus encoding and decoding for the wire: 48 kHz mono, 20 ms frames, application VOIP.
+ *
+ * Binding: @evan/opus (libopus, MIT). Its npm tarball carries prebuilt native
+ * addons (linux x64/arm64 glibc, macOS, Windows x64) and a wasm build, so it
+ * installs anywhere without a compiler; the native addon is used when it loads
+ * and the wasm build otherwise (see bench/opus.ts for the measured choice).
+ * We load the two builds ourselves instead of through the package's entry
+ * point so that callers can see, log and force which one runs.
+ */
+import { createRequire } from 'node:module';
+import { floatToInt16 } from './pcm.js';
+
+export const OPUS_SAMPLE_RATE = 48_000;
+/** 20 ms at 48 kHz. */
+export const OPUS_FRAME_SAMPLES = 960;
+export const DEFAULT_OPUS_BITRATE = 32_000;
+
+export type OpusBackend = 'native' | 'wasm';
+
+export interface OpusEncoderOptions {
+  /** Target bitrate in bits per second (500–512000; default 32000). */
+  bitrate?: number;
+  /** Force a build; by default native, falling back to wasm when the addon fails to load. */
+  backend?: OpusBackend;
+}
+
+export interface OpusEncoder {
+  readonly backend: OpusBackend;
+  readonly bitrate: number;
+  /**
+   * Encoder lookahead in 48 kHz samples: the decoder's output starts this many
+   * samples late, so it is the Ogg Opus pre-skip (RFC 7845 §4.2).
+   */
+  readonly preSkip: number;
+  /**
+   * 48 kHz samples of audio the packets so far carry: every encoded frame in
+   * full, except the silence that padded the final frame of the latest
+   * `encode()` call and the frames added by `flush()`. Give it to the Ogg
+   * writer as the stream's length.
+   */
+  readonly sampleCount: number;
+  /**
+   * Encodes 48 kHz mono PCM (float in [-1, 1], or int16) into one packet per
+   * 20 ms frame. The final partial frame is padded with silence, so each call
+   * ends on a whole frame; encoder state carries over between calls, so
+   * consecutive calls (phrases) join without a glitch.
+   */
+  encode(pcm: Float32Array | Int16Array): Uint8Array[];
+  /**
+   * Encodes the silent frames needed for a decoder to output every sample
+   * given so far despite the encoder's lookahead (none when the last frame's
+   * padding already covers it). Call at the end of a stream.
+   */
+  flush(): Uint8Array[];
+}
+
+export interface OpusDecoder {
+  readonly backend: OpusBackend;
+  /** Decodes one packet into 48 kHz mono int16 samples (960 for a 20 ms packet). */
+  decode(packet: Uint8Array): Int16Array;
+}
+
+interface RawEncoder {
+  ctl(cmd: number, arg?: number): number;
+  encode(pcm: ArrayBufferView): Uint8Array;
+}
+
+interface RawDecoder {
+  decode(packet: ArrayBufferView): Uint8Array;
+}
+
+interface RawOpusModule {
+  Encoder: new (options: { channels: number; sample_rate: number; application: string }) => RawEncoder;
+  Decoder: new (options: { channels: number; sample_rate: number }) => RawDecoder;
+}
+
+// libopus CTL request numbers (opus_defines.h).
+const OPUS_SET_BITRATE = 4002;
+const OPUS_GET_LOOKAHEAD = 4027;
+
+const require = createRequire(import.meta.url);
+const loaded = new Map<OpusBackend, RawOpusModule>();
+
+function loadBackend(wanted: OpusBackend | undefined): { backend: OpusBackend; mod: RawOpusModule } {
+  if (wanted !== 'wasm') {
+    try {
+      return { backend: 'native', mod: load('native') };
+    } catch (err) {
+      if (wanted === 'native') throw err;
+    }
+  }
+  return { backend: 'wasm', mod: load('wasm') };
+}
+
+function load(backend: OpusBackend): RawOpusModule {
+  let mod = loaded.get(backend);
+  if (!mod) {
+    mod = require(backend === 'native' ? '@evan/opus/node/index.js' : '@evan/opus/wasm/index.js') as RawOpusModule;
+    loaded.set(backend, mod);
+  }
+  return mod;
+}
+
+export function createOpusEncoder(options: OpusEncoderOptions = {}): OpusEncoder {
+  const bitrate = options.bitrate ?? DEFAULT_OPUS_BITRATE;
+  if (!Number.isInteger(bitrate) || bitrate < 500 || bitrate > 512_000) {
+    throw new RangeError(`Opus bitrate must be an integer from 500 to 512000 bit/s, got ${bitrate}`);
+  }
+  const { backend, mod } = loadBackend(options.backend);
+  const raw = new mod.Encoder({ channels: 1, sample_rate: OPUS_SAMPLE_RATE, application: 'voip' });
+  raw.ctl(OPUS_SET_BITRATE, bitrate);
+  const preSkip = raw.ctl(OPUS_GET_LOOKAHEAD);
+  const lastFrame = new Int16Array(OPUS_FRAME_SAMPLES);
+  let frames = 0;
+  let trailingPadding = 0;
+
+  const encodeFrames = (pcm: Int16Array): Uint8Array[] => {
+    const packets: Uint8Array[] = [];
+    const whole = pcm.length - (pcm.length % OPUS_FRAME_SAMPLES);
+    for (let i = 0; i < whole; i += OPUS_FRAME_SAMPLES) {
+      packets.push(raw.encode(pcm.subarray(i, i + OPUS_FRAME_SAMPLES)));
+    }
+    const rest = pcm.length - whole;
+    if (rest > 0) {
+      lastFrame.fill(0);
+      lastFrame.set(pcm.subarray(whole));
+      packets.push(raw.encode(lastFrame));
+    }
+    frames += packets.length;
+    trailingPadding = rest > 0 ? OPUS_FRAME_SAMPLES - rest : 0;
+    return packets;
+  };
+
+  return {
+    backend,
+    bitrate,
+    preSkip,
+    get sampleCount() {
+      return frames * OPUS_FRAME_SAMPLES - trailingPadding;
+    },
+    encode(pcm) {
+      return encodeFrames(pcm instanceof Float32Array ? floatToInt16(pcm) : pcm);
+    },
+    flush() {
+      const carried = frames * OPUS_FRAME_SAMPLES - trailingPadding;
+      const needed = Math.ceil((preSkip + carried) / OPUS_FRAME_SAMPLES) - frames;
+      if (needed <= 0) return [];
+      const packets = encodeFrames(new Int16Array(needed * OPUS_FRAME_SAMPLES));
+      // Flush frames are not content: keep counting the audio as ending where it did.
+      trailingPadding = frames * OPUS_FRAME_SAMPLES - carried;
+      return packets;
+    },
+  };
+}
+
+// Frame length at 48 kHz by TOC configuration number (RFC 6716 §3.1): SILK modes
+// 0–11 run 10/20/40/60 ms, hybrid 12–15 run 10/20 ms, CELT 16–31 run 2.5/5/10/20 ms.
+const SILK_FRAMES = [480, 960, 1920, 2880];
+const HYBRID_FRAMES = [480, 960];
+const CELT_FRAMES = [120, 240, 480, 960];
+
+/** Samples (at 48 kHz) that one Opus packet decodes to, read from its TOC byte (RFC 6716 §3.1). */
+export function opusPacketSamples(packet: Uint8Array): number {
+  const toc = packet[0];
+  if (toc === undefined) throw new RangeError('Empty Opus packet');
+  const config = toc >> 3;
+  const frame =
+    config < 12
+      ? (SILK_FRAMES[config & 3] as number)
+      : config < 16
+        ? (HYBRID_FRAMES[config & 1] as number)
+        : (CELT_FRAMES[config & 3] as number);
+  const code = toc & 3;
+  if (code === 0) return frame;
+  if (code !== 3) return 2 * frame;
+  const count = packet[1];
+  if (count === undefined) throw new RangeError('Opus packet with frame-count code 3 lacks its count byte');
+  return frame * (count & 0x3f);
+}
+
+export function createOpusDecoder(options: { backend?: OpusBackend } = {}): OpusDecoder {
+  const { backend, mod } = loadBackend(options.backend);
+  const raw = new mod.Decoder({ channels: 1, sample_rate: OPUS_SAMPLE_RATE });
+  return {
+    backend,
+    decode(packet) {
+      // Both builds return a fresh copy starting at offset 0, so the view is aligned and not shared.
+      const bytes = raw.decode(packet);
+      return new Int16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 1);
+    },
+  };
+}

@@ -1,0 +1,166 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import {
+  createOpusDecoder,
+  createOpusEncoder,
+  OPUS_FRAME_SAMPLES,
+  opusPacketSamples,
+  type OpusBackend,
+} from '../src/stream/opus.js';
+
+function sine(freq: number, length: number, amplitude = 0.5): Float32Array {
+  return Float32Array.from({ length }, (_, i) => amplitude * Math.sin((2 * Math.PI * freq * i) / 48000));
+}
+
+function decodeAll(packets: Uint8Array[], backend?: OpusBackend): Int16Array {
+  const decoder = createOpusDecoder({ backend });
+  const frames = packets.map((p) => decoder.decode(p));
+  const out = new Int16Array(frames.reduce((n, f) => n + f.length, 0));
+  let offset = 0;
+  for (const f of frames) {
+    out.set(f, offset);
+    offset += f.length;
+  }
+  return out;
+}
+
+describe.each(['native', 'wasm'] as const)('Opus (%s build)', (backend) => {
+  it('encodes 20 ms packets that decode to 960 samples each', () => {
+    const encoder = createOpusEncoder({ backend });
+    expect(encoder.backend).toBe(backend);
+    expect(encoder.bitrate).toBe(32000);
+    expect(encoder.preSkip).toBe(312);
+    const packets = encoder.encode(sine(440, 48000));
+    expect(packets).toHaveLength(50);
+    expect(packets.every((p) => opusPacketSamples(p) === OPUS_FRAME_SAMPLES)).toBe(true);
+    const decoded = decodeAll(packets, backend);
+    expect(decoded.length).toBe(48000);
+    expect(encoder.sampleCount).toBe(48000);
+  });
+
+  it('pads the final partial frame with silence and counts only real samples', () => {
+    const encoder = createOpusEncoder({ backend });
+    expect(encoder.encode(sine(440, 1000))).toHaveLength(2);
+    expect(encoder.sampleCount).toBe(1000);
+    expect(encoder.encode(sine(440, 500))).toHaveLength(1);
+    // The first call's padding is now part of the stream, the second's is not.
+    expect(encoder.sampleCount).toBe(1920 + 500);
+    expect(encoder.encode(new Float32Array(0))).toHaveLength(0);
+  });
+
+  it('reproduces the signal, delayed by about the pre-skip', () => {
+    // A chirp under a slow tremolo: not periodic, so the best-matching delay is unambiguous.
+    const input = Float32Array.from({ length: 48000 }, (_, i) => {
+      const t = i / 48000;
+      return 0.4 * Math.sin(2 * Math.PI * (200 * t + 300 * t * t)) * (0.6 + 0.4 * Math.sin(2 * Math.PI * 3 * t));
+    });
+    const encoder = createOpusEncoder({ backend });
+    const decoded = decodeAll([...encoder.encode(input), ...encoder.flush()], backend);
+    expect(decoded.length).toBeGreaterThanOrEqual(input.length + encoder.preSkip);
+    const snrAt = (lag: number) => {
+      let signal = 0;
+      let error = 0;
+      for (let i = 4800; i < 43200; i++) {
+        const x = (input[i] as number) * 32768;
+        signal += x * x;
+        error += (x - (decoded[i + lag] as number)) ** 2;
+      }
+      return 10 * Math.log10(signal / error);
+    };
+    const snr = Array.from({ length: 700 }, (_, lag) => snrAt(lag));
+    const best = snr.indexOf(Math.max(...snr));
+    // SILK's path runs a few samples short of the nominal 312-sample lookahead.
+    expect(Math.abs(best - encoder.preSkip)).toBeLessThanOrEqual(4);
+    expect(snr[best]).toBeGreaterThan(12);
+  });
+
+  it('flushes just enough silence to push the lookahead out', () => {
+    const whole = createOpusEncoder({ backend });
+    whole.encode(new Float32Array(48000)); // 50 frames, no padding left to cover 312 samples of lookahead
+    expect(whole.flush()).toHaveLength(1);
+    expect(whole.flush()).toHaveLength(0);
+    expect(whole.sampleCount).toBe(48000);
+
+    const padded = createOpusEncoder({ backend });
+    padded.encode(new Float32Array(1000)); // 920 samples of padding already cover it
+    expect(padded.flush()).toHaveLength(0);
+
+    const tight = createOpusEncoder({ backend });
+    tight.encode(new Float32Array(960 + 700)); // 260 of padding: not enough
+    expect(tight.flush()).toHaveLength(1);
+    expect(tight.sampleCount).toBe(1660);
+  });
+
+  it('encodes int16 input exactly like the equivalent float input', () => {
+    const ints = Int16Array.from({ length: 3000 }, (_, i) => Math.round(9000 * Math.sin(i / 9) + 3000 * Math.sin(i / 2.3)));
+    const floats = Float32Array.from(ints, (v) => v / 32768);
+    expect(createOpusEncoder({ backend }).encode(ints)).toEqual(createOpusEncoder({ backend }).encode(floats));
+  });
+
+  it('spends more bytes at a higher bitrate', () => {
+    let seed = 1;
+    const noise = Float32Array.from({ length: 48000 }, () => {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      return (seed / 2 ** 32 - 0.5) * 0.5;
+    });
+    const bytes = (bitrate: number) => createOpusEncoder({ backend, bitrate }).encode(noise).reduce((n, p) => n + p.length, 0);
+    const low = bytes(16000);
+    const high = bytes(64000);
+    expect(low * 8).toBeLessThan(16000 * 1.3);
+    expect(high).toBeGreaterThan(2.5 * low);
+  });
+});
+
+describe('Opus', () => {
+  it('decodes across builds', () => {
+    const packets = createOpusEncoder({ backend: 'native' }).encode(sine(300, 9600));
+    expect(decodeAll(packets, 'wasm').length).toBe(9600);
+  });
+
+  it('rejects out-of-range bitrates', () => {
+    for (const bitrate of [100, 600_000, 32_000.5]) expect(() => createOpusEncoder({ bitrate })).toThrow(RangeError);
+  });
+
+  it('reads packet durations from the TOC byte', () => {
+    expect(opusPacketSamples(Uint8Array.of(0 << 3))).toBe(480); // SILK 10 ms
+    expect(opusPacketSamples(Uint8Array.of((3 << 3) | 1))).toBe(2 * 2880); // SILK 60 ms, two frames
+    expect(opusPacketSamples(Uint8Array.of(13 << 3))).toBe(960); // hybrid 20 ms
+    expect(opusPacketSamples(Uint8Array.of(16 << 3))).toBe(120); // CELT 2.5 ms
+    expect(opusPacketSamples(Uint8Array.of((31 << 3) | 3, 5))).toBe(5 * 960); // CELT 20 ms, code 3, five frames
+    expect(() => opusPacketSamples(new Uint8Array(0))).toThrow(RangeError);
+    expect(() => opusPacketSamples(Uint8Array.of(3))).toThrow(RangeError);
+  });
+
+  it('falls back to the wasm build when the native addon fails to load', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'opus-fallback-'));
+    const preload = join(dir, 'break-native.cjs');
+    writeFileSync(
+      preload,
+      `const Module = require('node:module');
+const load = Module._load;
+Module._load = function (request, ...rest) {
+  if (String(request).includes('@evan/opus/node')) throw new Error('simulated: no native addon for this platform');
+  return load.call(this, request, ...rest);
+};`,
+    );
+    const opusModule = fileURLToPath(new URL('../src/stream/opus.ts', import.meta.url));
+    const script = `const { createOpusEncoder, createOpusDecoder } = await import(${JSON.stringify(opusModule)});
+const e = createOpusEncoder();
+const packets = e.encode(new Float32Array(1920));
+const d = createOpusDecoder();
+console.log(JSON.stringify({ encoder: e.backend, decoder: d.backend, samples: d.decode(packets[0]).length }));
+try { createOpusEncoder({ backend: 'native' }); } catch (err) { console.log('native refused'); }`;
+    const child = spawnSync(process.execPath, ['--require', preload, '--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(child.stderr).not.toMatch(/Error/);
+    const [summary, refused] = child.stdout.trim().split('\n');
+    expect(JSON.parse(summary as string)).toEqual({ encoder: 'wasm', decoder: 'wasm', samples: 960 });
+    expect(refused).toBe('native refused');
+  });
+});
