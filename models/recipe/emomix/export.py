@@ -9,6 +9,7 @@ from torch import nn
 
 from .acoustic import AcousticModel
 from .audio import MelConfig
+from .compress import store_weights_fp16
 from .profiles import EMOTIONS
 from .ser import SER
 
@@ -97,6 +98,8 @@ def add_arguments(p):
     p.add_argument("--name", default="SLT Emotional (EmoMix)")
     p.add_argument("--steps", type=int, default=DEFAULT_DIFFUSION["steps"], help="default diffusion steps")
     p.add_argument("--temperature", type=float, default=DEFAULT_DIFFUSION["temperature"])
+    p.add_argument("--fp32", action="store_true",
+                   help="store weights as float32 (default: float16 on disk, cast to float32 at load)")
 
 
 def run(a) -> None:
@@ -113,6 +116,10 @@ def run(a) -> None:
     export_acoustic(model, out, centroids.shape[1])
     export_ser(ser, out)
     export_vocoder(a.vocoder, out / "vocoder.onnx")
+    if not a.fp32:
+        # The shipped voice must stay under 60 MB; float32 graphs come to about 64 MB.
+        for graph in ("encoder", "estimator", "vocoder", "ser"):
+            store_weights_fp16(out / f"{graph}.onnx")
     old = json.loads((out / "voice.json").read_text()) if (out / "voice.json").exists() else {}
     manifest = voice_manifest(
         voice_id=a.id, name=a.name,
