@@ -118,8 +118,9 @@ export function createPhraseSegmenter(options: SegmenterOptions = {}): PhraseSeg
   const cutAll = (ended: boolean): string[] => {
     const phrases: string[] = [];
     for (;;) {
-      const words = splitWords(buffer, ended);
-      const cut = naturalCut(words, ended, opts) ?? (ended || emitted > 0 ? undefined : earlyCut(words, opts));
+      const cut =
+        naturalCut(splitWords(buffer, ended), ended, opts) ??
+        (ended || emitted > 0 ? undefined : earlyCut(splitWords(buffer, ended), opts));
       if (cut === undefined) return phrases;
       phrases.push(take(cut));
     }
@@ -157,15 +158,16 @@ export function segmentPhrases(options: SegmenterOptions = {}): OperatorFunction
 }
 
 /** End offset (in the buffer) of the first phrase the text-only rules cut, if any. */
-function naturalCut(words: Word[], ended: boolean, opts: Required<SegmenterOptions>): number | undefined {
-  const start = words[0]?.start ?? 0;
+function naturalCut(words: Iterable<Word>, ended: boolean, opts: Required<SegmenterOptions>): number | undefined {
+  let start = 0;
   let count = 0;
-  for (let i = 0; i < words.length; i++) {
-    const word = words[i] as Word;
-    const next = words[i + 1];
+  let index = 0;
+  for (const [word, next] of withNext(words)) {
+    const first = index++ === 0;
+    if (first) start = word.start;
     if (COUNTS_AS_WORD.test(word.text)) count++;
     if (!word.closed) return undefined;
-    let mark = classify(word.text, i === 0);
+    let mark = classify(word.text, first);
     if (mark === 'sentence') {
       const lower = next ? startsLowercase(next) : false;
       if (lower === undefined || (!next && !ended)) return undefined; // wait for the next letter
@@ -180,18 +182,30 @@ function naturalCut(words: Word[], ended: boolean, opts: Required<SegmenterOptio
   return undefined;
 }
 
-function earlyCut(words: Word[], opts: Required<SegmenterOptions>): number | undefined {
+function earlyCut(words: Iterable<Word>, opts: Required<SegmenterOptions>): number | undefined {
   if (!opts.earlyFirstPhrase) return undefined;
   let count = 0;
-  for (let i = 0; i < words.length; i++) {
-    const word = words[i] as Word;
+  let index = 0;
+  for (const [word, next] of withNext(words)) {
     if (COUNTS_AS_WORD.test(word.text)) count++;
     if (!word.closed) return undefined;
     // A sentence end still waiting for the next letter is at least a clause mark.
-    if (classify(word.text, i === 0) !== 'none' && count >= opts.firstClauseWords) return word.end;
-    if (count >= opts.firstPhraseWords && i + 1 < words.length) return word.end;
+    if (classify(word.text, index++ === 0) !== 'none' && count >= opts.firstClauseWords) return word.end;
+    if (count >= opts.firstPhraseWords && next) return word.end;
   }
   return undefined;
+}
+
+/** Pairs each item with the one after it (undefined for the last). */
+function* withNext<T>(items: Iterable<T>): Generator<[T, T | undefined]> {
+  let previous: T | undefined;
+  let started = false;
+  for (const item of items) {
+    if (started) yield [previous as T, item];
+    previous = item;
+    started = true;
+  }
+  if (started) yield [previous as T, undefined];
 }
 
 /** Whether a word begins with a lowercase letter (after opening quotes); undefined while that is not yet known. */
@@ -218,25 +232,24 @@ function classify(word: string, opensPhrase: boolean): Mark {
 }
 
 /**
- * Splits the buffer into words with their offsets. The last word is closed
- * only if whitespace follows it or the stream has ended.
+ * The buffer's words with their offsets, lazily: a cut is found within the
+ * first phrase, so a long buffer is never split whole. The last word is
+ * closed only if whitespace follows it or the stream has ended.
  */
-function splitWords(buffer: string, ended: boolean): Word[] {
-  const words: Word[] = [];
+function* splitWords(buffer: string, ended: boolean): Generator<Word> {
   for (const match of buffer.matchAll(/\S+/gu)) {
     const token = match[0];
     const offset = match.index;
     let from = 0;
     if (!URL_LIKE.test(token)) {
       for (const inner of token.matchAll(INNER_BREAK)) {
-        const to = inner.index + inner[0].length;
         if (inner.index === 0) continue; // a dash opening the token belongs to it
-        words.push({ start: offset + from, end: offset + to, text: token.slice(from, to), closed: true });
+        const to = inner.index + inner[0].length;
+        yield { start: offset + from, end: offset + to, text: token.slice(from, to), closed: true };
         from = to;
       }
     }
     const end = offset + token.length;
-    words.push({ start: offset + from, end, text: token.slice(from), closed: ended || end < buffer.length });
+    yield { start: offset + from, end, text: token.slice(from), closed: ended || end < buffer.length };
   }
-  return words;
 }
