@@ -1,6 +1,7 @@
 // Entry point of the `emomix` command: one sub-command per job.
 const commands: Record<string, () => Promise<{ main(argv: string[]): Promise<number> }>> = {
   phonemize: () => import('./pipeline/frontend/cli.js'),
+  serve: () => import('./server/cli.js'),
 };
 
 const [name, ...rest] = process.argv.slice(2);

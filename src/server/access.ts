@@ -1,0 +1,49 @@
+// Who may connect: the optional bearer token (header, or ?token= for browsers,
+// which cannot set headers on a WebSocket) and the Origin allow-list.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { CloseCode, ErrorCode } from './errors.js';
+
+export interface AccessRules {
+  authToken: string | undefined;
+  allowedOrigins: string[];
+}
+
+export interface Denial {
+  code: typeof ErrorCode.unauthorized | typeof ErrorCode.forbiddenOrigin;
+  status: 401 | 403;
+  closeCode: number;
+  message: string;
+}
+
+const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+function presentedToken(req: IncomingMessage): string | undefined {
+  const header = req.headers.authorization;
+  if (header !== undefined) {
+    const match = /^Bearer\s+(.+)$/i.exec(header);
+    return match?.[1]?.trim();
+  }
+  return new URL(req.url ?? '/', 'http://localhost').searchParams.get('token') ?? undefined;
+}
+
+/** True when the request's Origin (if any) is allowed; an empty list allows every origin. */
+export function originAllowed(req: IncomingMessage, rules: AccessRules): boolean {
+  const origin = req.headers.origin;
+  return origin === undefined || rules.allowedOrigins.length === 0 || rules.allowedOrigins.includes(origin);
+}
+
+/** Why a request may not proceed, or null. Non-browser clients send no Origin and pass that check. */
+export function checkAccess(req: IncomingMessage, rules: AccessRules, needsToken: boolean): Denial | null {
+  if (!originAllowed(req, rules)) {
+    return { code: ErrorCode.forbiddenOrigin, status: 403, closeCode: CloseCode.forbiddenOrigin, message: 'this Origin is not allowed' };
+  }
+  if (needsToken && rules.authToken !== undefined) {
+    const token = presentedToken(req);
+    // Comparing fixed-length digests keeps the comparison constant-time whatever the lengths.
+    if (token === undefined || !timingSafeEqual(digest(token), digest(rules.authToken))) {
+      return { code: ErrorCode.unauthorized, status: 401, closeCode: CloseCode.unauthorized, message: 'a valid bearer token is required' };
+    }
+  }
+  return null;
+}

@@ -1,0 +1,53 @@
+// `emomix serve`: load the voices, listen, and drain on SIGTERM or SIGINT (a
+// second signal closes at once).
+import { ConfigError, helpText, parseConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { createServer } from './server.js';
+import { VoiceRegistry } from './voices.js';
+
+export async function main(argv: string[]): Promise<number> {
+  let config;
+  try {
+    config = parseConfig(argv, process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`emomix serve: ${error.message}\n(see emomix serve --help)\n`);
+    return 2;
+  }
+  if (!config) {
+    process.stdout.write(`${helpText}\n`);
+    return 0;
+  }
+  const logger = createLogger(config.logLevel);
+
+  let voices: VoiceRegistry;
+  try {
+    voices = await VoiceRegistry.load({ ...config, logger: logger.child({ component: 'engine' }) });
+  } catch (error) {
+    logger.fatal({ err: error }, `cannot load voices from ${config.modelsDir}`);
+    return 1;
+  }
+  const server = createServer({ config, voices, logger });
+  try {
+    await server.listen();
+  } catch (error) {
+    logger.fatal({ err: error }, `cannot listen on ${config.host}:${config.port}`);
+    await voices.close();
+    return 1;
+  }
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  logger.info({ signal }, 'shutting down');
+  const force = (): void => {
+    logger.warn('second signal: closing every connection now');
+    void server.close();
+  };
+  process.once('SIGTERM', force);
+  process.once('SIGINT', force);
+  await server.drain();
+  await voices.close();
+  return 0;
+}

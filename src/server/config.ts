@@ -1,0 +1,124 @@
+// Server settings from command-line flags and the environment (a flag wins
+// over its variable, a variable over the default). One table drives parsing,
+// validation and `emomix serve --help`.
+import { parseArgs } from 'node:util';
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  modelsDir: string;
+  defaultVoice: string;
+  extraVoices: string[];
+  device: 'cpu' | 'cuda';
+  workers: number | undefined;
+  intraOpThreads: number | undefined;
+  maxSessions: number;
+  maxMessageBytes: number;
+  maxBufferedText: number;
+  maxSteps: number;
+  idleTimeoutMs: number;
+  drainTimeoutMs: number;
+  authToken: string | undefined;
+  allowedOrigins: string[];
+  opusBitrate: number;
+  pacing: 'asap' | 'realtime';
+  chunkMs: number;
+  highWaterBytes: number;
+  webDir: string;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type Parser<T> = (raw: string, flag: string) => T;
+
+const integer =
+  (min: number, max: number): Parser<number> =>
+  (raw, flag) => {
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw.trim()) || n < min || n > max) throw new ConfigError(`--${flag}: expected an integer from ${min} to ${max}, got "${raw}"`);
+    return n;
+  };
+const oneOf =
+  <T extends string>(...values: T[]): Parser<T> =>
+  (raw, flag) => {
+    if (!(values as string[]).includes(raw)) throw new ConfigError(`--${flag}: expected one of ${values.join(', ')}, got "${raw}"`);
+    return raw as T;
+  };
+const text: Parser<string> = (raw) => raw;
+const list: Parser<string[]> = (raw) =>
+  raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+interface Option<K extends keyof ServerConfig> {
+  key: K;
+  flag: string;
+  env: string;
+  parse: Parser<ServerConfig[K]>;
+  fallback: ServerConfig[K];
+  help: string;
+}
+const option = <K extends keyof ServerConfig>(o: Option<K>): Option<K> => o;
+
+const MINUTE = 60_000;
+const options = [
+  option({ key: 'port', flag: 'port', env: 'PORT', parse: integer(0, 65535), fallback: 8080, help: 'TCP port (0 picks a free one)' }),
+  option({ key: 'host', flag: 'host', env: 'HOST', parse: text, fallback: '0.0.0.0', help: 'interface to listen on' }),
+  option({ key: 'modelsDir', flag: 'models', env: 'EMOMIX_MODELS', parse: text, fallback: 'models', help: 'folder holding <voice-id>/voice.json' }),
+  option({ key: 'defaultVoice', flag: 'voice', env: 'EMOMIX_VOICE', parse: text, fallback: 'slt-emo', help: 'default voice id' }),
+  option({ key: 'extraVoices', flag: 'voices', env: 'EMOMIX_VOICES', parse: list, fallback: [], help: 'further voice ids to load, comma-separated' }),
+  option({ key: 'device', flag: 'device', env: 'EMOMIX_DEVICE', parse: oneOf('cpu', 'cuda'), fallback: 'cpu', help: 'cpu or cuda (falls back to cpu)' }),
+  option({ key: 'workers', flag: 'workers', env: 'EMOMIX_WORKERS', parse: integer(1, 256), fallback: undefined, help: 'inference worker threads per voice (default: by CPU count)' }),
+  option({ key: 'intraOpThreads', flag: 'intra-op-threads', env: 'EMOMIX_INTRA_OP_THREADS', parse: integer(1, 256), fallback: undefined, help: 'onnxruntime intra-op threads per worker' }),
+  option({ key: 'maxSessions', flag: 'max-sessions', env: 'EMOMIX_MAX_SESSIONS', parse: integer(1, 100_000), fallback: 64, help: 'concurrent WebSocket sessions plus /v1/speech requests' }),
+  option({ key: 'maxMessageBytes', flag: 'max-message-bytes', env: 'EMOMIX_MAX_MESSAGE_BYTES', parse: integer(1024, 256 * 2 ** 20), fallback: 2 * 2 ** 20, help: 'largest client message or request body' }),
+  option({ key: 'maxBufferedText', flag: 'max-buffered-text', env: 'EMOMIX_MAX_BUFFERED_TEXT', parse: integer(16, 10_000_000), fallback: 16_384, help: 'characters of text a session may hold not yet synthesized' }),
+  option({ key: 'maxSteps', flag: 'max-steps', env: 'EMOMIX_MAX_STEPS', parse: integer(1, 1000), fallback: 100, help: 'largest diffusion step count a client may ask for' }),
+  option({ key: 'idleTimeoutMs', flag: 'idle-timeout-ms', env: 'EMOMIX_IDLE_TIMEOUT_MS', parse: integer(100, 24 * 60 * MINUTE), fallback: MINUTE, help: 'close a session with no message and no audio sent for this long' }),
+  option({ key: 'drainTimeoutMs', flag: 'drain-timeout-ms', env: 'EMOMIX_DRAIN_TIMEOUT_MS', parse: integer(0, 60 * MINUTE), fallback: 10_000, help: 'on SIGTERM, how long in-flight phrases may take to finish' }),
+  option({ key: 'authToken', flag: 'auth-token', env: 'EMOMIX_AUTH_TOKEN', parse: text, fallback: undefined, help: 'require this bearer token (prefer the variable: flags show in ps)' }),
+  option({ key: 'allowedOrigins', flag: 'allowed-origins', env: 'EMOMIX_ALLOWED_ORIGINS', parse: list, fallback: [], help: 'browser Origins allowed, comma-separated (default: any)' }),
+  option({ key: 'opusBitrate', flag: 'opus-bitrate', env: 'EMOMIX_OPUS_BITRATE', parse: integer(6000, 510_000), fallback: 32_000, help: 'Opus bitrate in bit/s' }),
+  option({ key: 'pacing', flag: 'pacing', env: 'EMOMIX_PACING', parse: oneOf('asap', 'realtime'), fallback: 'asap', help: 'default audio pacing: as produced, or at real time' }),
+  option({ key: 'chunkMs', flag: 'chunk-ms', env: 'EMOMIX_CHUNK_MS', parse: integer(20, 2000), fallback: 100, help: 'audio per `audio` message (a multiple of 20)' }),
+  option({ key: 'highWaterBytes', flag: 'high-water-bytes', env: 'EMOMIX_HIGH_WATER_BYTES', parse: integer(1024, 64 * 2 ** 20), fallback: 64 * 1024, help: 'bytes queued on a socket before synthesis waits' }),
+  option({ key: 'webDir', flag: 'web-dir', env: 'EMOMIX_WEB_DIR', parse: text, fallback: 'clients/web', help: 'static files served at /' }),
+  option({ key: 'logLevel', flag: 'log-level', env: 'LOG_LEVEL', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'), fallback: 'info', help: 'pino log level' }),
+];
+
+export const helpText = [
+  'usage: emomix serve [options]',
+  '',
+  'Serves protocol v1 on ws://HOST:PORT/v1/stream and HTTP on the same port.',
+  '',
+  ...options.map((o) => `  --${o.flag.padEnd(20)} ${o.env.padEnd(26)} ${o.help}${o.fallback === undefined || (Array.isArray(o.fallback) && o.fallback.length === 0) ? '' : ` [${String(o.fallback)}]`}`),
+  `  --${'help'.padEnd(20)} ${''.padEnd(26)} show this text`,
+].join('\n');
+
+/** Parses flags and environment; returns null when --help was asked for. Throws ConfigError. */
+export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig | null {
+  let values: Record<string, unknown>;
+  try {
+    values = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: Object.fromEntries([...options.map((o) => [o.flag, { type: 'string' as const }]), ['help', { type: 'boolean' as const }]]),
+    }).values;
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  if (values.help) return null;
+  const config: Record<string, unknown> = {};
+  for (const o of options) {
+    const raw = (values[o.flag] as string | undefined) ?? env[o.env];
+    config[o.key] = raw === undefined || raw === '' ? o.fallback : o.parse(raw, o.flag);
+  }
+  const result = config as unknown as ServerConfig;
+  if (result.chunkMs % 20 !== 0) throw new ConfigError(`--chunk-ms: must be a multiple of 20, got ${result.chunkMs}`);
+  return result;
+}

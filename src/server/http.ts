@@ -1,0 +1,233 @@
+// HTTP routes on the stream's port: health, metrics, voices, whole-file speech
+// and the browser client's static files. Errors are JSON
+// `{error: {code, message}}` with the protocol's codes.
+import { createReadStream } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { createPhraseSegmenter } from '../pipeline/segmenter.js';
+import { SynthesisError } from '../pipeline/synthesis/index.js';
+import { checkAccess, originAllowed } from './access.js';
+import type { ServerConfig } from './config.js';
+import { ErrorCode, ProtocolError, type ErrorCode as Code } from './errors.js';
+import { pathOf, type Logger } from './logger.js';
+import type { ServerMetrics } from './metrics.js';
+import { synthesisOptionsSchema, toProtocolError } from './protocol.js';
+import { synthesizeFile } from './speech-file.js';
+import { resolveStaticFile } from './static-files.js';
+import type { VoiceRegistry } from './voices.js';
+
+export interface HttpContext {
+  config: ServerConfig;
+  voices: VoiceRegistry;
+  metrics: ServerMetrics;
+  logger: Logger;
+  startedAt: number;
+  draining(): boolean;
+  activeSessions(): number;
+  /** Takes a slot of the session limit, or returns null when none is free. */
+  acquireSlot(): (() => void) | null;
+}
+
+const speechSchema = synthesisOptionsSchema.extend({
+  text: z.string().min(1),
+  format: z.enum(['ogg', 'wav']).optional(),
+});
+
+const STATUS: Partial<Record<Code, number>> = {
+  [ErrorCode.unauthorized]: 401,
+  [ErrorCode.forbiddenOrigin]: 403,
+  [ErrorCode.notFound]: 404,
+  [ErrorCode.methodNotAllowed]: 405,
+  [ErrorCode.tooLarge]: 413,
+  [ErrorCode.serverBusy]: 503,
+  [ErrorCode.shuttingDown]: 503,
+  [ErrorCode.synthesisFailed]: 500,
+  [ErrorCode.internal]: 500,
+};
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const bytes = Buffer.from(JSON.stringify(body));
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': bytes.length, 'cache-control': 'no-store' });
+  res.end(bytes);
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        // Stop reading; the error response closes the connection.
+        req.pause();
+        reject(new ProtocolError(ErrorCode.tooLarge, `the body exceeds ${limit} bytes`));
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res: ServerResponse) => void {
+  const { config, metrics } = ctx;
+  const log = ctx.logger.child({ component: 'http' });
+
+  const routes: Record<string, { method: string; auth: boolean; handle(req: IncomingMessage, res: ServerResponse): Promise<void> | void }> = {
+    '/health': {
+      method: 'GET',
+      auth: false,
+      handle: (_req, res) =>
+        sendJson(res, ctx.draining() ? 503 : 200, {
+          status: ctx.draining() ? 'draining' : 'ok',
+          sessions: ctx.activeSessions(),
+          voices: ctx.voices.list().map((v) => v.id),
+          uptimeS: Math.round((Date.now() - ctx.startedAt) / 1000),
+        }),
+    },
+    '/metrics': {
+      method: 'GET',
+      auth: true,
+      handle: async (_req, res) => {
+        const text = await metrics.registry.metrics();
+        res.writeHead(200, { 'content-type': metrics.registry.contentType });
+        res.end(text);
+      },
+    },
+    '/v1/voices': {
+      method: 'GET',
+      auth: true,
+      handle: (_req, res) => sendJson(res, 200, { default: ctx.voices.defaultId, voices: ctx.voices.list() }),
+    },
+    '/v1/speech': { method: 'POST', auth: true, handle: (req, res) => speech(req, res) },
+    '/v1/stream': {
+      method: 'GET',
+      auth: false,
+      handle: (_req, res) => sendJson(res, 426, { error: { code: 'upgrade_required', message: 'connect with a WebSocket' } }),
+    },
+  };
+
+  async function speech(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (ctx.draining()) throw new ProtocolError(ErrorCode.shuttingDown, 'the server is shutting down');
+    let json: unknown;
+    try {
+      json = JSON.parse((await readBody(req, config.maxMessageBytes)).toString('utf8'));
+    } catch (error) {
+      if (error instanceof ProtocolError) {
+        res.setHeader('connection', 'close');
+        throw error;
+      }
+      throw new ProtocolError(ErrorCode.badMessage, 'the body must be JSON');
+    }
+    const parsed = speechSchema.safeParse(json);
+    if (!parsed.success) throw toProtocolError(parsed.error);
+    const body = parsed.data;
+    if (body.text.length > config.maxBufferedText) {
+      throw new ProtocolError(ErrorCode.textTooLong, `text: at most ${config.maxBufferedText} characters`, 'text');
+    }
+    const voice = ctx.voices.get(body.voice);
+    if (!voice) throw new ProtocolError(ErrorCode.unknownVoice, `unknown voice "${body.voice}"`, 'voice');
+    if (body.steps !== undefined && body.steps > config.maxSteps) {
+      throw new ProtocolError(ErrorCode.invalidField, `steps: at most ${config.maxSteps} on this server`, 'steps');
+    }
+    const emotion = body.emotion ?? { [voice.info.neutral]: 1 };
+    const unknown = Object.keys(emotion).find((name) => !voice.info.emotions.includes(name));
+    if (unknown !== undefined) throw new ProtocolError(ErrorCode.unknownEmotion, `emotion: unknown emotion "${unknown}"`, 'emotion');
+
+    const release = ctx.acquireSlot();
+    if (!release) throw new ProtocolError(ErrorCode.serverBusy, 'too many sessions; try again later');
+    const abort = new AbortController();
+    res.on('close', () => abort.abort());
+    try {
+      const file = await synthesizeFile(
+        voice,
+        {
+          text: body.text,
+          format: body.format ?? 'ogg',
+          emotion,
+          steps: body.steps,
+          temperature: body.temperature,
+          lengthScale: body.speed === undefined ? undefined : 1 / body.speed,
+          seed: body.seed,
+        },
+        createPhraseSegmenter(),
+        config.opusBitrate,
+        abort.signal,
+      );
+      metrics.phrases.inc({ voice: voice.info.id, outcome: 'spoken' }, file.phrases);
+      metrics.audioSeconds.inc({ voice: voice.info.id }, file.audioMs / 1000);
+      if (file.audioMs > 0) metrics.realTimeFactor.observe({ voice: voice.info.id }, file.synthesisMs / file.audioMs);
+      res.writeHead(200, { 'content-type': file.contentType, 'content-length': file.body.length, 'x-emomix-phrases': file.phrases });
+      res.end(file.body);
+    } catch (error) {
+      if (abort.signal.aborted) return;
+      if (error instanceof SynthesisError) throw new ProtocolError(ErrorCode.synthesisFailed, `${error.code}: ${error.message}`);
+      throw error;
+    } finally {
+      release();
+    }
+  }
+
+  async function serveStatic(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const file = await resolveStaticFile(config.webDir, path === '/' ? '/index.html' : path);
+    if (!file) throw new ProtocolError(ErrorCode.notFound, 'not found');
+    res.writeHead(200, {
+      'content-type': file.contentType,
+      'content-length': file.size,
+      'cache-control': 'no-cache',
+      'x-content-type-options': 'nosniff',
+    });
+    if (req.method === 'HEAD') res.end();
+    else createReadStream(file.path).pipe(res);
+  }
+
+  function cors(req: IncomingMessage, res: ServerResponse): void {
+    const origin = req.headers.origin;
+    if (origin === undefined) return;
+    res.setHeader('access-control-allow-origin', origin);
+    res.setHeader('vary', 'Origin');
+    res.setHeader('access-control-allow-headers', 'authorization, content-type');
+    res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
+    res.setHeader('access-control-expose-headers', 'x-emomix-phrases');
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<string> {
+    const route = routes[path];
+    const denial = checkAccess(req, config, route?.auth ?? false);
+    if (denial) throw new ProtocolError(denial.code, denial.message);
+    cors(req, res);
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204).end();
+      return 'options';
+    }
+    if (route) {
+      if (req.method !== route.method) throw new ProtocolError(ErrorCode.methodNotAllowed, `use ${route.method}`);
+      await route.handle(req, res);
+      return path;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw new ProtocolError(ErrorCode.methodNotAllowed, 'use GET');
+    await serveStatic(req, res, path);
+    return 'static';
+  }
+
+  return (req, res) => {
+    const path = pathOf(req.url);
+    handle(req, res, path).then(
+      (route) => metrics.httpRequests.inc({ route, status: String(res.statusCode) }),
+      (error: unknown) => {
+        const known = error instanceof ProtocolError;
+        if (!known) log.error({ err: error, path }, 'request failed');
+        const code = known ? error.code : ErrorCode.internal;
+        const status = STATUS[code] ?? 400;
+        metrics.errors.inc({ code });
+        metrics.httpRequests.inc({ route: routes[path] ? path : 'static', status: String(status) });
+        if (res.headersSent) {
+          res.destroy();
+          return;
+        }
+        if (!originAllowed(req, config)) res.removeHeader('access-control-allow-origin');
+        const field = known && error.field ? { field: error.field } : {};
+        sendJson(res, status, { error: { code, message: known ? error.message : 'internal error', ...field } });
+      },
+    );
+  };
+}

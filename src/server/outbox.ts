@@ -1,0 +1,50 @@
+// Outgoing messages of one socket, with the backpressure that bounds a session's
+// memory: bytes handed to ws count as queued until ws reports them written to
+// the OS, and audio waits while more than the high-water mark is queued. (ws's
+// `bufferedAmount` says the same but emits no event when it falls.)
+import { WebSocket } from 'ws';
+import { encodeMessage } from './codec.js';
+import type { ServerMessage } from './protocol.js';
+
+export class Outbox {
+  private queued = 0;
+  private waiters: (() => void)[] = [];
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly highWaterBytes: number,
+  ) {}
+
+  /** Bytes handed to the socket and not yet written to the OS. */
+  get queuedBytes(): number {
+    return this.queued;
+  }
+
+  get open(): boolean {
+    return this.socket.readyState === WebSocket.OPEN;
+  }
+
+  /** Sends at once, whatever is queued: control messages must never wait behind audio. */
+  send(message: ServerMessage): void {
+    if (!this.open) return;
+    const bytes = encodeMessage(message);
+    this.queued += bytes.length;
+    this.socket.send(bytes, { binary: true }, () => {
+      this.queued -= bytes.length;
+      if (this.queued <= this.highWaterBytes) this.wake();
+    });
+  }
+
+  /** Resolves once the queue is at or under the high-water mark, or the socket is gone. */
+  whenWritable(): Promise<void> {
+    if (this.queued <= this.highWaterBytes || !this.open) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Releases every waiter; called when the socket closes so nothing waits forever. */
+  wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}

@@ -1,0 +1,149 @@
+// Protocol v1 message shapes. Client messages are validated here, at the
+// boundary, so the session only ever sees well-typed values; field names and
+// ranges are documented in docs/protocol.md.
+import { z } from 'zod';
+import { ErrorCode, ProtocolError } from './errors.js';
+
+export const PROTOCOL_VERSION = 1;
+export const OUTPUT_SAMPLE_RATE = 48_000;
+export const FRAME_MS = 20;
+
+const name = z.string().min(1).max(64);
+
+/** Emotion name → weight: finite, non-negative, not all zero; normalised by the server. */
+export const weightsSchema = z
+  .record(name, z.number().nonnegative())
+  .refine((w) => Object.keys(w).length <= 64, 'at most 64 emotions')
+  .refine((w) => Object.values(w).some((v) => v > 0), 'at least one weight must be positive');
+export type EmotionWeights = Record<string, number>;
+
+/** Synthesis options shared by the WebSocket `start` and `POST /v1/speech`. */
+export const synthesisOptionsSchema = z.object({
+  voice: z.string().min(1).max(128).optional(),
+  emotion: weightsSchema.optional(),
+  steps: z.number().int().min(1).max(1000).optional(),
+  temperature: z.number().positive().max(10).optional(),
+  speed: z.number().min(0.25).max(4).optional(),
+  seed: z.number().int().min(0).max(0xffff_ffff).optional(),
+});
+export type SynthesisOptions = z.infer<typeof synthesisOptionsSchema>;
+
+const clientSchemas = {
+  start: synthesisOptionsSchema.extend({
+    type: z.literal('start'),
+    format: z.enum(['opus', 'pcm16']).optional(),
+    pacing: z.enum(['asap', 'realtime']).optional(),
+  }),
+  text: z.object({ type: z.literal('text'), text: z.string() }),
+  emotion: z.object({
+    type: z.literal('emotion'),
+    weights: weightsSchema,
+    rampMs: z.number().min(0).max(600_000).optional(),
+  }),
+  flush: z.object({ type: z.literal('flush') }),
+  cancel: z.object({ type: z.literal('cancel') }),
+  end: z.object({ type: z.literal('end') }),
+  reference: z.object({
+    type: z.literal('reference'),
+    name: name.regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only'),
+    audio: z.instanceof(Uint8Array),
+  }),
+};
+
+export type StartMessage = z.infer<typeof clientSchemas.start>;
+export type TextMessage = z.infer<typeof clientSchemas.text>;
+export type EmotionMessage = z.infer<typeof clientSchemas.emotion>;
+export type ReferenceMessage = z.infer<typeof clientSchemas.reference>;
+export type ClientMessage = { [K in keyof typeof clientSchemas]: z.infer<(typeof clientSchemas)[K]> }[keyof typeof clientSchemas];
+export type ClientMessageType = ClientMessage['type'];
+
+const isWeightsField = (path: readonly PropertyKey[]): boolean => path[0] === 'emotion' || path[0] === 'weights';
+
+/** Turns a zod failure into the protocol's error: weights get their own code, the rest name the field. */
+export function toProtocolError(error: z.ZodError): ProtocolError {
+  const issue = error.issues[0]!;
+  const field = issue.path.map(String).join('.');
+  const code = isWeightsField(issue.path) ? ErrorCode.invalidWeights : ErrorCode.invalidField;
+  return new ProtocolError(code, `${field || 'message'}: ${issue.message}`, field || undefined);
+}
+
+/** Validates one decoded value as a client message; throws ProtocolError. */
+export function parseClientMessage(value: unknown): ClientMessage {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array) {
+    throw new ProtocolError(ErrorCode.badMessage, 'a message must be a MessagePack map');
+  }
+  const type = (value as { type?: unknown }).type;
+  if (typeof type !== 'string' || !Object.hasOwn(clientSchemas, type)) {
+    throw new ProtocolError(ErrorCode.unknownType, `unknown message type ${JSON.stringify(type) ?? 'undefined'}`, 'type');
+  }
+  const parsed = clientSchemas[type as ClientMessageType].safeParse(value);
+  if (!parsed.success) throw toProtocolError(parsed.error);
+  return parsed.data;
+}
+
+/** Scales weights to sum 1 and drops zeros, so equal mixes compare equal. */
+export function normalizeWeights(weights: EmotionWeights): EmotionWeights {
+  const total = Object.values(weights).reduce((sum, w) => sum + w, 0);
+  const out: EmotionWeights = {};
+  for (const [k, w] of Object.entries(weights)) if (w > 0) out[k] = w / total;
+  return out;
+}
+
+// Server → client.
+
+export interface WordTiming {
+  word: string;
+  startMs: number;
+  endMs: number;
+}
+
+export interface PhraseRamp {
+  to: EmotionWeights;
+  startMs: number;
+  endMs: number;
+}
+
+export interface SessionStats {
+  phrases: number;
+  failedPhrases: number;
+  cancelledPhrases: number;
+  audioMs: number;
+  packets: number;
+  synthesisMs: number;
+  realTimeFactor: number;
+  firstAudioMs: number | null;
+}
+
+export type ServerMessage =
+  | {
+      type: 'ready';
+      protocol: number;
+      session: string;
+      voice: string;
+      emotions: string[];
+      neutral: string;
+      sampleRate: number;
+      frameMs: number;
+      format: 'opus' | 'pcm16';
+      steps: number;
+      pacing: 'asap' | 'realtime';
+      /** Opus only: samples of encoder delay at the start of the decoded stream (RFC 7845 pre-skip). */
+      preSkip?: number;
+      limits: { maxMessageBytes: number; maxBufferedText: number; maxSteps: number };
+    }
+  | {
+      type: 'phrase';
+      id: number;
+      text: string;
+      startMs: number;
+      durationMs: number;
+      words: WordTiming[];
+      emotion: EmotionWeights;
+      ramp?: PhraseRamp;
+    }
+  | { type: 'audio'; phrase: number; seq: number; packets: Uint8Array[] }
+  | { type: 'flushed' }
+  | { type: 'cancelled'; phrases: number[]; text: string }
+  | { type: 'emotionAdded'; name: string }
+  | { type: 'done'; stats: SessionStats }
+  | { type: 'error'; code: string; message: string; fatal: boolean; field?: string; phrase?: number; text?: string };

@@ -1,0 +1,523 @@
+// One WebSocket session of protocol v1: its state machine, the settings fixed
+// by `start`, and the delivery side of the speech pipeline (timeline, Opus or
+// PCM packets, backpressure, pacing). Bad input is answered with an `error`
+// and never throws out of here.
+import { Observable, Subject, concatMap, defer, from, map, of, type Subscription } from 'rxjs';
+import type { RawData, WebSocket } from 'ws';
+import { SynthesisError } from '../pipeline/synthesis/index.js';
+import { createOpusEncoder, OPUS_FRAME_SAMPLES, type OpusEncoder } from '../stream/opus.js';
+import { pacePackets } from '../stream/pacing.js';
+import { floatToPcm16LE } from '../stream/pcm.js';
+import { decodeFrame } from './codec.js';
+import { EmotionTimeline, type PhraseMix } from './emotion-timeline.js';
+import { CloseCode, ErrorCode, ProtocolError } from './errors.js';
+import type { Logger } from './logger.js';
+import type { ServerMetrics } from './metrics.js';
+import { Outbox } from './outbox.js';
+import {
+  FRAME_MS,
+  OUTPUT_SAMPLE_RATE,
+  PROTOCOL_VERSION,
+  parseClientMessage,
+  type ClientMessage,
+  type EmotionWeights,
+  type ReferenceMessage,
+  type SessionStats,
+  type StartMessage,
+} from './protocol.js';
+import { renderPhrase, samplesToMs, type RenderedPhrase } from './render.js';
+import type { PhraseSegmenter } from '../pipeline/segmenter.js';
+import { SpeechRun, type Outcome, type PhraseCue } from './speech-run.js';
+import type { ServedVoice, VoiceRegistry } from './voices.js';
+
+export interface SessionLimits {
+  maxBufferedText: number;
+  maxMessageBytes: number;
+  maxSteps: number;
+  idleTimeoutMs: number;
+  highWaterBytes: number;
+  chunkMs: number;
+  opusBitrate: number;
+  pacing: 'asap' | 'realtime';
+}
+
+export interface SessionDeps {
+  id: string;
+  socket: WebSocket;
+  voices: VoiceRegistry;
+  limits: SessionLimits;
+  logger: Logger;
+  metrics: ServerMetrics;
+  createSegmenter(): PhraseSegmenter;
+  /** Called once, when the socket has closed and everything is released. */
+  onClosed(): void;
+}
+
+export type SessionState = 'awaiting-start' | 'streaming' | 'ending' | 'draining' | 'closing' | 'closed';
+
+export interface SessionSnapshot {
+  id: string;
+  state: SessionState;
+  voice: string | undefined;
+  phrasesRendered: number;
+  phrasesDelivered: number;
+  queuedBytes: number;
+  pendingText: number;
+}
+
+type Marker = 'flushed' | 'done' | 'drained';
+
+interface Settings {
+  voice: ServedVoice;
+  format: 'opus' | 'pcm16';
+  pacing: 'asap' | 'realtime';
+  steps: number;
+  temperature: number | undefined;
+  lengthScale: number | undefined;
+  seed: number | undefined;
+  encoder: OpusEncoder | undefined;
+  timeline: EmotionTimeline;
+}
+
+interface Rendered {
+  startSamples: number;
+  mix: PhraseMix;
+  audio: RenderedPhrase;
+  /** The audio padded with silence to whole 20 ms frames: what goes on the wire. */
+  frames: Float32Array;
+}
+
+/** One `audio` message's worth of a phrase; `sent` runs once it is on the socket. */
+interface WireChunk {
+  phrase: number;
+  pcm: Float32Array;
+  sent?: () => void;
+}
+
+const MAX_REFERENCES = 32;
+
+export class Session {
+  private state: SessionState = 'awaiting-start';
+  private readonly outbox: Outbox;
+  private readonly log: Logger;
+  private settings: Settings | undefined;
+  private run: SpeechRun<Rendered, Marker> | undefined;
+  /** The current run's audio on its way to the socket: pacing, then backpressure. */
+  private wire: Subject<WireChunk> | undefined;
+  private wireSubscription: Subscription | undefined;
+  private readonly references = new Map<string, Float32Array>();
+  private phraseIds = 0;
+  private seq = 0;
+  /** End of the audio delivered so far, in 48 kHz samples: the session timeline. */
+  private sentSamples = 0;
+  /** Where the next phrase synthesized will start (ahead of sentSamples while phrases wait). */
+  private renderCursor = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private drainTimer: NodeJS.Timeout | undefined;
+  private turnStartedAt: number | undefined;
+  private readonly closedPromise: Promise<void>;
+  private resolveClosed!: () => void;
+  private readonly stats: SessionStats = {
+    phrases: 0,
+    failedPhrases: 0,
+    cancelledPhrases: 0,
+    audioMs: 0,
+    packets: 0,
+    synthesisMs: 0,
+    realTimeFactor: 0,
+    firstAudioMs: null,
+  };
+  private phrasesRendered = 0;
+
+  constructor(private readonly deps: SessionDeps) {
+    this.outbox = new Outbox(deps.socket, deps.limits.highWaterBytes);
+    this.log = deps.logger.child({ session: deps.id });
+    this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
+    deps.socket.on('message', (data, isBinary) => this.receive(data, isBinary));
+    deps.socket.on('close', (code) => this.released(code));
+    deps.socket.on('error', (error) => this.log.warn({ err: error.message }, 'socket error'));
+    this.touch();
+  }
+
+  get id(): string {
+    return this.deps.id;
+  }
+
+  /** Resolves when the socket has closed and the session released everything. */
+  get closed(): Promise<void> {
+    return this.closedPromise;
+  }
+
+  snapshot(): SessionSnapshot {
+    return {
+      id: this.deps.id,
+      state: this.state,
+      voice: this.settings?.voice.info.id,
+      phrasesRendered: this.phrasesRendered,
+      phrasesDelivered: this.stats.phrases + this.stats.failedPhrases,
+      queuedBytes: this.outbox.queuedBytes,
+      pendingText: this.run?.pendingText ?? 0,
+    };
+  }
+
+  /**
+   * Server shutdown: no new input; phrases already accepted go on until
+   * `deadlineMs`, then whatever is left is cancelled; the socket closes with 1001.
+   */
+  drain(deadlineMs: number): Promise<void> {
+    if (this.state === 'awaiting-start') {
+      this.fail(new ProtocolError(ErrorCode.shuttingDown, 'the server is shutting down'), CloseCode.goingAway);
+    } else if (this.state === 'streaming' || this.state === 'ending') {
+      if (this.state === 'streaming') this.run?.flush('drained');
+      this.state = 'draining';
+      this.drainTimer = setTimeout(() => {
+        this.fail(new ProtocolError(ErrorCode.shuttingDown, 'the server is shutting down; the rest was cancelled'), CloseCode.goingAway);
+      }, deadlineMs);
+    }
+    return this.closedPromise;
+  }
+
+  /** Closes at once (the server is closing without a drain). */
+  terminate(): void {
+    this.deps.socket.terminate();
+  }
+
+  private receive(data: RawData, isBinary: boolean): void {
+    if (this.state === 'closing' || this.state === 'closed') return;
+    this.touch();
+    try {
+      if (!isBinary) throw new ProtocolError(ErrorCode.badMessage, 'messages are binary frames holding MessagePack; got a text frame');
+      this.dispatch(parseClientMessage(decodeFrame(toBytes(data))));
+    } catch (error) {
+      if (error instanceof ProtocolError) this.sendError(error);
+      else {
+        this.log.error({ err: error }, 'unexpected error handling a message');
+        this.sendError(new ProtocolError(ErrorCode.internal, 'internal error'));
+      }
+    }
+  }
+
+  private dispatch(message: ClientMessage): void {
+    if (this.state === 'awaiting-start') {
+      if (message.type !== 'start') throw new ProtocolError(ErrorCode.notStarted, `"${message.type}" before "start"`);
+      return this.start(message);
+    }
+    if (message.type === 'cancel') return this.cancelByClient();
+    if (this.state === 'ending') throw new ProtocolError(ErrorCode.ended, `"${message.type}" after "end"`);
+    if (this.state === 'draining') throw new ProtocolError(ErrorCode.shuttingDown, 'the server is shutting down and takes no new input');
+    const run = this.run!;
+    switch (message.type) {
+      case 'start':
+        throw new ProtocolError(ErrorCode.alreadyStarted, 'the session has already started');
+      case 'text':
+        return this.addText(run, message.text);
+      case 'emotion':
+        this.checkEmotions(this.settings!.voice, message.weights, 'weights');
+        return this.settings!.timeline.set(message.weights, message.rampMs ?? 0);
+      case 'flush':
+        return run.flush('flushed');
+      case 'end':
+        this.state = 'ending';
+        return run.flush('done');
+      case 'reference':
+        return this.addReference(message);
+    }
+  }
+
+  private start(message: StartMessage): void {
+    const voice = this.deps.voices.get(message.voice);
+    if (!voice) throw new ProtocolError(ErrorCode.unknownVoice, `unknown voice "${message.voice}"`, 'voice');
+    const { limits } = this.deps;
+    if (message.steps !== undefined && message.steps > limits.maxSteps) {
+      throw new ProtocolError(ErrorCode.invalidField, `steps: at most ${limits.maxSteps} on this server`, 'steps');
+    }
+    const emotion = message.emotion ?? { [voice.info.neutral]: 1 };
+    this.checkEmotions(voice, emotion, 'emotion');
+    const format = message.format ?? 'opus';
+    const settings: Settings = {
+      voice,
+      format,
+      pacing: message.pacing ?? limits.pacing,
+      steps: message.steps ?? voice.info.steps,
+      temperature: message.temperature,
+      lengthScale: message.speed === undefined ? undefined : 1 / message.speed,
+      seed: message.seed,
+      encoder: format === 'opus' ? createOpusEncoder({ bitrate: limits.opusBitrate }) : undefined,
+      timeline: new EmotionTimeline(emotion),
+    };
+    this.settings = settings;
+    this.run = this.newRun();
+    this.state = 'streaming';
+    this.deps.metrics.sessionsTotal.inc({ voice: voice.info.id });
+    this.log.info({ voice: voice.info.id, format, steps: settings.steps }, 'session started');
+    this.outbox.send({
+      type: 'ready',
+      protocol: PROTOCOL_VERSION,
+      session: this.deps.id,
+      voice: voice.info.id,
+      emotions: voice.info.emotions,
+      neutral: voice.info.neutral,
+      sampleRate: OUTPUT_SAMPLE_RATE,
+      frameMs: FRAME_MS,
+      format,
+      steps: settings.steps,
+      pacing: settings.pacing,
+      ...(settings.encoder ? { preSkip: settings.encoder.preSkip } : {}),
+      limits: { maxMessageBytes: limits.maxMessageBytes, maxBufferedText: limits.maxBufferedText, maxSteps: limits.maxSteps },
+    });
+  }
+
+  private checkEmotions(voice: ServedVoice, weights: EmotionWeights, field: string): void {
+    const known = voice.info.emotions;
+    for (const name of Object.keys(weights)) {
+      if (!known.includes(name) && !this.references.has(name)) {
+        throw new ProtocolError(ErrorCode.unknownEmotion, `${field}: unknown emotion "${name}" (known: ${[...known, ...this.references.keys()].join(', ')})`, field);
+      }
+    }
+  }
+
+  private addText(run: SpeechRun<Rendered, Marker>, text: string): void {
+    if (run.pendingText + text.length > this.deps.limits.maxBufferedText) {
+      throw new ProtocolError(
+        ErrorCode.textTooLong,
+        `text: ${text.length} more characters would exceed the ${this.deps.limits.maxBufferedText} not yet spoken that a session may hold`,
+        'text',
+      );
+    }
+    if (this.turnStartedAt === undefined && run.idle) this.turnStartedAt = performance.now();
+    run.push(text);
+  }
+
+  private addReference(message: ReferenceMessage): void {
+    const { name, audio } = message;
+    if (this.settings!.voice.info.emotions.includes(name)) {
+      throw new ProtocolError(ErrorCode.invalidField, `name: "${name}" is one of the voice's own emotions`, 'name');
+    }
+    if (!this.references.has(name) && this.references.size >= MAX_REFERENCES) {
+      throw new ProtocolError(ErrorCode.invalidField, `name: at most ${MAX_REFERENCES} reference emotions per session`, 'name');
+    }
+    this.settings!.voice.engine.embedReference(audio).then(
+      (embedding) => {
+        if (this.state === 'closing' || this.state === 'closed') return;
+        this.references.set(name, embedding);
+        this.outbox.send({ type: 'emotionAdded', name });
+      },
+      (error: unknown) => {
+        const detail = error instanceof Error ? error.message : String(error);
+        this.sendError(new ProtocolError(ErrorCode.badReference, `audio: ${detail}`, 'audio'));
+      },
+    );
+  }
+
+  private cancelByClient(): void {
+    this.cancel();
+    // A pending `end` or drain has nothing left to wait for.
+    if (this.state === 'ending') this.finish();
+    else if (this.state === 'draining') this.fail(new ProtocolError(ErrorCode.shuttingDown, 'the server is shutting down'), CloseCode.goingAway);
+  }
+
+  /** Drops everything not yet spoken and reports it in a `cancelled` message; a new run takes new text. */
+  private cancel(): void {
+    const run = this.run;
+    if (!run) return;
+    const { phrases, text } = run.cancel();
+    this.wireSubscription?.unsubscribe();
+    const dropped = this.phraseIds - this.stats.phrases - this.stats.failedPhrases - this.stats.cancelledPhrases;
+    this.stats.cancelledPhrases += dropped;
+    if (dropped > 0) this.deps.metrics.phrases.inc({ voice: this.voiceId, outcome: 'cancelled' }, dropped);
+    this.renderCursor = this.sentSamples;
+    this.turnStartedAt = undefined;
+    this.outbox.send({ type: 'cancelled', phrases, text });
+    this.run = this.newRun();
+  }
+
+  private newRun(): SpeechRun<Rendered, Marker> {
+    const realtime = this.settings!.pacing === 'realtime';
+    // One pacer per run, so real-time pacing follows the session timeline across phrases.
+    this.wire = new Subject<WireChunk>();
+    this.wireSubscription = this.wire
+      .pipe(
+        pacePackets({ realtime, packetMs: FRAME_MS }),
+        concatMap((chunk) => from(this.outbox.whenWritable()).pipe(map(() => chunk))),
+      )
+      .subscribe((chunk) => {
+        this.sendAudio(chunk.phrase, chunk.pcm);
+        chunk.sent?.();
+      });
+    return new SpeechRun<Rendered, Marker>(this.deps.createSegmenter(), () => ++this.phraseIds, {
+      render: (phrase, signal) => this.render(phrase, signal),
+      deliver: (outcome) => this.deliver(outcome),
+      crashed: (error) => {
+        this.log.error({ err: error }, 'speech pipeline crashed');
+        this.fail(new ProtocolError(ErrorCode.internal, 'internal error'), CloseCode.internal);
+      },
+    });
+  }
+
+  private async render(phrase: PhraseCue, signal: AbortSignal): Promise<Rendered> {
+    const s = this.settings!;
+    const startSamples = this.renderCursor;
+    // Emotion is read here, when synthesis starts, so updates reach every phrase not yet synthesized.
+    const mix = s.timeline.forPhrase(samplesToMs(startSamples));
+    const audio = await renderPhrase(s.voice, phrase.text, {
+      ...mix.request,
+      steps: s.steps,
+      ...(s.temperature !== undefined ? { temperature: s.temperature } : {}),
+      ...(s.lengthScale !== undefined ? { lengthScale: s.lengthScale } : {}),
+      // Each phrase gets its own noise, reproducibly.
+      ...(s.seed !== undefined ? { seed: (s.seed + phrase.id) % 2 ** 32 } : {}),
+      customEmotions: Object.fromEntries(this.references),
+      signal,
+    });
+    this.phrasesRendered++;
+    const frames = new Float32Array(Math.ceil(audio.pcm.length / OPUS_FRAME_SAMPLES) * OPUS_FRAME_SAMPLES);
+    frames.set(audio.pcm);
+    this.renderCursor = startSamples + frames.length;
+    return { startSamples, mix, audio, frames };
+  }
+
+  private deliver(outcome: Outcome<Rendered, Marker>): Observable<unknown> {
+    switch (outcome.kind) {
+      case 'marker':
+        return defer(() => of(this.reachedMarker(outcome.marker)));
+      case 'failed':
+        return defer(() => of(this.phraseFailed(outcome.phrase, outcome.error)));
+      case 'rendered':
+        return this.deliverPhrase(outcome.phrase, outcome.value);
+    }
+  }
+
+  private reachedMarker(marker: Marker): void {
+    if (marker === 'flushed') this.outbox.send({ type: 'flushed' });
+    else if (marker === 'done') this.finish();
+    else this.fail(new ProtocolError(ErrorCode.shuttingDown, 'the server is shutting down; everything accepted was spoken'), CloseCode.goingAway);
+  }
+
+  private phraseFailed(phrase: PhraseCue, error: unknown): void {
+    this.stats.failedPhrases++;
+    this.deps.metrics.phrases.inc({ voice: this.voiceId, outcome: 'failed' });
+    const detail = error instanceof SynthesisError ? `${error.code}: ${error.message}` : 'synthesis failed';
+    this.log.warn({ err: error, phrase: phrase.id }, 'phrase failed');
+    this.deps.metrics.errors.inc({ code: ErrorCode.synthesisFailed });
+    this.outbox.send({ type: 'error', code: ErrorCode.synthesisFailed, message: detail, fatal: false, phrase: phrase.id, text: phrase.text });
+  }
+
+  private deliverPhrase(phrase: PhraseCue, rendered: Rendered): Observable<unknown> {
+    const { startSamples, mix, audio, frames } = rendered;
+    const startMs = samplesToMs(startSamples);
+    // Real time goes out frame by frame; otherwise in chunks, fewer messages for the same audio.
+    const chunk = this.settings!.pacing === 'realtime' ? OPUS_FRAME_SAMPLES : (this.deps.limits.chunkMs * OUTPUT_SAMPLE_RATE) / 1000;
+    return new Observable((subscriber) => {
+      this.outbox.send({
+        type: 'phrase',
+        id: phrase.id,
+        text: phrase.text,
+        startMs,
+        durationMs: samplesToMs(audio.pcm.length),
+        words: audio.words.map((w) => ({ word: w.word, startMs: startMs + w.startMs, endMs: startMs + w.endMs })),
+        emotion: mix.atStart,
+        ...(mix.ramp ? { ramp: mix.ramp } : {}),
+      });
+      const done = () => {
+        this.phraseSpoken(audio);
+        subscriber.complete();
+      };
+      if (frames.length === 0) return done();
+      for (let offset = 0; offset < frames.length; offset += chunk) {
+        const last = offset + chunk >= frames.length;
+        this.wire!.next({ phrase: phrase.id, pcm: frames.subarray(offset, offset + chunk), ...(last ? { sent: done } : {}) });
+      }
+    });
+  }
+
+  private sendAudio(phrase: number, pcm: Float32Array): void {
+    const encoder = this.settings!.encoder;
+    const packets = encoder ? encoder.encode(pcm) : [floatToPcm16LE(pcm)];
+    this.outbox.send({ type: 'audio', phrase, seq: this.seq, packets });
+    this.seq += packets.length;
+    this.stats.packets += packets.length;
+    this.sentSamples += pcm.length;
+    this.touch();
+    if (this.turnStartedAt !== undefined) {
+      const latency = performance.now() - this.turnStartedAt;
+      this.turnStartedAt = undefined;
+      this.deps.metrics.firstAudioSeconds.observe({ voice: this.voiceId }, latency / 1000);
+      this.stats.firstAudioMs ??= Math.round(latency);
+    }
+  }
+
+  private phraseSpoken(audio: RenderedPhrase): void {
+    const audioMs = samplesToMs(audio.pcm.length);
+    this.stats.phrases++;
+    this.stats.audioMs += audioMs;
+    this.stats.synthesisMs += audio.synthesisMs;
+    this.stats.realTimeFactor = this.stats.audioMs > 0 ? this.stats.synthesisMs / this.stats.audioMs : 0;
+    const voice = this.voiceId;
+    this.deps.metrics.phrases.inc({ voice, outcome: 'spoken' });
+    this.deps.metrics.audioSeconds.inc({ voice }, audioMs / 1000);
+    if (audioMs > 0) this.deps.metrics.realTimeFactor.observe({ voice }, audio.synthesisMs / audioMs);
+  }
+
+  private finish(): void {
+    this.outbox.send({ type: 'done', stats: { ...this.stats } });
+    this.close(CloseCode.normal, 'done');
+  }
+
+  private get voiceId(): string {
+    return this.settings?.voice.info.id ?? 'none';
+  }
+
+  private sendError(error: ProtocolError, fatal = false): void {
+    this.deps.metrics.errors.inc({ code: error.code });
+    this.log.info({ code: error.code, field: error.field, fatal }, 'rejected input');
+    this.outbox.send({ type: 'error', code: error.code, message: error.message, fatal, ...(error.field ? { field: error.field } : {}) });
+  }
+
+  /** A fatal error: report what will not be spoken, then the error, then close with `closeCode`. */
+  private fail(error: ProtocolError, closeCode: number): void {
+    if (this.state === 'closing' || this.state === 'closed') return;
+    if (this.run && !this.run.idle) this.cancel();
+    this.sendError(error, true);
+    this.close(closeCode, error.code);
+  }
+
+  private close(code: number, reason: string): void {
+    if (this.state === 'closing' || this.state === 'closed') return;
+    this.state = 'closing';
+    this.stopTimers();
+    this.run?.cancel();
+    this.wireSubscription?.unsubscribe();
+    this.deps.socket.close(code, reason);
+  }
+
+  private touch(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(
+      () => this.fail(new ProtocolError(ErrorCode.idleTimeout, `no message and no audio for ${this.deps.limits.idleTimeoutMs} ms`), CloseCode.idleTimeout),
+      this.deps.limits.idleTimeoutMs,
+    );
+  }
+
+  private stopTimers(): void {
+    clearTimeout(this.idleTimer);
+    clearTimeout(this.drainTimer);
+  }
+
+  /** The socket is closed (by either side): release everything. */
+  private released(code: number): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.stopTimers();
+    this.run?.cancel();
+    this.wireSubscription?.unsubscribe();
+    this.outbox.wake();
+    this.log.info({ code, phrases: this.stats.phrases, audioMs: Math.round(this.stats.audioMs) }, 'session closed');
+    this.deps.onClosed();
+    this.resolveClosed();
+  }
+}
+
+function toBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+}

@@ -1,0 +1,61 @@
+// POST /v1/speech: a whole text to one audio file, phrase by phrase with the
+// same segmentation and synthesis as a stream, joined without gaps.
+import type { PhraseSegmenter } from '../pipeline/segmenter.js';
+import { writeOggOpus } from '../stream/ogg.js';
+import { createOpusEncoder } from '../stream/opus.js';
+import { writeWav } from '../stream/wav.js';
+import { OUTPUT_SAMPLE_RATE, type EmotionWeights } from './protocol.js';
+import { renderPhrase } from './render.js';
+import type { ServedVoice } from './voices.js';
+
+export interface SpeechFileRequest {
+  text: string;
+  format: 'ogg' | 'wav';
+  emotion: EmotionWeights;
+  steps: number | undefined;
+  temperature: number | undefined;
+  lengthScale: number | undefined;
+  seed: number | undefined;
+}
+
+export interface SpeechFile {
+  body: Uint8Array;
+  contentType: string;
+  phrases: number;
+  audioMs: number;
+  synthesisMs: number;
+}
+
+export async function synthesizeFile(
+  voice: ServedVoice,
+  request: SpeechFileRequest,
+  segmenter: PhraseSegmenter,
+  opusBitrate: number,
+  signal: AbortSignal,
+): Promise<SpeechFile> {
+  const phrases = [...segmenter.push(request.text), ...segmenter.flush()];
+  const parts: Float32Array[] = [];
+  let synthesisMs = 0;
+  for (const [i, text] of phrases.entries()) {
+    const rendered = await renderPhrase(voice, text, {
+      weights: request.emotion,
+      ...(request.steps !== undefined ? { steps: request.steps } : {}),
+      ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+      ...(request.lengthScale !== undefined ? { lengthScale: request.lengthScale } : {}),
+      ...(request.seed !== undefined ? { seed: (request.seed + i + 1) % 2 ** 32 } : {}),
+      signal,
+    });
+    parts.push(rendered.pcm);
+    synthesisMs += rendered.synthesisMs;
+  }
+  const pcm = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((offset, p) => (pcm.set(p, offset), offset + p.length), 0);
+  const audioMs = (pcm.length * 1000) / OUTPUT_SAMPLE_RATE;
+  const file = { phrases: phrases.length, audioMs, synthesisMs };
+  if (request.format === 'wav') return { ...file, body: writeWav(pcm, OUTPUT_SAMPLE_RATE), contentType: 'audio/wav' };
+  const encoder = createOpusEncoder({ bitrate: opusBitrate });
+  // A file needs at least one packet, even for text with nothing to pronounce.
+  const packets = [...encoder.encode(pcm.length > 0 ? pcm : new Float32Array(1)), ...encoder.flush()];
+  const body = await writeOggOpus(packets, { preSkip: encoder.preSkip, sampleCount: encoder.sampleCount, inputSampleRate: voice.info.sampleRate });
+  return { ...file, body, contentType: 'audio/ogg' };
+}

@@ -1,0 +1,99 @@
+// The voices a server speaks with: one engine (and its worker pool) per voice,
+// plus one resampler from the voice's rate to the wire's 48 kHz.
+import { join } from 'node:path';
+import { Engine, type Device, type Logger as EngineLogger } from '../pipeline/synthesis/index.js';
+import { createResampler, type Resampler } from '../stream/resample.js';
+import { OUTPUT_SAMPLE_RATE } from './protocol.js';
+
+export interface VoiceInfo {
+  id: string;
+  name: string;
+  description: string;
+  license: string;
+  emotions: string[];
+  neutral: string;
+  sampleRate: number;
+  steps: number;
+  temperature: number;
+  default: boolean;
+}
+
+export interface ServedVoice {
+  info: VoiceInfo;
+  engine: Engine;
+  resampler: Resampler;
+}
+
+export interface VoiceLoadOptions {
+  modelsDir: string;
+  defaultVoice: string;
+  extraVoices?: string[];
+  device?: Device;
+  workers?: number | undefined;
+  intraOpThreads?: number | undefined;
+  logger?: EngineLogger;
+}
+
+export class VoiceRegistry {
+  private constructor(
+    private readonly voices: Map<string, ServedVoice>,
+    readonly defaultId: string,
+  ) {}
+
+  /** Loads the default voice and any extra ones; a voice that cannot be served fails start-up with the runtime's error. */
+  static async load(options: VoiceLoadOptions): Promise<VoiceRegistry> {
+    const ids = [...new Set([options.defaultVoice, ...(options.extraVoices ?? [])])];
+    const voices = new Map<string, ServedVoice>();
+    try {
+      for (const id of ids) {
+        const engine = await Engine.create({
+          voiceDir: join(options.modelsDir, id),
+          ...(options.device ? { device: options.device } : {}),
+          ...(options.workers ? { workers: options.workers } : {}),
+          ...(options.intraOpThreads ? { intraOpThreads: options.intraOpThreads } : {}),
+          ...(options.logger ? { logger: options.logger } : {}),
+        });
+        const v = engine.voice;
+        voices.set(id, {
+          engine,
+          resampler: await createResampler(v.audio.sampleRate, OUTPUT_SAMPLE_RATE),
+          info: {
+            id,
+            name: v.name,
+            description: v.description,
+            license: v.license,
+            emotions: v.emotions.map((e) => e.name),
+            neutral: v.neutral,
+            sampleRate: v.audio.sampleRate,
+            steps: v.diffusion.steps,
+            temperature: v.diffusion.temperature,
+            default: id === options.defaultVoice,
+          },
+        });
+      }
+    } catch (error) {
+      await Promise.all([...voices.values()].map(closeVoice));
+      throw error;
+    }
+    return new VoiceRegistry(voices, options.defaultVoice);
+  }
+
+  /** The voice with this id, or the default one when id is undefined. */
+  get(id?: string): ServedVoice | undefined {
+    return this.voices.get(id ?? this.defaultId);
+  }
+
+  list(): VoiceInfo[] {
+    return [...this.voices.values()].map((v) => v.info);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.voices.values()].map(closeVoice));
+    this.voices.clear();
+  }
+}
+
+function closeVoice(voice: ServedVoice): Promise<void> {
+  voice.resampler.close();
+  return voice.engine.close();
+}

@@ -1,0 +1,118 @@
+// Shared by the server tests: a server on an ephemeral port with the fixture
+// voice, and a protocol v1 client over a real socket.
+import { Packr } from 'msgpackr';
+import { WebSocket, type ClientOptions } from 'ws';
+import { parseConfig, type ServerConfig } from '../src/server/config.js';
+import { createLogger } from '../src/server/logger.js';
+import { createServer, type EmomixServer } from '../src/server/server.js';
+import { VoiceRegistry } from '../src/server/voices.js';
+
+export const FIXTURE_MODELS = 'test/fixtures';
+export const FIXTURE_VOICE = 'tiny-voice';
+
+// Plain maps both ways, as any MessagePack library would write them.
+const packr = new Packr({ useRecords: false, mapsAsObjects: true });
+export const pack = (value: unknown): Buffer => packr.pack(value);
+
+export function loadFixtureVoices(): Promise<VoiceRegistry> {
+  return VoiceRegistry.load({ modelsDir: FIXTURE_MODELS, defaultVoice: FIXTURE_VOICE, workers: 2, intraOpThreads: 1 });
+}
+
+export function testConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {
+  const base = parseConfig([], {})!;
+  return { ...base, host: '127.0.0.1', port: 0, modelsDir: FIXTURE_MODELS, defaultVoice: FIXTURE_VOICE, logLevel: 'silent', ...overrides };
+}
+
+export interface RunningServer {
+  server: EmomixServer;
+  port: number;
+  http: string;
+  ws: string;
+}
+
+export async function startServer(voices: VoiceRegistry, overrides: Partial<ServerConfig> = {}): Promise<RunningServer> {
+  const config = testConfig(overrides);
+  const server = createServer({ config, voices, logger: createLogger(config.logLevel) });
+  const { port } = await server.listen();
+  return { server, port, http: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}/v1/stream` };
+}
+
+// Loose view of server messages: tests check fields by name.
+export type Message = Record<string, any> & { type: string };
+
+export class TestClient {
+  readonly messages: Message[] = [];
+  /** Arrival time (performance.now()) of each message, same index as `messages`. */
+  readonly arrivals: number[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  private waiters: { predicate: (m: Message) => boolean; resolve: (m: Message) => void }[] = [];
+
+  private constructor(readonly socket: WebSocket) {
+    socket.on('message', (data: Buffer) => {
+      const message = packr.unpack(data) as Message;
+      this.messages.push(message);
+      this.arrivals.push(performance.now());
+      this.waiters = this.waiters.filter((w) => {
+        if (!w.predicate(message)) return true;
+        w.resolve(message);
+        return false;
+      });
+    });
+    this.closed = new Promise((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  }
+
+  static connect(url: string, options?: ClientOptions): Promise<TestClient> {
+    const socket = new WebSocket(url, options);
+    const client = new TestClient(socket);
+    return new Promise((resolve, reject) => {
+      socket.once('open', () => resolve(client));
+      socket.once('error', reject);
+    });
+  }
+
+  send(message: Record<string, unknown>): void {
+    this.socket.send(pack(message));
+  }
+
+  /** Resolves with the first message from now on that matches. */
+  next(predicate: string | ((m: Message) => boolean), timeoutMs = 20_000): Promise<Message> {
+    const test = typeof predicate === 'string' ? (m: Message) => m.type === predicate : predicate;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${String(predicate)}; got ${this.types().join(',')}`)), timeoutMs);
+      this.waiters.push({
+        predicate: test,
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+      });
+    });
+  }
+
+  /** Starts a session and waits for `ready`. */
+  async start(fields: Record<string, unknown> = {}): Promise<Message> {
+    const ready = this.next((m) => m.type === 'ready' || m.type === 'error');
+    this.send({ type: 'start', ...fields });
+    return ready;
+  }
+
+  of(type: string): Message[] {
+    return this.messages.filter((m) => m.type === type);
+  }
+
+  types(): string[] {
+    return this.messages.map((m) => m.type);
+  }
+}
+
+/** Audio messages of one phrase, in order. */
+export function audioOf(client: TestClient, phrase: number): Message[] {
+  return client.of('audio').filter((m) => m.phrase === phrase);
+}
+
+/** Words of a text, for comparing what was sent with what was spoken or cancelled. */
+export function wordsOf(text: string): string[] {
+  return text.split(/\s+/).filter(Boolean);
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
