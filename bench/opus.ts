@@ -36,7 +36,14 @@ const candidates: Candidate[] = [
     name: '@discordjs/opus (native)',
     install: 'node-pre-gyp: prebuilt download from GitHub, else node-gyp build (python3, C compiler, node headers)',
     create() {
-      const { OpusEncoder } = require('@discordjs/opus') as typeof import('@discordjs/opus');
+      // An optional dependency: its native build may be absent, so no compile-time import.
+      const { OpusEncoder } = require('@discordjs/opus') as {
+        OpusEncoder: new (rate: number, channels: number) => {
+          applyEncoderCTL(ctl: number, value: number): void;
+          setBitrate(bitrate: number): void;
+          encode(buf: Buffer): Buffer;
+        };
+      };
       const enc = new OpusEncoder(RATE, 1);
       // The binding hard-codes APPLICATION_AUDIO; libopus allows changing it before the first frame.
       enc.applyEncoderCTL(4000, VOIP);
