@@ -7,7 +7,8 @@ import subprocess
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[3]
-CLI = [ "node", str(REPO / "bin" / "emomix.js"), "phonemize"]
+# The sources through tsx, not dist/: a stale build would give training other IDs than serving.
+CLI = ["node", "--import", "tsx", str(REPO / "src" / "cli.ts"), "phonemize"]
 
 
 def symbols() -> list[str]:
