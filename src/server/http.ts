@@ -192,7 +192,8 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
 
   async function handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<string> {
     const route = routes[path];
-    const denial = checkAccess(req, config, route?.auth ?? false);
+    // Browsers send CORS preflights without credentials, so OPTIONS needs no token.
+    const denial = checkAccess(req, config, req.method !== 'OPTIONS' && (route?.auth ?? false));
     if (denial) throw new ProtocolError(denial.code, denial.message);
     cors(req, res);
     if (req.method === 'OPTIONS') {

@@ -1,0 +1,289 @@
+// HTTP routes on the stream's port: health, metrics, voices, POST /v1/speech
+// (Ogg Opus checked page by page against RFC 3533/7845, WAV), static files.
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOpusDecoder } from '../src/stream/opus.js';
+import type { VoiceRegistry } from '../src/server/voices.js';
+import { loadFixtureVoices, startServer, TestClient, type RunningServer } from './server-harness.js';
+
+let voices: VoiceRegistry;
+let srv: RunningServer;
+let web: string;
+
+beforeAll(async () => {
+  voices = await loadFixtureVoices();
+  web = await mkdtemp(join(tmpdir(), 'emomix-web-'));
+  await mkdir(join(web, 'root'));
+  await writeFile(join(web, 'root', 'index.html'), '<!doctype html><title>studio</title>');
+  await writeFile(join(web, 'root', 'app.js'), 'console.log(1)');
+  await writeFile(join(web, 'secret.txt'), 'outside the web root');
+  await symlink(join(web, 'secret.txt'), join(web, 'root', 'escape.txt'));
+  srv = await startServer(voices, { webDir: join(web, 'root') });
+}, 60_000);
+
+afterAll(async () => {
+  await srv?.server.close();
+  await voices?.close();
+  await rm(web, { recursive: true, force: true });
+});
+
+const speech = (body: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${srv.http}/v1/speech`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+
+interface OggPage {
+  headerType: number;
+  granule: bigint;
+  serial: number;
+  sequence: number;
+  packets: Uint8Array[];
+  crcOk: boolean;
+}
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, i) => {
+  let r = i << 24;
+  for (let k = 0; k < 8; k++) r = r & 0x80000000 ? (r << 1) ^ 0x04c11db7 : r << 1;
+  return r >>> 0;
+});
+
+function oggCrc(bytes: Uint8Array): number {
+  let crc = 0;
+  for (const b of bytes) crc = ((crc << 8) ^ CRC_TABLE[((crc >>> 24) ^ b) & 0xff]!) >>> 0;
+  return crc;
+}
+
+/** Splits an Ogg file into pages and packets (packets here never span pages). */
+function parseOgg(bytes: Uint8Array): OggPage[] {
+  const pages: OggPage[] = [];
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let pos = 0;
+  while (pos < bytes.length) {
+    expect(Buffer.from(bytes.subarray(pos, pos + 4)).toString('latin1')).toBe('OggS');
+    const segments = bytes[pos + 26]!;
+    const lacing = bytes.subarray(pos + 27, pos + 27 + segments);
+    const bodyLength = lacing.reduce((n, l) => n + l, 0);
+    const end = pos + 27 + segments + bodyLength;
+    const page = Uint8Array.from(bytes.subarray(pos, end));
+    const stored = view.getUint32(pos + 22, true);
+    page.fill(0, 22, 26);
+    const packets: Uint8Array[] = [];
+    let start = pos + 27 + segments;
+    let length = 0;
+    for (const l of lacing) {
+      length += l;
+      if (l < 255) {
+        packets.push(bytes.subarray(start, start + length));
+        start += length;
+        length = 0;
+      }
+    }
+    pages.push({
+      headerType: bytes[pos + 5]!,
+      granule: view.getBigInt64(pos + 6, true),
+      serial: view.getUint32(pos + 14, true),
+      sequence: view.getUint32(pos + 18, true),
+      packets,
+      crcOk: oggCrc(page) === stored,
+    });
+    pos = end;
+  }
+  return pages;
+}
+
+describe('service routes', () => {
+  it('GET /health', async () => {
+    const res = await fetch(`${srv.http}/health`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'ok', sessions: 0, voices: ['tiny-voice'] });
+  });
+
+  it('GET /v1/voices', async () => {
+    const body = await (await fetch(`${srv.http}/v1/voices`)).json();
+    expect(body.default).toBe('tiny-voice');
+    expect(body.voices).toEqual([
+      expect.objectContaining({ id: 'tiny-voice', emotions: ['neutral', 'happy', 'sad', 'angry', 'surprise'], neutral: 'neutral', sampleRate: 16_000, steps: 4, default: true }),
+    ]);
+  });
+
+  it('GET /metrics counts sessions, phrases, first audio, real-time factor and errors', async () => {
+    const client = await TestClient.connect(srv.ws);
+    await client.start();
+    client.send({ type: 'dance' });
+    client.send({ type: 'text', text: 'Count me.' });
+    client.send({ type: 'end' });
+    await client.closed;
+    const res = await fetch(`${srv.http}/metrics`);
+    expect(res.headers.get('content-type')).toContain('text/plain');
+    const text = await res.text();
+    const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1]);
+    expect(value(/^emomix_sessions_total\{voice="tiny-voice"\} (\S+)$/m)).toBeGreaterThanOrEqual(1);
+    expect(value(/^emomix_sessions_active (\S+)$/m)).toBe(0);
+    expect(value(/^emomix_phrases_total\{voice="tiny-voice",outcome="spoken"\} (\S+)$/m)).toBeGreaterThanOrEqual(1);
+    expect(value(/^emomix_first_audio_seconds_count\{voice="tiny-voice"\} (\S+)$/m)).toBeGreaterThanOrEqual(1);
+    expect(value(/^emomix_real_time_factor_count\{voice="tiny-voice"\} (\S+)$/m)).toBeGreaterThanOrEqual(1);
+    expect(value(/^emomix_errors_total\{code="unknown_type"\} (\S+)$/m)).toBeGreaterThanOrEqual(1);
+    expect(text).toMatch(/^emomix_process_resident_memory_bytes /m);
+  });
+
+  it('GET /v1/stream without an upgrade is 426; an upgrade elsewhere is refused', async () => {
+    expect((await fetch(`${srv.http}/v1/stream`)).status).toBe(426);
+    await expect(TestClient.connect(`ws://127.0.0.1:${srv.port}/elsewhere`)).rejects.toThrow(/404/);
+  });
+});
+
+describe('POST /v1/speech', () => {
+  const body = { text: 'A whole file at once. With two sentences!', emotion: { happy: 1 }, seed: 11 };
+
+  it('returns Ogg Opus written to spec, as long as the same request as WAV', async () => {
+    const ogg = await speech({ ...body, format: 'ogg' });
+    expect(ogg.status).toBe(200);
+    expect(ogg.headers.get('content-type')).toBe('audio/ogg');
+    const pages = parseOgg(new Uint8Array(await ogg.arrayBuffer()));
+
+    expect(pages.every((p) => p.crcOk)).toBe(true);
+    expect(new Set(pages.map((p) => p.serial)).size).toBe(1);
+    expect(pages.map((p) => p.sequence)).toEqual(pages.map((_, i) => i));
+    expect(pages[0]!.headerType & 0x02).toBe(2); // beginning of stream
+    expect(pages.at(-1)!.headerType & 0x04).toBe(4); // end of stream
+
+    // RFC 7845: OpusHead alone on the first page, OpusTags on the second, both with granule 0.
+    const head = pages[0]!.packets[0]!;
+    expect(pages[0]!.packets).toHaveLength(1);
+    expect(Buffer.from(head.subarray(0, 8)).toString('latin1')).toBe('OpusHead');
+    expect(head[8]).toBe(1); // version
+    expect(head[9]).toBe(1); // mono
+    const preSkip = head[10]! | (head[11]! << 8);
+    expect(preSkip).toBeGreaterThan(0);
+    expect(Buffer.from(pages[1]!.packets[0]!.subarray(0, 8)).toString('latin1')).toBe('OpusTags');
+    expect(pages[0]!.granule).toBe(0n);
+    expect(pages[1]!.granule).toBe(0n);
+
+    // Audio pages: granule = 48 kHz samples decoded by the end of the page, increasing.
+    const audioPages = pages.slice(2);
+    const decoder = createOpusDecoder();
+    let decoded = 0;
+    for (const page of audioPages) {
+      for (const packet of page.packets) decoded += decoder.decode(packet).length;
+      if (page !== audioPages.at(-1)) expect(page.granule).toBe(BigInt(decoded));
+    }
+    // The last granule trims the padding: pre-skip plus the audio's exact length, which WAV gives.
+    const wav = await speech({ ...body, format: 'wav' });
+    expect(wav.headers.get('content-type')).toBe('audio/wav');
+    expect(wav.headers.get('x-emomix-phrases')).toBe(ogg.headers.get('x-emomix-phrases'));
+    const wavBytes = Buffer.from(await wav.arrayBuffer());
+    expect(wavBytes.toString('latin1', 0, 4)).toBe('RIFF');
+    expect(wavBytes.readUInt16LE(22)).toBe(1); // mono
+    expect(wavBytes.readUInt32LE(24)).toBe(48_000);
+    expect(wavBytes.readUInt16LE(34)).toBe(16);
+    const samples = wavBytes.readUInt32LE(40) / 2;
+    expect(samples).toBeGreaterThan(0);
+    expect(pages.at(-1)!.granule).toBe(BigInt(preSkip + samples));
+    expect(decoded).toBeGreaterThanOrEqual(preSkip + samples);
+    expect(decoded - (preSkip + samples)).toBeLessThan(2 * 960);
+  });
+
+  it('refuses bad requests with JSON errors and stable codes', async () => {
+    const cases: [unknown, number, string][] = [
+      [{ format: 'wav' }, 400, 'invalid_field'],
+      [{ text: 'hi', format: 'mp3' }, 400, 'invalid_field'],
+      [{ text: 'hi', voice: 'nope' }, 400, 'unknown_voice'],
+      [{ text: 'hi', emotion: { joy: 1 } }, 400, 'unknown_emotion'],
+      [{ text: 'hi', emotion: { happy: -1 } }, 400, 'invalid_weights'],
+      [{ text: 'hi', steps: 1000 }, 400, 'invalid_field'],
+    ];
+    for (const [request, status, code] of cases) {
+      const res = await speech(request);
+      expect({ request, status: res.status, code: (await res.json()).error.code }).toEqual({ request, status, code });
+    }
+    const notJson = await fetch(`${srv.http}/v1/speech`, { method: 'POST', body: '{oops' });
+    expect(notJson.status).toBe(400);
+    expect((await notJson.json()).error.code).toBe('bad_message');
+    const tooLong = await speech({ text: 'x '.repeat(10_000) });
+    expect((await tooLong.json()).error.code).toBe('text_too_long');
+    const wrongMethod = await fetch(`${srv.http}/v1/speech`);
+    expect(wrongMethod.status).toBe(405);
+    expect((await wrongMethod.json()).error.code).toBe('method_not_allowed');
+  });
+
+  it('refuses a body over the size limit with 413', async () => {
+    const small = await startServer(voices, { maxMessageBytes: 1024 });
+    try {
+      const res = await fetch(`${small.http}/v1/speech`, { method: 'POST', body: JSON.stringify({ text: 'y'.repeat(5000) }) });
+      expect(res.status).toBe(413);
+      expect((await res.json()).error.code).toBe('too_large');
+    } finally {
+      await small.server.close();
+    }
+  });
+});
+
+describe('auth and origins over HTTP', () => {
+  it('needs the token for /v1 and /metrics, not for /health; answers CORS for allowed origins', async () => {
+    const secured = await startServer(voices, { authToken: 'tok', allowedOrigins: ['https://app.example'] });
+    try {
+      expect((await fetch(`${secured.http}/health`)).status).toBe(200);
+      for (const path of ['/metrics', '/v1/voices']) {
+        const res = await fetch(`${secured.http}${path}`);
+        expect(res.status).toBe(401);
+        expect((await res.json()).error.code).toBe('unauthorized');
+        expect((await fetch(`${secured.http}${path}`, { headers: { authorization: 'Bearer tok' } })).status).toBe(200);
+      }
+      expect((await fetch(`${secured.http}/v1/voices?token=tok`)).status).toBe(200);
+      const evil = await fetch(`${secured.http}/v1/voices`, { headers: { authorization: 'Bearer tok', origin: 'https://evil.example' } });
+      expect(evil.status).toBe(403);
+      expect((await evil.json()).error.code).toBe('forbidden_origin');
+      const preflight = await fetch(`${secured.http}/v1/speech`, { method: 'OPTIONS', headers: { origin: 'https://app.example' } });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get('access-control-allow-origin')).toBe('https://app.example');
+      expect(preflight.headers.get('access-control-allow-headers')).toContain('authorization');
+    } finally {
+      await secured.server.close();
+    }
+  });
+});
+
+/** GET with the path sent exactly as written (fetch would normalise ".."). */
+function rawGet(port: number, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'GET' }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('static files', () => {
+  it('serves the web client at / and its files with their types', async () => {
+    const index = await fetch(`${srv.http}/`);
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(await index.text()).toContain('studio');
+    const js = await fetch(`${srv.http}/app.js`);
+    expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+  });
+
+  it('never leaves the web root', async () => {
+    for (const path of ['/../secret.txt', '/%2e%2e/secret.txt', '/..%2fsecret.txt', '/%2e%2e%2fsecret.txt', '/escape.txt', '/..\\secret.txt', '/%00', '/%E0%A4%A']) {
+      const res = await rawGet(srv.port, path);
+      expect({ path, status: res.status }).toEqual({ path, status: 404 });
+      expect(res.body).not.toContain('outside the web root');
+    }
+  });
+
+  it('answers 404 at / when there is no web client', async () => {
+    const bare = await startServer(voices, { webDir: join(web, 'missing') });
+    try {
+      const res = await fetch(`${bare.http}/`);
+      expect(res.status).toBe(404);
+      expect((await res.json()).error.code).toBe('not_found');
+    } finally {
+      await bare.server.close();
+    }
+  });
+});
