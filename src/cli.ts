@@ -2,6 +2,7 @@
 const commands: Record<string, () => Promise<{ main(argv: string[]): Promise<number> }>> = {
   phonemize: () => import('./pipeline/frontend/cli.js'),
   serve: () => import('./server/cli.js'),
+  synth: () => import('./pipeline/synthesis-cli.js'),
 };
 
 const [name, ...rest] = process.argv.slice(2);

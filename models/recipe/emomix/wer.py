@@ -1,0 +1,50 @@
+"""Word error rate with Debian's pocketsphinx (US English acoustic and language model).
+
+The reference of a sentence is the front end's normalised words (numbers and
+abbreviations spelled out as the voice speaks them); the hypothesis is pocketsphinx's
+transcript, lower-cased.
+"""
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from pathlib import Path
+
+ASR_RATE = 16000
+SOX_COMMAND = "sox <wav> -r 16000 -c 1 -b 16 <16k.wav>"
+ASR_COMMAND = "pocketsphinx_continuous -infile <16k.wav> -logfn /dev/null"
+
+
+def word_errors(reference: list[str], hypothesis: list[str]) -> int:
+    """Word-level Levenshtein distance: substitutions + deletions + insertions."""
+    previous = list(range(len(hypothesis) + 1))
+    for i, ref in enumerate(reference, 1):
+        current = [i]
+        for j, hyp in enumerate(hypothesis, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ref != hyp)))
+        previous = current
+    return previous[-1]
+
+
+def hypothesis_words(transcript: str) -> list[str]:
+    return transcript.lower().split()
+
+
+def corpus_wer(pairs: list[tuple[list[str], list[str]]]) -> float:
+    """Total errors over total reference words, in percent."""
+    words = sum(len(ref) for ref, _ in pairs)
+    if words == 0:
+        raise ValueError("no reference words")
+    return 100.0 * sum(word_errors(ref, hyp) for ref, hyp in pairs) / words
+
+
+def transcribe(wav: Path) -> str:
+    """pocketsphinx's transcript of a WAV file of any rate (converted to 16 kHz mono 16-bit)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        asr_wav = Path(tmp) / "asr.wav"
+        subprocess.run(["sox", str(wav), "-r", str(ASR_RATE), "-c", "1", "-b", "16", str(asr_wav)],
+                       check=True, capture_output=True)
+        out = subprocess.run(["pocketsphinx_continuous", "-infile", str(asr_wav), "-logfn", "/dev/null"],
+                             check=True, capture_output=True, text=True)
+    # Continuous mode prints one line per utterance it segments.
+    return " ".join(line.strip() for line in out.stdout.splitlines() if line.strip())

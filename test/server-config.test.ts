@@ -1,0 +1,33 @@
+// `emomix serve` settings: defaults, environment, flags over environment, and refusals.
+import { describe, expect, it } from 'vitest';
+import { ConfigError, helpText, parseConfig } from '../src/server/config.js';
+
+describe('parseConfig', () => {
+  it('has defaults, with PORT 8080 and the slt-emo voice', () => {
+    const config = parseConfig([], {})!;
+    expect(config).toMatchObject({ port: 8080, host: '0.0.0.0', modelsDir: 'models', defaultVoice: 'slt-emo', extraVoices: [], allowedOrigins: [], pacing: 'asap', authToken: undefined });
+  });
+
+  it('reads the environment, and flags win over it', () => {
+    const env = { PORT: '9000', EMOMIX_AUTH_TOKEN: 't', EMOMIX_ALLOWED_ORIGINS: 'https://a.example, https://b.example', EMOMIX_MAX_SESSIONS: '3' };
+    expect(parseConfig([], env)).toMatchObject({ port: 9000, authToken: 't', allowedOrigins: ['https://a.example', 'https://b.example'], maxSessions: 3 });
+    expect(parseConfig(['--port', '7000', '--max-sessions=5'], env)).toMatchObject({ port: 7000, maxSessions: 5 });
+  });
+
+  it('returns null for --help, and the help names every flag with its variable', () => {
+    expect(parseConfig(['--help'], {})).toBeNull();
+    for (const s of ['--port', 'PORT', '--auth-token', 'EMOMIX_AUTH_TOKEN', '--max-buffered-text', '--idle-timeout-ms', '--allowed-origins']) expect(helpText).toContain(s);
+  });
+
+  it.each([
+    [['--port', '70000'], {}],
+    [['--port', '1.5'], {}],
+    [[], { PORT: 'eighty' }],
+    [['--pacing', 'fast'], {}],
+    [['--chunk-ms', '30'], {}],
+    [['--no-such-flag'], {}],
+    [['stray'], {}],
+  ])('refuses %j %j', (argv, env) => {
+    expect(() => parseConfig(argv, env)).toThrow(ConfigError);
+  });
+});
