@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 need=()
 /usr/bin/python3 -c "import torch, onnx, pytest" 2>/dev/null || need+=(python3-torch libopenblas0-pthread python3-onnx python3-pytest python3-numpy)
 command -v sox >/dev/null || need+=(sox)
+[ -d /usr/share/festival/voices/us/cmu_us_slt_arctic_hts ] || need+=(festival festvox-us-slt-hts)
 command -v pocketsphinx_continuous >/dev/null || need+=(pocketsphinx pocketsphinx-en-us)
 command -v chromium >/dev/null || need+=(chromium)
 /usr/bin/python3 -c "import websockets, msgpack" 2>/dev/null || need+=(python3-websockets python3-msgpack)

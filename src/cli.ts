@@ -1,7 +1,9 @@
 // Entry point of the `emomix` command: one sub-command per job.
 const commands: Record<string, () => Promise<{ main(argv: string[]): Promise<number> }>> = {
   phonemize: () => import('./pipeline/frontend/cli.js'),
+  say: () => import('../clients/cli/say.js'),
   serve: () => import('./server/cli.js'),
+  stream: () => import('../clients/cli/stream.js'),
   synth: () => import('./pipeline/synthesis-cli.js'),
 };
 

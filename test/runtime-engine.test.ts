@@ -217,7 +217,7 @@ describe.skipIf(!HAVE_FIXTURES)('Engine options', () => {
   });
 });
 
-describe.skipIf(!HAVE_FIXTURES)('WorkerPool failures', () => {
+describe.skipIf(!HAVE_FIXTURES)('WorkerPool', () => {
   let pool: WorkerPool;
   const started: Worker[] = [];
   const warnings: string[] = [];
@@ -254,5 +254,16 @@ describe.skipIf(!HAVE_FIXTURES)('WorkerPool failures', () => {
     await expect(pool.vocode(new Float32Array(7), 80, 10)).rejects.toMatchObject({ code: 'INFERENCE_FAILED' });
     expect((await pool.vocode(mel(), 80, 10)).length).toBeGreaterThan(0);
     expect(started).toHaveLength(2);
+  });
+
+  it('moves request arrays to the worker instead of copying them', async () => {
+    const input = mel();
+    const audio = await pool.vocode(input, 80, 10);
+    // A transferred ArrayBuffer is detached on the sending side.
+    expect(input.byteLength).toBe(0);
+    expect(audio.length).toBe(10 * 64);
+    const batch = { channels: 80, frames: 10, x: mel(), mu: mel(), mask: new Float32Array(10).fill(1), t: 0.5, rows: 1, emotions: new Float32Array(8) };
+    await pool.estimate(batch);
+    expect([batch.x, batch.mu, batch.mask, batch.emotions].map((a) => a.byteLength)).toEqual([0, 0, 0, 0]);
   });
 });

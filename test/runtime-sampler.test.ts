@@ -14,10 +14,11 @@ const BETA = { betaMin: 0.05, betaMax: 20 };
 const beta = (t: number) => BETA.betaMin + (BETA.betaMax - BETA.betaMin) * t;
 
 // A stand-in estimator whose score of row k is a constant per row: the tests can then
-// predict every step exactly.
+// predict every step exactly. It records copies: the sampler lends its buffers for the
+// call only and rewrites x after it.
 function constantEstimator(perRow: (emotion0: number) => number, calls: EstimatorBatch[] = []) {
   return async (batch: EstimatorBatch) => {
-    calls.push(batch);
+    calls.push({ ...batch, x: batch.x.slice(), mu: batch.mu.slice(), mask: batch.mask.slice(), emotions: batch.emotions.slice() });
     const dim = batch.emotions.length / batch.rows;
     const out = new Float32Array(batch.rows * C * T);
     for (let k = 0; k < batch.rows; k++) out.fill(perRow(batch.emotions[k * dim]!), k * C * T, (k + 1) * C * T);
@@ -82,6 +83,14 @@ describe('runSampler', () => {
     expect(Array.from(calls[0]!.emotions)).toEqual([1, 0, 2, 0]);
     const z = initialNoise(11, 1.5);
     z.forEach((x, i) => expect(mel[i]).toBeCloseTo((x - 0.5 * (MU[i]! - x - 1.75) * beta(0.5)) * MASK[i % T]!, 5));
+  });
+
+  it('asks for every emotion of a mix in one estimator call per step', async () => {
+    const calls: EstimatorBatch[] = [];
+    await runSampler(options({ steps: 3, plan: plan({ neutral: 1, happy: 1, sad: 2 }), estimate: constantEstimator(() => 0, calls) }));
+    expect(calls).toHaveLength(3);
+    for (const call of calls) expect(Array.from(call.emotions).filter((_, i) => i % 2 === 0)).toEqual([1, 2, 3]);
+    expect(calls.every((c) => c.rows === 3)).toBe(true);
   });
 
   it('in embedding mode sends one row with the mixed embedding', async () => {

@@ -14,9 +14,16 @@ describe('parseConfig', () => {
     expect(parseConfig(['--port', '7000', '--max-sessions=5'], env)).toMatchObject({ port: 7000, maxSessions: 5 });
   });
 
+  it('passes the runtime settings through: device, workers, intra-op threads, graph optimisation', () => {
+    expect(parseConfig([], {})).toMatchObject({ device: 'cpu', workers: undefined, intraOpThreads: undefined, graphOptimization: 'all' });
+    const env = { EMOMIX_DEVICE: 'cuda', EMOMIX_GRAPH_OPTIMIZATION: 'basic' };
+    expect(parseConfig(['--workers', '3', '--intra-op-threads', '2'], env)).toMatchObject({ device: 'cuda', workers: 3, intraOpThreads: 2, graphOptimization: 'basic' });
+    expect(parseConfig(['--graph-optimization', 'disabled'], env)).toMatchObject({ graphOptimization: 'disabled' });
+  });
+
   it('returns null for --help, and the help names every flag with its variable', () => {
     expect(parseConfig(['--help'], {})).toBeNull();
-    for (const s of ['--port', 'PORT', '--auth-token', 'EMOMIX_AUTH_TOKEN', '--max-buffered-text', '--idle-timeout-ms', '--allowed-origins']) expect(helpText).toContain(s);
+    for (const s of ['--port', 'PORT', '--auth-token', 'EMOMIX_AUTH_TOKEN', '--max-buffered-text', '--idle-timeout-ms', '--allowed-origins', '--graph-optimization', '--intra-op-threads']) expect(helpText).toContain(s);
   });
 
   it.each([
@@ -24,6 +31,8 @@ describe('parseConfig', () => {
     [['--port', '1.5'], {}],
     [[], { PORT: 'eighty' }],
     [['--pacing', 'fast'], {}],
+    [['--graph-optimization', 'max'], {}],
+    [['--device', 'tpu'], {}],
     [['--chunk-ms', '30'], {}],
     [['--no-such-flag'], {}],
     [['stray'], {}],

@@ -1,11 +1,9 @@
 // SIGTERM drain of a real `emomix serve` process: no new sessions, accepted
 // text finishes within the deadline (or is reported cancelled), close 1001, exit 0.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
-import { sleep, TestClient, wordsOf } from './server-harness.js';
+import { sleep, spawnServe, TestClient, wordsOf, type ServeProcess } from './server-harness.js';
 
-let child: ChildProcess | undefined;
+let child: ServeProcess['child'] | undefined;
 
 afterEach(() => {
   if (child && child.exitCode === null) child.kill('SIGKILL');
@@ -13,22 +11,9 @@ afterEach(() => {
 
 /** Starts the server on a free port and resolves with its port once it logs `listening`. */
 async function serve(drainTimeoutMs: number): Promise<{ port: number; exited: Promise<number | null> }> {
-  const proc = spawn(
-    process.execPath,
-    ['bin/emomix.js', 'serve', '--port', '0', '--host', '127.0.0.1', '--models', 'test/fixtures', '--voice', 'tiny-voice', '--workers', '1', '--drain-timeout-ms', String(drainTimeoutMs)],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  child = proc;
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-  const lines = createInterface({ input: proc.stdout! });
-  const port = await new Promise<number>((resolve, reject) => {
-    lines.on('line', (line) => {
-      const entry = JSON.parse(line) as { msg?: string; port?: number };
-      if (entry.msg === 'listening') resolve(entry.port!);
-    });
-    void exited.then((code) => reject(new Error(`server exited with ${code} before listening`)));
-  });
-  return { port, exited };
+  const proc = spawnServe(['--port', '0', '--host', '127.0.0.1', '--models', 'test/fixtures', '--voice', 'tiny-voice', '--workers', '1', '--drain-timeout-ms', String(drainTimeoutMs)]);
+  child = proc.child;
+  return { port: await proc.listening, exited: proc.exited };
 }
 
 const text = (n: number) => Array.from({ length: n }, (_, i) => `Drain sentence number ${i + 1} goes here.`).join(' ');

@@ -2,7 +2,7 @@
 // `error` with its stable code, the session and its neighbours carry on, and
 // fatal errors close with their 4xxx code.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { VoiceRegistry } from '../src/server/voices.js';
+import type { ServedVoice, VoiceRegistry } from '../src/server/voices.js';
 import { loadFixtureVoices, pack, sleep, startServer, TestClient, wordsOf, type RunningServer } from './server-harness.js';
 
 let voices: VoiceRegistry;
@@ -142,6 +142,66 @@ describe('non-fatal errors', () => {
       expect(error).toMatchObject({ code: 'synthesis_failed', fatal: false, phrase: 1, text: 'This will fail.' });
       expect(done.stats).toMatchObject({ phrases: 0, failedPhrases: 1 });
       expect((await client.closed).code).toBe(1000);
+    } finally {
+      await server.server.close();
+    }
+  });
+});
+
+/**
+ * The fixture voices plus two faults no client input can cause: asking for voice
+ * "explode" throws inside the server, and voice "broken" synthesizes a result the
+ * delivery stage cannot handle (no word list), which breaks the session's pipeline.
+ */
+function faultyVoices(): VoiceRegistry {
+  const real = voices.get()!;
+  const broken = {
+    ...real,
+    info: { ...real.info, id: 'broken' },
+    engine: { synthesize: async () => ({ audio: new Float32Array(1600), words: null, timings: { totalMs: 1 } }) },
+  } as unknown as ServedVoice;
+  const registry = Object.create(voices) as VoiceRegistry;
+  registry.get = (id?: string) => {
+    if (id === 'explode') throw new Error('a bug');
+    return id === 'broken' ? broken : voices.get(id);
+  };
+  return registry;
+}
+
+describe('internal errors', () => {
+  it('answers an unexpected failure handling a message with "internal", and the session goes on', async () => {
+    const server = await startServer(faultyVoices());
+    try {
+      const client = await TestClient.connect(server.ws);
+      const error = await errorFor(client, { type: 'start', voice: 'explode' });
+      expect(error).toMatchObject({ code: 'internal', fatal: false });
+      expect(error.message).not.toContain('a bug');
+      expect((await client.start()).type).toBe('ready');
+      client.send({ type: 'text', text: 'Still fine.' });
+      client.send({ type: 'end' });
+      expect((await client.closed).code).toBe(1000);
+    } finally {
+      await server.server.close();
+    }
+  });
+
+  it('closes 4500 when the session pipeline breaks, reporting the text it will not speak; other sessions carry on', async () => {
+    const server = await startServer(faultyVoices());
+    try {
+      const bystander = await TestClient.connect(server.ws);
+      await bystander.start();
+      const client = await TestClient.connect(server.ws);
+      await client.start({ voice: 'broken' });
+      client.send({ type: 'text', text: 'The first sentence breaks. The second one is never spoken.' });
+      expect((await client.closed).code).toBe(4500);
+      expect(client.messages.at(-1)).toMatchObject({ type: 'error', code: 'internal', fatal: true });
+      expect(client.of('cancelled')[0]!.text).toContain('The second one is never spoken.');
+
+      bystander.send({ type: 'text', text: 'Unaffected.' });
+      bystander.send({ type: 'end' });
+      await bystander.next('done');
+      expect(bystander.of('error')).toEqual([]);
+      expect((await bystander.closed).code).toBe(1000);
     } finally {
       await server.server.close();
     }

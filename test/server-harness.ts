@@ -1,5 +1,7 @@
 // Shared by the server tests: a server on an ephemeral port with the fixture
 // voice, and a protocol v1 client over a real socket.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { Packr } from 'msgpackr';
 import { WebSocket, type ClientOptions } from 'ws';
 import { parseConfig, type ServerConfig } from '../src/server/config.js';
@@ -116,3 +118,37 @@ export function wordsOf(text: string): string[] {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** `emomix serve` in a process of its own. */
+export interface ServeProcess {
+  child: ChildProcess;
+  /** Its log, one parsed JSON line per entry as they arrive ({unparsed} for a line that is not JSON). */
+  log: Record<string, unknown>[];
+  /** Its exit code. */
+  exited: Promise<number | null>;
+  /** The port from its `listening` line; rejects if it exits first. */
+  listening: Promise<number>;
+}
+
+/** Runs `emomix serve` from the TypeScript sources (a built dist/ could be stale), like bin/emomix.js does without one. */
+export function spawnServe(args: string[], env: NodeJS.ProcessEnv = {}): ServeProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve', ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  const log: Record<string, unknown>[] = [];
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const listening = new Promise<number>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      let entry: Record<string, unknown>;
+      try {
+        entry = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        entry = { unparsed: line };
+      }
+      log.push(entry);
+      if (entry['msg'] === 'listening') resolve(entry['port'] as number);
+    });
+    void exited.then((code) => reject(new Error(`emomix serve exited with ${code} before listening`)));
+  });
+  // Callers that expect a failed start never await this.
+  listening.catch(() => undefined);
+  return { child, log, exited, listening };
+}

@@ -128,7 +128,9 @@ describe('service routes', () => {
   });
 
   it('GET /v1/stream without an upgrade is 426; an upgrade elsewhere is refused', async () => {
-    expect((await fetch(`${srv.http}/v1/stream`)).status).toBe(426);
+    const plain = await fetch(`${srv.http}/v1/stream`);
+    expect(plain.status).toBe(426);
+    expect((await plain.json()).error.code).toBe('upgrade_required');
     await expect(TestClient.connect(`ws://127.0.0.1:${srv.port}/elsewhere`)).rejects.toThrow(/404/);
   });
 });

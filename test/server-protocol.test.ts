@@ -4,7 +4,7 @@ import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { decodeFrame, encodeMessage } from '../src/server/codec.js';
 import { ProtocolError } from '../src/server/errors.js';
-import { assertPlainMessagePack } from '../src/server/msgpack-strict.js';
+import { assertPlainMessagePack, MESSAGE_SHAPE_LIMITS } from '../src/server/msgpack-strict.js';
 import { normalizeWeights, parseClientMessage, type ServerMessage } from '../src/server/protocol.js';
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true });
@@ -35,9 +35,10 @@ describe('assertPlainMessagePack', () => {
       many: Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, i])),
       list: Array.from({ length: 70_000 }, () => 0),
     };
-    const bytes = packr.pack(value);
-    expect(() => assertPlainMessagePack(bytes)).not.toThrow();
-    expect(decodeFrame(bytes)).toEqual(value);
+    // The list takes the 32-bit array form, and more items than a message may hold.
+    expect(() => assertPlainMessagePack(packr.pack(value), { ...MESSAGE_SHAPE_LIMITS, maxItems: Infinity })).not.toThrow();
+    const { list: _, ...withinLimits } = value;
+    expect(decodeFrame(packr.pack(withinLimits))).toEqual(withinLimits);
   });
 
   it.each([
@@ -70,6 +71,19 @@ describe('assertPlainMessagePack', () => {
     expect(codeOf(() => assertPlainMessagePack(nested(33)))).toBe('bad_message');
     expect(codeOf(() => decodeFrame(nested(100_000)))).toBe('bad_message');
   });
+
+  it('bounds the keys and values a message holds, before decoding any of them', () => {
+    const { maxItems } = MESSAGE_SHAPE_LIMITS;
+    const map = (pairs: number) => packr.pack(Object.fromEntries(Array.from({ length: pairs }, (_, i) => [`k${i}`, i])));
+    expect(() => assertPlainMessagePack(map(maxItems / 2))).not.toThrow();
+    expect(codeOf(() => assertPlainMessagePack(map(maxItems / 2 + 1)))).toBe('bad_message');
+    expect(codeOf(() => assertPlainMessagePack(packr.pack({ type: 'flush', junk: [Array(maxItems).fill(0)] })))).toBe('bad_message');
+    // 150,000 weights: refused from the header alone, where validating them took half a second.
+    const flood = new Packr({ useRecords: false, variableMapSize: true }).pack({ type: 'emotion', weights: Object.fromEntries(Array.from({ length: 150_000 }, (_, i) => [`e${i}`, 1])) });
+    const started = performance.now();
+    expect(codeOf(() => decodeFrame(flood))).toBe('bad_message');
+    expect(performance.now() - started).toBeLessThan(20);
+  });
 });
 
 describe('parseClientMessage', () => {
@@ -87,6 +101,29 @@ describe('parseClientMessage', () => {
     ];
     for (const m of messages) expect(parseClientMessage(decodeFrame(packr.pack(m)))).toEqual(m);
     expect(parseClientMessage({ type: 'flush', future: 1 })).toEqual({ type: 'flush' });
+  });
+
+  it('reads integers of any width as numbers: int64 and uint64 included', () => {
+    // {type: "start", steps: 4 as int64, seed: 7 as uint64}: what an encoder of 64-bit fields writes.
+    const bytes = hex('83 a4 74797065 a5 7374617274 a5 7374657073 d3 0000000000000004 a4 73656564 cf 0000000000000007');
+    expect(parseClientMessage(decodeFrame(bytes))).toEqual({ type: 'start', steps: 4, seed: 7 });
+    // Past 2^53 an integer is no longer exact: refused, as every unsafe integer is.
+    const huge = hex('82 a4 74797065 a5 7374617274 a4 73656564 cf ffffffffffffffff');
+    expect(codeOf(() => parseClientMessage(decodeFrame(huge)))).toBe('invalid_field');
+  });
+
+  it('never quotes more than a short prefix of what a client sent', () => {
+    const long = 'x'.repeat(100_000);
+    for (const message of [{ type: long }, { type: { a: long } }, { type: 'emotion', weights: { [long]: 1 } }]) {
+      let error: ProtocolError | undefined;
+      try {
+        parseClientMessage(decodeFrame(packr.pack(message)));
+      } catch (e) {
+        error = e as ProtocolError;
+      }
+      expect(error).toBeInstanceOf(ProtocolError);
+      expect(error!.message.length + (error!.field?.length ?? 0)).toBeLessThan(300);
+    }
   });
 
   it.each([

@@ -1,7 +1,7 @@
 // Protocol v1 over real sockets with the fixture voice (random weights: it
 // speaks noise, which is all these tests need).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOpusDecoder } from '../src/stream/opus.js';
+import { createOpusDecoder, opusPacketSamples } from '../src/stream/opus.js';
 import { bytesLEToInt16 } from '../src/stream/pcm.js';
 import type { VoiceRegistry } from '../src/server/voices.js';
 import { audioOf, loadFixtureVoices, sleep, startServer, TestClient, wordsOf, type RunningServer } from './server-harness.js';
@@ -38,7 +38,10 @@ function checkPhrases(client: TestClient, format: 'opus' | 'pcm16'): Map<number,
     for (const a of audio) {
       expect(a.seq).toBe(expectedSeq);
       expectedSeq += a.packets.length;
-      for (const packet of a.packets as Uint8Array[]) parts.push(format === 'opus' ? decoder.decode(packet) : bytesLEToInt16(packet));
+      for (const packet of a.packets as Uint8Array[]) {
+        if (format === 'opus') expect(opusPacketSamples(packet)).toBe(FRAME); // one 20 ms frame per packet
+        parts.push(format === 'opus' ? decoder.decode(packet) : bytesLEToInt16(packet));
+      }
     }
     const samples = Int16Array.from(parts.flatMap((p) => Array.from(p)));
     decoded.set(phrase.id, samples);
@@ -90,10 +93,32 @@ describe('happy path', () => {
     expect(phrases.flatMap((p) => wordsOf(p.text))).toEqual(wordsOf(text));
     const decoded = checkPhrases(client, 'opus');
     for (const samples of decoded.values()) expect(rms(samples)).toBeGreaterThan(0);
+    // As produced: 100 ms (the default chunk) per audio message, less only at a phrase's end.
+    for (const p of phrases) expect(audioOf(client, p.id).slice(0, -1).every((a) => a.packets.length === 5)).toBe(true);
     expect(done.stats.phrases).toBe(phrases.length);
     expect(done.stats.packets).toBe(client.of('audio').reduce((n, a) => n + a.packets.length, 0));
     expect(done.stats.audioMs).toBeCloseTo(phrases.reduce((n, p) => n + p.durationMs, 0), 6);
     expect(client.types().at(-1)).toBe('done');
+  });
+
+  it('encodes Opus at the configured bitrate', async () => {
+    const bytesAt = async (opusBitrate: number) => {
+      const server = await startServer(voices, { opusBitrate });
+      try {
+        const client = await TestClient.connect(server.ws);
+        await client.start({ seed: 3 });
+        client.send({ type: 'text', text: 'The same words at two bitrates.' });
+        client.send({ type: 'end' });
+        await client.closed;
+        checkPhrases(client, 'opus');
+        return client.of('audio').reduce((n, a) => n + (a.packets as Uint8Array[]).reduce((m, p) => m + p.length, 0), 0);
+      } finally {
+        await server.server.close();
+      }
+    };
+    const low = await bytesAt(8_000);
+    const high = await bytesAt(64_000);
+    expect(high).toBeGreaterThan(3 * low);
   });
 
   it('streams pcm16 as little-endian 48 kHz samples', async () => {
@@ -272,6 +297,8 @@ describe('cancel', () => {
 
     const cancelIndex = client.messages.indexOf(cancelled);
     const audioIndexes = client.messages.flatMap((m, i) => (m.type === 'audio' ? [i] : []));
+    // Real-time pacing sends frame by frame.
+    expect(client.of('audio').every((a) => a.packets.length === 1)).toBe(true);
     // Nothing of the cancelled speech after `cancelled`, and the last packet came within 100 ms of the cancel.
     expect(audioIndexes.every((i) => i < cancelIndex)).toBe(true);
     expect(client.arrivals[audioIndexes.at(-1)!]! - cancelledAt).toBeLessThan(100);

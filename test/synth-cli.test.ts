@@ -61,7 +61,9 @@ describe('readNpyFloat32 and parseLine', () => {
 
   it('passes the synthesis fields through and refuses malformed lines', () => {
     const line = parseLine('{"text":"Hi.","out":"a.wav","weights":{"sad":1},"steps":3,"seed":4,"colour":"red"}');
-    expect(line).toEqual({ kind: 'text', text: 'Hi.', out: 'a.wav', request: { weights: { sad: 1 }, steps: 3, seed: 4 } });
+    expect(line).toEqual({ kind: 'text', text: 'Hi.', out: 'a.wav', request: { weights: { sad: 1 }, steps: 3, seed: 4 }, recognise: false });
+    expect(parseLine('{"text":"Hi.","out":"a.wav","weights":{"sad":1},"recognise":true}')).toMatchObject({ recognise: true });
+    expect(() => parseLine('{"text":"Hi.","out":"a.wav","weights":{"sad":1},"recognise":"yes"}')).toThrow(/"recognise"/);
     expect(() => parseLine('[1]')).toThrow(/object/);
     expect(() => parseLine('{"text":"Hi.","weights":{}}')).toThrow(/"out"/);
     expect(() => parseLine('{"text":"Hi.","out":"a.wav"}')).toThrow(/"weights"/);
@@ -85,7 +87,7 @@ describe.skipIf(!HAVE_FIXTURES)('emomix synth on the tiny voice', () => {
 
   it('writes one WAV per request, of the reported length, with replies in input order', async () => {
     const texts = ['Well, hello there! It is a fine day for a walk.', 'No.', 'Are you sure about that?'];
-    const requests = texts.map((text, i) => ({ text, out: join(dir, `t${i}.wav`), weights: { happy: 0.5, sad: 0.5 }, intensity: 0.5, steps: 2, seed: i }));
+    const requests = texts.map((text, i) => ({ text, out: join(dir, `t${i}.wav`), weights: { happy: 0.5, sad: 0.5 }, intensity: 0.5, steps: 2, seed: i, recognise: i === 0 }));
     const { code, stdout, stderr } = await cli(['--voice', TINY_VOICE, '--jsonl', '--jobs', '2'], lines(requests));
     expect(stderr).toBe('');
     expect(code).toBe(0);
@@ -101,6 +103,10 @@ describe.skipIf(!HAVE_FIXTURES)('emomix synth on the tiny voice', () => {
       expect(reply.seed).toBe(i);
       expect(reply.timings.estimatorMs).toHaveLength(2);
     }
+    const probabilities = replies[0].emotion as Record<string, number>;
+    expect(Object.keys(probabilities)).toEqual(['neutral', 'happy', 'sad', 'angry', 'surprise']);
+    expect(Object.values(probabilities).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    expect(replies[1].emotion).toBeUndefined();
   });
 
   it('writes exactly the engine audio for the same seed, as 16-bit PCM', async () => {

@@ -17,10 +17,12 @@ Reads one JSON object per line on stdin and writes a 16-bit mono WAV at the voic
 for each, printing one JSON line per request, in input order.
 
   text request:  {"text": "...", "out": "a.wav", "weights": {"happy": 1},
-                  "intensity"?, "steps"?, "temperature"?, "seed"?, "solver"?, "mode"?}
-             →   {"out", "durationMs", "phonemes", "seed", "timings"}
+                  "intensity"?, "steps"?, "temperature"?, "seed"?, "solver"?, "mode"?,
+                  "recognise"?: true}
+             →   {"out", "durationMs", "phonemes", "seed", "timings", "emotion"?}
                  phonemes counts phone symbols (not punctuation); timings are the engine's
-                 (frontendMs, encoderMs, estimatorMs[], vocoderMs, totalMs).
+                 (frontendMs, encoderMs, estimatorMs[], vocoderMs, totalMs); with "recognise",
+                 emotion holds the voice's SER class probabilities of the output.
   mel request:   {"mel": "m.npy", "out": "a.wav"}   the vocoder alone on a log-mel saved by
                  numpy.save as float32 [nMels, frames] (C order)
              →   {"out", "durationMs", "frames", "timings": {"vocoderMs"}}
@@ -37,7 +39,7 @@ Exits 1 at the first bad line (invalid JSON or request, failed synthesis), namin
 const PASSED_THROUGH = ['intensity', 'steps', 'temperature', 'seed', 'solver', 'mode'] as const;
 
 export type SynthLine =
-  | { kind: 'text'; text: string; out: string; request: SynthesisRequest }
+  | { kind: 'text'; text: string; out: string; request: SynthesisRequest; recognise: boolean }
   | { kind: 'mel'; mel: string; out: string };
 
 export class LineError extends Error {}
@@ -62,9 +64,10 @@ export function parseLine(line: string): SynthLine {
   if (typeof obj['text'] !== 'string') throw new LineError('a request needs "text" (a string) or "mel" (a .npy path)');
   const weights = obj['weights'];
   if (typeof weights !== 'object' || weights === null || Array.isArray(weights)) throw new LineError('"weights" must be an object of emotion name → weight');
+  if (obj['recognise'] !== undefined && typeof obj['recognise'] !== 'boolean') throw new LineError('"recognise" must be true or false');
   const request: Record<string, unknown> = { weights };
   for (const key of PASSED_THROUGH) if (obj[key] !== undefined) request[key] = obj[key];
-  return { kind: 'text', text: obj['text'], out, request: request as unknown as SynthesisRequest };
+  return { kind: 'text', text: obj['text'], out, request: request as unknown as SynthesisRequest, recognise: obj['recognise'] === true };
 }
 
 export interface Matrix {
@@ -184,7 +187,8 @@ async function perform(line: SynthLine, engine: Engine, vocoder: Vocoder): Promi
   }
   const result = await engine.synthesize(line.text, line.request);
   await writeAudio(line.out, result.audio, sampleRate);
-  return { out: line.out, durationMs: result.durationMs, phonemes: phoneCount(line.text), seed: result.seed, timings: result.timings };
+  const reply = { out: line.out, durationMs: result.durationMs, phonemes: phoneCount(line.text), seed: result.seed, timings: result.timings };
+  return line.recognise ? { ...reply, emotion: await engine.recognise(result.audio) } : reply;
 }
 
 /** Reads requests, keeps up to `jobs` in flight, writes replies in input order; stops at the first failure. */

@@ -8,7 +8,10 @@ import type { ServerMessage } from './protocol.js';
 // Optional fields left undefined are omitted: msgpackr would otherwise write
 // `undefined` as extension 0, which other MessagePack libraries reject.
 // (`skipValues` is documented in msgpackr's README but missing from its typings.)
-const options: Options & { skipValues: unknown[] } = { useRecords: false, mapsAsObjects: true, skipValues: [undefined] };
+// Integers decode as numbers whatever their width: msgpackr makes a BigInt of
+// every int64/uint64, and encoders that write `steps: 4` as int64 are within
+// the spec (an integer past 2^53 then fails validation as not a safe integer).
+const options: Options & { skipValues: unknown[] } = { useRecords: false, mapsAsObjects: true, skipValues: [undefined], int64AsType: 'number' };
 const packr = new Packr(options);
 
 export function encodeMessage(message: ServerMessage): Buffer {

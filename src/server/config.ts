@@ -2,6 +2,7 @@
 // over its variable, a variable over the default). One table drives parsing,
 // validation and `emomix serve --help`.
 import { parseArgs } from 'node:util';
+import type { GraphOptimization } from '../pipeline/synthesis/index.js';
 
 export interface ServerConfig {
   host: string;
@@ -12,10 +13,14 @@ export interface ServerConfig {
   device: 'cpu' | 'cuda';
   workers: number | undefined;
   intraOpThreads: number | undefined;
+  graphOptimization: GraphOptimization;
+  batching: 'on' | 'off';
+  cacheEntries: number;
   maxSessions: number;
   maxMessageBytes: number;
   maxBufferedText: number;
   maxSteps: number;
+  maxMessagesPerSecond: number;
   idleTimeoutMs: number;
   drainTimeoutMs: number;
   authToken: string | undefined;
@@ -74,10 +79,14 @@ const options = [
   option({ key: 'device', flag: 'device', env: 'EMOMIX_DEVICE', parse: oneOf('cpu', 'cuda'), fallback: 'cpu', help: 'cpu or cuda (falls back to cpu)' }),
   option({ key: 'workers', flag: 'workers', env: 'EMOMIX_WORKERS', parse: integer(1, 256), fallback: undefined, help: 'inference worker threads per voice (default: by CPU count)' }),
   option({ key: 'intraOpThreads', flag: 'intra-op-threads', env: 'EMOMIX_INTRA_OP_THREADS', parse: integer(1, 256), fallback: undefined, help: 'onnxruntime intra-op threads per worker' }),
+  option({ key: 'graphOptimization', flag: 'graph-optimization', env: 'EMOMIX_GRAPH_OPTIMIZATION', parse: oneOf('disabled', 'basic', 'extended', 'all'), fallback: 'all', help: 'onnxruntime graph optimisation level' }),
+  option({ key: 'batching', flag: 'batching', env: 'EMOMIX_BATCHING', parse: oneOf('on', 'off'), fallback: 'on', help: "run concurrent sessions' estimator steps as one call" }),
+  option({ key: 'cacheEntries', flag: 'cache-entries', env: 'EMOMIX_CACHE_ENTRIES', parse: integer(0, 1_000_000), fallback: 256, help: 'phrases whose front-end and encoder results are reused (0: none)' }),
   option({ key: 'maxSessions', flag: 'max-sessions', env: 'EMOMIX_MAX_SESSIONS', parse: integer(1, 100_000), fallback: 64, help: 'concurrent WebSocket sessions plus /v1/speech requests' }),
   option({ key: 'maxMessageBytes', flag: 'max-message-bytes', env: 'EMOMIX_MAX_MESSAGE_BYTES', parse: integer(1024, 256 * 2 ** 20), fallback: 2 * 2 ** 20, help: 'largest client message or request body' }),
   option({ key: 'maxBufferedText', flag: 'max-buffered-text', env: 'EMOMIX_MAX_BUFFERED_TEXT', parse: integer(16, 10_000_000), fallback: 16_384, help: 'characters of text a session may hold not yet synthesized' }),
   option({ key: 'maxSteps', flag: 'max-steps', env: 'EMOMIX_MAX_STEPS', parse: integer(1, 1000), fallback: 100, help: 'largest diffusion step count a client may ask for' }),
+  option({ key: 'maxMessagesPerSecond', flag: 'max-messages-per-second', env: 'EMOMIX_MAX_MESSAGES_PER_SECOND', parse: integer(1, 1_000_000), fallback: 1000, help: 'client messages a session may send per second, in bursts of as many (more closes it)' }),
   option({ key: 'idleTimeoutMs', flag: 'idle-timeout-ms', env: 'EMOMIX_IDLE_TIMEOUT_MS', parse: integer(100, 24 * 60 * MINUTE), fallback: MINUTE, help: 'close a session with no message and no audio sent for this long' }),
   option({ key: 'drainTimeoutMs', flag: 'drain-timeout-ms', env: 'EMOMIX_DRAIN_TIMEOUT_MS', parse: integer(0, 60 * MINUTE), fallback: 10_000, help: 'on SIGTERM, how long in-flight phrases may take to finish' }),
   option({ key: 'authToken', flag: 'auth-token', env: 'EMOMIX_AUTH_TOKEN', parse: text, fallback: undefined, help: 'require this bearer token (prefer the variable: flags show in ps)' }),

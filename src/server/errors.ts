@@ -21,7 +21,9 @@ export const ErrorCode = {
   shuttingDown: 'shutting_down',
   notFound: 'not_found',
   methodNotAllowed: 'method_not_allowed',
+  upgradeRequired: 'upgrade_required',
   tooLarge: 'too_large',
+  rateLimited: 'rate_limited',
   internal: 'internal',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -34,6 +36,7 @@ export const CloseCode = {
   unauthorized: 4401,
   forbiddenOrigin: 4403,
   idleTimeout: 4408,
+  rateLimited: 4429,
   serverBusy: 4503,
 } as const;
 

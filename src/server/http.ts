@@ -13,7 +13,7 @@ import { pathOf, type Logger } from './logger.js';
 import type { ServerMetrics } from './metrics.js';
 import { synthesisOptionsSchema, toProtocolError } from './protocol.js';
 import { synthesizeFile } from './speech-file.js';
-import { resolveStaticFile } from './static-files.js';
+import { resolveStaticFile, resolveVendorFile } from './static-files.js';
 import type { VoiceRegistry } from './voices.js';
 
 export interface HttpContext {
@@ -38,6 +38,7 @@ const STATUS: Partial<Record<Code, number>> = {
   [ErrorCode.forbiddenOrigin]: 403,
   [ErrorCode.notFound]: 404,
   [ErrorCode.methodNotAllowed]: 405,
+  [ErrorCode.upgradeRequired]: 426,
   [ErrorCode.tooLarge]: 413,
   [ErrorCode.serverBusy]: 503,
   [ErrorCode.shuttingDown]: 503,
@@ -102,7 +103,9 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
     '/v1/stream': {
       method: 'GET',
       auth: false,
-      handle: (_req, res) => sendJson(res, 426, { error: { code: 'upgrade_required', message: 'connect with a WebSocket' } }),
+      handle: () => {
+        throw new ProtocolError(ErrorCode.upgradeRequired, 'connect with a WebSocket');
+      },
     },
   };
 
@@ -168,7 +171,7 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
   }
 
   async function serveStatic(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    const file = await resolveStaticFile(config.webDir, path === '/' ? '/index.html' : path);
+    const file = (await resolveVendorFile(path)) ?? (await resolveStaticFile(config.webDir, path === '/' ? '/index.html' : path));
     if (!file) throw new ProtocolError(ErrorCode.notFound, 'not found');
     res.writeHead(200, {
       'content-type': file.contentType,

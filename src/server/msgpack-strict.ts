@@ -2,7 +2,8 @@
 // decodes them. msgpackr always decodes its built-in extensions (record
 // definitions, Date, Set, RegExp, Error, typed arrays) whatever the options, and
 // offers no switch to refuse them, so the wire format is enforced here: no
-// extension types, string map keys only, bounded nesting, nothing trailing.
+// extension types, string map keys only, bounded nesting and size, nothing
+// trailing.
 import { ErrorCode, ProtocolError } from './errors.js';
 
 interface Frame {
@@ -18,9 +19,21 @@ const reject = (why: string): never => {
 const isStringToken = (token: number): boolean =>
   (token >= 0xa0 && token <= 0xbf) || (token >= 0xd9 && token <= 0xdb);
 
-export function assertPlainMessagePack(bytes: Uint8Array, maxDepth = 32): void {
+export interface MessageShapeLimits {
+  maxDepth: number;
+  /** Keys and values in all maps and arrays together. */
+  maxItems: number;
+}
+
+// The largest valid message (a start with 64 weights) holds about 150 items.
+// Decoding and validating cost grows with the item count, not the byte count:
+// a 1.7 MB map of 150,000 weights held the event loop for half a second.
+export const MESSAGE_SHAPE_LIMITS: MessageShapeLimits = { maxDepth: 32, maxItems: 512 };
+
+export function assertPlainMessagePack(bytes: Uint8Array, { maxDepth, maxItems }: MessageShapeLimits = MESSAGE_SHAPE_LIMITS): void {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let pos = 0;
+  let items = 0;
   const stack: Frame[] = [{ left: 1, map: false, consumed: 0 }];
 
   const need = (n: number): void => {
@@ -40,6 +53,8 @@ export function assertPlainMessagePack(bytes: Uint8Array, maxDepth = 32): void {
     // Every child takes at least one byte, so a count past the end is a lie.
     if (children > bytes.length - pos) reject('truncated');
     if (stack.length > maxDepth) reject(`nested deeper than ${maxDepth}`);
+    items += children;
+    if (items > maxItems) reject(`more than ${maxItems} keys and values`);
     stack.push({ left: children, map, consumed: 0 });
   };
 

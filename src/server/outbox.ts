@@ -2,17 +2,26 @@
 // memory: bytes handed to ws count as queued until ws reports them written to
 // the OS, and audio waits while more than the high-water mark is queued. (ws's
 // `bufferedAmount` says the same but emits no event when it falls.)
+// Control messages do not wait, so a client that sends without reading could
+// make them pile up without end: past the high-water mark plus UNREAD_ALLOWANCE
+// the outbox reports an overflow, once.
 import { WebSocket } from 'ws';
 import { encodeMessage } from './codec.js';
 import type { ServerMessage } from './protocol.js';
 
+/** Far more than the control messages of a client that reads, however slowly (audio stops at the mark). */
+export const UNREAD_ALLOWANCE = 1024 * 1024;
+
 export class Outbox {
   private queued = 0;
   private waiters: (() => void)[] = [];
+  private overflowed = false;
 
   constructor(
     private readonly socket: WebSocket,
     private readonly highWaterBytes: number,
+    /** Called once, outside send(), when the unread bytes pass the allowance. */
+    private readonly onOverflow: () => void,
   ) {}
 
   /** Bytes handed to the socket and not yet written to the OS. */
@@ -33,6 +42,10 @@ export class Outbox {
       this.queued -= bytes.length;
       if (this.queued <= this.highWaterBytes) this.wake();
     });
+    if (!this.overflowed && this.queued > this.highWaterBytes + UNREAD_ALLOWANCE) {
+      this.overflowed = true;
+      queueMicrotask(this.onOverflow);
+    }
   }
 
   /** Resolves once the queue is at or under the high-water mark, or the socket is gone. */

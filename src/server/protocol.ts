@@ -59,10 +59,16 @@ export type ClientMessageType = ClientMessage['type'];
 
 const isWeightsField = (path: readonly PropertyKey[]): boolean => path[0] === 'emotion' || path[0] === 'weights';
 
+/**
+ * A client's string as quoted back in errors (and logs): a map key or a type
+ * can be as long as a whole message, and echoing it would double the traffic.
+ */
+const clip = (s: string, max = 64): string => (s.length > max ? `${s.slice(0, max)}…` : s);
+
 /** Turns a zod failure into the protocol's error: weights get their own code, the rest name the field. */
 export function toProtocolError(error: z.ZodError): ProtocolError {
   const issue = error.issues[0]!;
-  const field = issue.path.map(String).join('.');
+  const field = issue.path.map((key) => clip(String(key))).join('.');
   const code = isWeightsField(issue.path) ? ErrorCode.invalidWeights : ErrorCode.invalidField;
   return new ProtocolError(code, `${field || 'message'}: ${issue.message}`, field || undefined);
 }
@@ -74,7 +80,9 @@ export function parseClientMessage(value: unknown): ClientMessage {
   }
   const type = (value as { type?: unknown }).type;
   if (typeof type !== 'string' || !Object.hasOwn(clientSchemas, type)) {
-    throw new ProtocolError(ErrorCode.unknownType, `unknown message type ${JSON.stringify(type) ?? 'undefined'}`, 'type');
+    // Only a string is quoted: JSON.stringify would echo a map or an array whole.
+    const shown = typeof type === 'string' ? JSON.stringify(clip(type)) : type === null || type === undefined ? String(type) : `(a ${typeof type})`;
+    throw new ProtocolError(ErrorCode.unknownType, `unknown message type ${shown}`, 'type');
   }
   const parsed = clientSchemas[type as ClientMessageType].safeParse(value);
   if (!parsed.success) throw toProtocolError(parsed.error);

@@ -14,6 +14,7 @@ import { CloseCode, ErrorCode, ProtocolError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { ServerMetrics } from './metrics.js';
 import { Outbox } from './outbox.js';
+import { RateLimiter } from './rate-limit.js';
 import {
   FRAME_MS,
   OUTPUT_SAMPLE_RATE,
@@ -34,6 +35,7 @@ export interface SessionLimits {
   maxBufferedText: number;
   maxMessageBytes: number;
   maxSteps: number;
+  maxMessagesPerSecond: number;
   idleTimeoutMs: number;
   highWaterBytes: number;
   chunkMs: number;
@@ -95,6 +97,10 @@ interface WireChunk {
 }
 
 const MAX_REFERENCES = 32;
+// Reference clips are analysed one at a time per session (their WAV decoding and
+// resampling run on the main thread) and only this many may wait, so a client
+// cannot queue unbounded audio and inference.
+const MAX_WAITING_REFERENCES = 4;
 
 export class Session {
   private state: SessionState = 'awaiting-start';
@@ -106,6 +112,9 @@ export class Session {
   private wire: Subject<WireChunk> | undefined;
   private wireSubscription: Subscription | undefined;
   private readonly references = new Map<string, Float32Array>();
+  private referencesWaiting = 0;
+  private referenceChain: Promise<void> = Promise.resolve();
+  private readonly rate: RateLimiter;
   private phraseIds = 0;
   private seq = 0;
   /** End of the audio delivered so far, in 48 kHz samples: the session timeline. */
@@ -130,7 +139,10 @@ export class Session {
   private phrasesRendered = 0;
 
   constructor(private readonly deps: SessionDeps) {
-    this.outbox = new Outbox(deps.socket, deps.limits.highWaterBytes);
+    this.outbox = new Outbox(deps.socket, deps.limits.highWaterBytes, () =>
+      this.fail(new ProtocolError(ErrorCode.rateLimited, 'too many replies left unread: read the socket'), CloseCode.rateLimited),
+    );
+    this.rate = new RateLimiter(deps.limits.maxMessagesPerSecond);
     this.log = deps.logger.child({ session: deps.id });
     this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
     deps.socket.on('message', (data, isBinary) => this.receive(data, isBinary));
@@ -184,6 +196,10 @@ export class Session {
 
   private receive(data: RawData, isBinary: boolean): void {
     if (this.state === 'closing' || this.state === 'closed') return;
+    if (!this.rate.take()) {
+      const { maxMessagesPerSecond } = this.deps.limits;
+      return this.fail(new ProtocolError(ErrorCode.rateLimited, `more than ${maxMessagesPerSecond} messages a second`), CloseCode.rateLimited);
+    }
     this.touch();
     try {
       if (!isBinary) throw new ProtocolError(ErrorCode.badMessage, 'messages are binary frames holding MessagePack; got a text frame');
@@ -293,20 +309,28 @@ export class Session {
     if (this.settings!.voice.info.emotions.includes(name)) {
       throw new ProtocolError(ErrorCode.invalidField, `name: "${name}" is one of the voice's own emotions`, 'name');
     }
-    if (!this.references.has(name) && this.references.size >= MAX_REFERENCES) {
+    if (!this.references.has(name) && this.references.size + this.referencesWaiting >= MAX_REFERENCES) {
       throw new ProtocolError(ErrorCode.invalidField, `name: at most ${MAX_REFERENCES} reference emotions per session`, 'name');
     }
-    this.settings!.voice.engine.embedReference(audio).then(
-      (embedding) => {
-        if (this.state === 'closing' || this.state === 'closed') return;
-        this.references.set(name, embedding);
-        this.outbox.send({ type: 'emotionAdded', name });
-      },
-      (error: unknown) => {
-        const detail = error instanceof Error ? error.message : String(error);
-        this.sendError(new ProtocolError(ErrorCode.badReference, `audio: ${detail}`, 'audio'));
-      },
-    );
+    if (this.referencesWaiting >= MAX_WAITING_REFERENCES) {
+      throw new ProtocolError(ErrorCode.rateLimited, `audio: ${MAX_WAITING_REFERENCES} reference clips are already waiting; wait for emotionAdded`, 'audio');
+    }
+    this.referencesWaiting++;
+    this.referenceChain = this.referenceChain.then(() => this.embedReference(name, audio)).finally(() => this.referencesWaiting--);
+  }
+
+  /** Never rejects: the outcome goes to the client. */
+  private async embedReference(name: string, audio: Uint8Array): Promise<void> {
+    if (this.gone) return;
+    try {
+      const embedding = await this.settings!.voice.engine.embedReference(audio);
+      if (this.gone) return;
+      this.references.set(name, embedding);
+      this.outbox.send({ type: 'emotionAdded', name });
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      this.sendError(new ProtocolError(ErrorCode.badReference, `audio: ${detail}`, 'audio'));
+    }
   }
 
   private cancelByClient(): void {
@@ -379,7 +403,8 @@ export class Session {
   private deliver(outcome: Outcome<Rendered, Marker>): Observable<unknown> {
     switch (outcome.kind) {
       case 'marker':
-        return defer(() => of(this.reachedMarker(outcome.marker)));
+        // Reference clips still being analysed get their answer before `done`.
+        return defer(() => (outcome.marker === 'done' ? from(this.referenceChain) : of(undefined))).pipe(map(() => this.reachedMarker(outcome.marker)));
       case 'failed':
         return defer(() => of(this.phraseFailed(outcome.phrase, outcome.error)));
       case 'rendered':
@@ -463,13 +488,20 @@ export class Session {
     this.close(CloseCode.normal, 'done');
   }
 
+  /** Closing or closed: nothing more reaches the client. */
+  private get gone(): boolean {
+    return this.state === 'closing' || this.state === 'closed';
+  }
+
   private get voiceId(): string {
     return this.settings?.voice.info.id ?? 'none';
   }
 
   private sendError(error: ProtocolError, fatal = false): void {
     this.deps.metrics.errors.inc({ code: error.code });
-    this.log.info({ code: error.code, field: error.field, fatal }, 'rejected input');
+    // Non-fatal rejections are a client's to see, not the operator's: at info level a
+    // client sending garbage would write a log line per message.
+    this.log[fatal ? 'info' : 'debug']({ code: error.code, field: error.field, fatal }, 'rejected input');
     this.outbox.send({ type: 'error', code: error.code, message: error.message, fatal, ...(error.field ? { field: error.field } : {}) });
   }
 

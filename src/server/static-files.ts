@@ -2,7 +2,8 @@
 // it is a handful of files, GET only, and the one thing that matters — never
 // leaving the root, symlinks included — is checked explicitly below.
 import { realpath, stat } from 'node:fs/promises';
-import { extname, join, resolve, sep } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, extname, join, resolve, sep } from 'node:path';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -47,4 +48,22 @@ export async function resolveStaticFile(root: string, urlPath: string): Promise<
   } catch {
     return null;
   }
+}
+
+const require = createRequire(import.meta.url);
+
+// Browser builds of dependencies, served from node_modules rather than copied
+// into the web root, so a fresh clone needs no build step for the page.
+const VENDOR_FILES: Record<string, () => string> = {
+  // The UMD build without `new Function` (it defines globalThis.msgpackr).
+  '/vendor/msgpackr.js': () => join(dirname(require.resolve('msgpackr')), 'index-no-eval.min.js'),
+};
+
+/** The dependency file a /vendor/ URL path names, or null. */
+export async function resolveVendorFile(urlPath: string): Promise<StaticFile | null> {
+  const locate = Object.hasOwn(VENDOR_FILES, urlPath) ? VENDOR_FILES[urlPath] : undefined;
+  if (!locate) return null;
+  const path = locate();
+  const info = await stat(path);
+  return { path, size: info.size, contentType: CONTENT_TYPES[extname(path)] ?? 'application/octet-stream' };
 }

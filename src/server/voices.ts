@@ -1,8 +1,9 @@
 // The voices a server speaks with: one engine (and its worker pool) per voice,
 // plus one resampler from the voice's rate to the wire's 48 kHz.
 import { join } from 'node:path';
-import { Engine, type Device, type Logger as EngineLogger } from '../pipeline/synthesis/index.js';
-import { createResampler, type Resampler } from '../stream/resample.js';
+import { Engine, type Device, type EngineOptions, type GraphOptimization, type Logger as EngineLogger } from '../pipeline/synthesis/index.js';
+import { createPolyphaseResampler } from '../stream/polyphase.js';
+import type { Resampler } from '../stream/resample.js';
 import { OUTPUT_SAMPLE_RATE } from './protocol.js';
 
 export interface VoiceInfo {
@@ -31,7 +32,11 @@ export interface VoiceLoadOptions {
   device?: Device;
   workers?: number | undefined;
   intraOpThreads?: number | undefined;
+  graphOptimization?: GraphOptimization;
+  batching?: 'on' | 'off';
+  cacheEntries?: number;
   logger?: EngineLogger;
+  createWorker?: EngineOptions['createWorker'];
 }
 
 export class VoiceRegistry {
@@ -51,12 +56,18 @@ export class VoiceRegistry {
           ...(options.device ? { device: options.device } : {}),
           ...(options.workers ? { workers: options.workers } : {}),
           ...(options.intraOpThreads ? { intraOpThreads: options.intraOpThreads } : {}),
+          ...(options.graphOptimization ? { graphOptimization: options.graphOptimization } : {}),
+          ...(options.batching === 'off' ? { batching: false as const } : {}),
+          ...(options.cacheEntries !== undefined ? { cacheEntries: options.cacheEntries } : {}),
           ...(options.logger ? { logger: options.logger } : {}),
+          ...(options.createWorker ? { createWorker: options.createWorker } : {}),
         });
         const v = engine.voice;
         voices.set(id, {
           engine,
-          resampler: await createResampler(v.audio.sampleRate, OUTPUT_SAMPLE_RATE),
+          // Every phrase of every session passes through here on the main thread, where
+          // libsamplerate cost more CPU than synthesis itself (docs/benchmarks.md).
+          resampler: createPolyphaseResampler(v.audio.sampleRate, OUTPUT_SAMPLE_RATE),
           info: {
             id,
             name: v.name,

@@ -11,19 +11,30 @@ export interface WavAudio {
   samples: Int16Array;
 }
 
-const HEADER_BYTES = 44;
+export const WAV_HEADER_BYTES = 44;
 const WAVE_FORMAT_PCM = 1;
 const WAVE_FORMAT_EXTENSIBLE = 0xfffe;
 
 /** Encodes mono samples (float in [-1, 1] are clipped to int16) as a PCM16 WAV file. */
 export function writeWav(samples: Float32Array | Int16Array, sampleRate: number): Uint8Array {
-  if (!Number.isInteger(sampleRate) || sampleRate <= 0) throw new RangeError(`Invalid sample rate ${sampleRate}`);
   const pcm = int16ToBytesLE(samples instanceof Float32Array ? floatToInt16(samples) : samples);
-  const out = new Uint8Array(HEADER_BYTES + pcm.length);
+  const out = new Uint8Array(WAV_HEADER_BYTES + pcm.length);
+  out.set(wavHeader(sampleRate, pcm.length));
+  out.set(pcm, WAV_HEADER_BYTES);
+  return out;
+}
+
+/**
+ * The 44-byte header of a PCM16 mono WAV file whose data chunk holds
+ * `dataBytes` bytes; a file written while its audio arrives rewrites it at the end.
+ */
+export function wavHeader(sampleRate: number, dataBytes: number): Uint8Array {
+  if (!Number.isInteger(sampleRate) || sampleRate <= 0) throw new RangeError(`Invalid sample rate ${sampleRate}`);
+  const out = new Uint8Array(WAV_HEADER_BYTES);
   const view = new DataView(out.buffer);
   const ascii = (offset: number, text: string) => out.set(new TextEncoder().encode(text), offset);
   ascii(0, 'RIFF');
-  view.setUint32(4, 36 + pcm.length, true);
+  view.setUint32(4, 36 + dataBytes, true);
   ascii(8, 'WAVE');
   ascii(12, 'fmt ');
   view.setUint32(16, 16, true);
@@ -34,8 +45,7 @@ export function writeWav(samples: Float32Array | Int16Array, sampleRate: number)
   view.setUint16(32, 2, true); // block align
   view.setUint16(34, 16, true); // bits per sample
   ascii(36, 'data');
-  view.setUint32(40, pcm.length, true);
-  out.set(pcm, HEADER_BYTES);
+  view.setUint32(40, dataBytes, true);
   return out;
 }
 

@@ -7,8 +7,15 @@ import subprocess
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[3]
-# The sources through tsx, not dist/: a stale build would give training other IDs than serving.
-CLI = ["node", "--import", "tsx", str(REPO / "src" / "cli.ts"), "phonemize"]
+
+
+def node_cli(command: str) -> list[str]:
+    """An `emomix` subcommand run from the TypeScript sources through tsx, not dist/: a stale
+    build would give training other IDs than serving, or evaluate another runtime."""
+    return ["node", "--import", "tsx", str(REPO / "src" / "cli.ts"), command]
+
+
+CLI = node_cli("phonemize")
 
 
 def symbols() -> list[str]:

@@ -2,21 +2,23 @@
 // out. Orchestration and the sampler's arithmetic run here; every ONNX call runs in
 // the worker pool.
 import { availableParallelism } from 'node:os';
-import { phonemize, type WordSpan } from '../frontend/index.js';
+import { phonemize, type Phonemized, type WordSpan } from '../frontend/index.js';
 import { checkGraphSignature } from '../voice/graphs.js';
 import { loadVoice } from '../voice/load.js';
 import { GRAPH_NAMES, type VoiceManifest } from '../voice/manifest.js';
 import { resample } from '../../stream/resample.js';
+import { batcherDefaults, EstimatorBatcher } from './batcher.js';
 import { expandByDurations, frameMask, padFrames, roundDurations, totalFrames, wordTimings, type WordTiming } from './durations.js';
 import { frameWeights, mixAtFrame, mixEmbedding } from './emotion-mix.js';
 import { SynthesisError, throwIfAborted } from './errors.js';
+import { LruCache } from './lru.js';
 import { resolveRequest, type SynthesisRequest } from './request.js';
 import { Mulberry32 } from './rng.js';
-import { runSampler } from './sampler.js';
+import { runSampler, type Estimate } from './sampler.js';
 import { stepMixPlan } from './step-mix.js';
 import { decodeWavMono } from './wav.js';
-import { WorkerPool, type Logger } from './worker-pool.js';
-import type { Device, GraphOptimization } from './worker-protocol.js';
+import { WorkerPool, type Logger, type WorkerPoolOptions } from './worker-pool.js';
+import type { Device, EncodeResult, GraphOptimization } from './worker-protocol.js';
 
 export interface EngineOptions {
   voiceDir: string;
@@ -30,6 +32,16 @@ export interface EngineOptions {
   graphOptimization?: GraphOptimization;
   /** Receives the CUDA fallback line and worker replacement failures. Default: console. */
   logger?: Logger;
+  /** Starts one inference worker; fault tests wrap the default to make workers die. */
+  createWorker?: WorkerPoolOptions['createWorker'];
+  /**
+   * Cross-session batching (batcher.ts): estimator steps of concurrent syntheses that meet
+   * within `maxWaitMs` (default 2) run as one onnxruntime call of at most `maxRows` rows
+   * (default 16). false sends every step on its own. Default on.
+   */
+  batching?: false | { maxWaitMs?: number; maxRows?: number };
+  /** Phrases whose front-end and encoder results are kept for reuse. Default 256; 0 keeps none. */
+  cacheEntries?: number;
 }
 
 export interface SynthesisTimings {
@@ -57,6 +69,7 @@ export interface SynthesisResult {
 }
 
 const GRAPH_OPTIMIZATIONS: readonly GraphOptimization[] = ['disabled', 'basic', 'extended', 'all'];
+const DEFAULT_CACHE_ENTRIES = 256;
 
 function checkCount(value: number, name: string): number {
   if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be an integer ≥ 1, got ${value}`);
@@ -64,13 +77,22 @@ function checkCount(value: number, name: string): number {
 }
 
 export class Engine {
+  private readonly phonemes: LruCache<string, Phonemized>;
+  /** Keyed by the phoneme IDs and the emotion embedding. */
+  private readonly encodings: LruCache<string, EncodeResult>;
+
   private constructor(
     /** The parsed voice.json. */
     readonly voice: VoiceManifest,
     /** The execution provider in use (after any CUDA fallback). */
     readonly device: Device,
     private readonly pool: WorkerPool,
-  ) {}
+    private readonly batcher: EstimatorBatcher | undefined,
+    cacheEntries: number,
+  ) {
+    this.phonemes = new LruCache(cacheEntries);
+    this.encodings = new LruCache(cacheEntries);
+  }
 
   /** Loads and checks the voice, starts the workers; throws VoiceError when the voice cannot be served. */
   static async create(options: EngineOptions): Promise<Engine> {
@@ -82,12 +104,20 @@ export class Engine {
     const workers = checkCount(options.workers ?? cores, 'workers');
     const intraOpThreads = checkCount(options.intraOpThreads ?? Math.max(1, Math.floor(cores / workers)), 'intraOpThreads');
     const logger = options.logger ?? console;
+    const cacheEntries = options.cacheEntries ?? DEFAULT_CACHE_ENTRIES;
+    if (!Number.isInteger(cacheEntries) || cacheEntries < 0) throw new RangeError(`cacheEntries must be an integer ≥ 0, got ${cacheEntries}`);
+    const batching = options.batching ?? {};
+    if (batching) {
+      if (batching.maxWaitMs !== undefined && !(batching.maxWaitMs >= 0)) throw new RangeError(`batching.maxWaitMs must be ≥ 0, got ${batching.maxWaitMs}`);
+      if (batching.maxRows !== undefined) checkCount(batching.maxRows, 'batching.maxRows');
+    }
 
     const loaded = await loadVoice(options.voiceDir);
     const pool = await WorkerPool.start({
       size: workers,
       init: { graphFiles: loaded.graphFiles, device, intraOpThreads, graphOptimization, mel: loaded.manifest.mel },
       logger,
+      ...(options.createWorker ? { createWorker: options.createWorker } : {}),
     });
     try {
       for (const graph of GRAPH_NAMES) checkGraphSignature(graph, loaded.graphFiles[graph], pool.info.signatures[graph], loaded.manifest);
@@ -98,14 +128,23 @@ export class Engine {
     if (pool.info.fallbackReason !== undefined) {
       logger.warn(`emomix: the CUDA execution provider could not be loaded, running on the CPU (${pool.info.fallbackReason.split('\n')[0]})`);
     }
-    return new Engine(loaded.manifest, pool.info.provider, pool);
+    const batcher = batching
+      ? new EstimatorBatcher({
+          ...batcherDefaults(loaded.manifest.estimator.preset),
+          ...batching,
+          concurrency: workers,
+          run: (batches) => pool.estimateBatches(batches),
+        })
+      : undefined;
+    return new Engine(loaded.manifest, pool.info.provider, pool, batcher, cacheEntries);
   }
 
   /** Phonemizes `text` and synthesizes it. */
   async synthesize(text: string, request: SynthesisRequest): Promise<SynthesisResult> {
     const started = performance.now();
-    const { ids, words } = phonemize(text);
-    return this.run(ids, words, request, started, performance.now() - started);
+    let phonemized = this.phonemes.get(text);
+    if (!phonemized) this.phonemes.set(text, (phonemized = phonemize(text)));
+    return this.run(phonemized.ids, phonemized.words, request, started, performance.now() - started);
   }
 
   /** Synthesizes phoneme IDs that the caller has already produced with the front end. */
@@ -128,9 +167,32 @@ export class Engine {
     return (await this.pool.embed(wave)).embedding;
   }
 
+  /**
+   * The voice's SER on a waveform at the voice rate: class probabilities in the order of the
+   * voice's emotions (the recogniser's classes), for measuring what emotion an output carries.
+   */
+  async recognise(wave: Float32Array): Promise<Record<string, number>> {
+    if (wave.length <= this.voice.mel.padding) {
+      throw new SynthesisError('WAV_INVALID', `the waveform is too short: ${wave.length} samples, need more than ${this.voice.mel.padding}`);
+    }
+    const { logits } = await this.pool.embed(wave.slice());
+    const peak = Math.max(...logits);
+    const exp = Array.from(logits, (l) => Math.exp(l - peak));
+    const sum = exp.reduce((a, b) => a + b, 0);
+    return Object.fromEntries(this.voice.emotions.map((e, k) => [e.name, exp[k]! / sum]));
+  }
+
   /** Stops the workers; calls in flight reject with ENGINE_CLOSED. */
   close(): Promise<void> {
     return this.pool.close();
+  }
+
+  /** The encoder's μ and log-durations, from the cache when this phrase and emotion were encoded before. */
+  private async encode(ids: readonly number[], emotion: Float32Array): Promise<EncodeResult> {
+    const key = `${ids.join(',')}|${Buffer.from(emotion.buffer, emotion.byteOffset, emotion.byteLength).toString('base64')}`;
+    let encoded = this.encodings.get(key);
+    if (!encoded) this.encodings.set(key, (encoded = await this.pool.encode(BigInt64Array.from(ids, (id) => BigInt(id)), emotion)));
+    return encoded;
   }
 
   private async run(ids: readonly number[], words: readonly WordSpan[], request: SynthesisRequest, started: number, frontendMs: number): Promise<SynthesisResult> {
@@ -149,14 +211,14 @@ export class Engine {
     // The encoder and duration predictor take one embedding: the mix at the phrase's first frame.
     const firstMix = mixAtFrame(frameWeights(r.from, r.ramp, 1, frameMs), 0);
     let mark = performance.now();
-    const { mu, logDurations } = await this.pool.encode(BigInt64Array.from(ids, (id) => BigInt(id)), mixEmbedding(firstMix, r.table, dim));
+    const { mu, logDurations } = await this.encode(ids, mixEmbedding(firstMix, r.table, dim));
     const encoderMs = performance.now() - mark;
     throwIfAborted(r.signal);
 
     const durations = roundDurations(logDurations, r.lengthScale);
     const real = totalFrames(durations);
     const frames = padFrames(real, voice.frameMultiple);
-    const { mel: padded, stepMs } = await runSampler({
+    const sample = (estimate: Estimate) => runSampler({
       mu: expandByDurations(mu, channels, durations, frames),
       mask: frameMask(real, frames),
       channels,
@@ -168,9 +230,10 @@ export class Engine {
       betaMax: voice.diffusion.betaMax,
       rng: new Mulberry32(r.seed),
       plan: stepMixPlan({ table: r.table, dim, weights: frameWeights(r.from, r.ramp, frames, frameMs), realFrames: real, mode: r.mode, schedule: r.schedule }),
-      estimate: (batch) => this.pool.estimate(batch),
+      estimate,
       ...(r.signal ? { signal: r.signal } : {}),
     });
+    const { mel: padded, stepMs } = this.batcher ? await this.batcher.session(sample) : await sample((batch) => this.pool.estimate(batch));
 
     const mel = trimFrames(padded, channels, frames, real);
     mark = performance.now();

@@ -2,11 +2,12 @@
 // multiply-adds per mel value per step, so it runs on the calling thread; the estimator
 // itself is injected and runs wherever `estimate` sends it.
 import { throwIfAborted } from './errors.js';
-import type { StepMixPlan } from './step-mix.js';
+import type { StepMix, StepMixPlan } from './step-mix.js';
 
 /**
- * One estimator call: `rows` emotion rows sharing one x, μ and mask. The buffers are
- * handed over (they may be transferred to another thread), so callers pass copies.
+ * One estimator call: `rows` emotion rows sharing one x, μ and mask. The buffers are lent
+ * for the call only: the estimator reads them before its promise settles and keeps none.
+ * runSampler lends views of SharedArrayBuffers, which reach a worker without a copy.
  */
 export interface EstimatorBatch {
   channels: number;
@@ -67,11 +68,21 @@ export function stepTime(i: number, steps: number): number {
   return 1 - (i + 0.5) * h;
 }
 
-/** Σ_k w_k[frame]·s_k, or the single row's score when there is one row of weight 1. */
-export function mixScores(scores: Float32Array, rows: number, channels: number, frames: number, weights: Float64Array | undefined): Float32Array {
+/**
+ * Σ_k w_k[frame]·s_k (into `mixed` when given), or the single row's score when there is
+ * one row of weight 1.
+ */
+export function mixScores(
+  scores: Float32Array,
+  rows: number,
+  channels: number,
+  frames: number,
+  weights: Float64Array | undefined,
+  mixed?: Float32Array,
+): Float32Array {
   const size = channels * frames;
   if (!weights) return scores.subarray(0, size);
-  const mixed = new Float32Array(size);
+  mixed ??= new Float32Array(size);
   for (let c = 0; c < channels; c++) {
     for (let f = 0; f < frames; f++) {
       let s = 0;
@@ -82,11 +93,27 @@ export function mixScores(scores: Float32Array, rows: number, channels: number, 
   return mixed;
 }
 
+function sharedArray(length: number): Float32Array {
+  return new Float32Array(new SharedArrayBuffer(length * Float32Array.BYTES_PER_ELEMENT));
+}
+
+function shared(values: Float32Array): Float32Array {
+  const out = sharedArray(values.length);
+  out.set(values);
+  return out;
+}
+
 export async function runSampler(opts: SamplerOptions): Promise<SamplerOutput> {
-  const { mu, mask, channels, frames, steps, temperature, solver, betaMin, betaMax, rng, plan, estimate, signal } = opts;
+  const { channels, frames, steps, temperature, solver, betaMin, betaMax, rng, plan, estimate, signal } = opts;
   const size = channels * frames;
-  const x = rng.fillNormal(new Float32Array(size));
-  for (let i = 0; i < size; i++) x[i] = (mu[i]! + x[i]! / temperature) * mask[i % frames]!;
+  // μ, the mask and each mix's embeddings are fixed for the run and x is rewritten in place
+  // between calls, so every step lends the same shared buffers instead of fresh copies.
+  const mu = shared(opts.mu);
+  const mask = shared(opts.mask);
+  const x = rng.fillNormal(sharedArray(size));
+  for (let c = 0, i = 0; c < channels; c++) for (let f = 0; f < frames; f++, i++) x[i] = (mu[i]! + x[i]! / temperature) * mask[f]!;
+  const embeddings = new Map<StepMix, Float32Array>();
+  const mixed = new Float32Array(size);
 
   const h = 1 / steps;
   const noise = solver === 'sde' ? new Float32Array(size) : undefined;
@@ -95,35 +122,33 @@ export async function runSampler(opts: SamplerOptions): Promise<SamplerOutput> {
     throwIfAborted(signal);
     const t = stepTime(i, steps);
     const mix = plan.at(t);
+    let emotions = embeddings.get(mix);
+    if (!emotions) embeddings.set(mix, (emotions = shared(mix.emotions)));
     const started = performance.now();
-    const scores = await estimate({
-      channels,
-      frames,
-      x: x.slice(),
-      mu: mu.slice(),
-      mask: mask.slice(),
-      t,
-      rows: mix.rows,
-      emotions: mix.emotions.slice(),
-    });
+    const scores = await estimate({ channels, frames, x, mu, mask, t, rows: mix.rows, emotions });
     stepMs.push(performance.now() - started);
-    const s = mixScores(scores, mix.rows, channels, frames, mix.weights);
+    const s = mixScores(scores, mix.rows, channels, frames, mix.weights, mixed);
 
     const betaH = (betaMin + (betaMax - betaMin) * t) * h;
     if (noise) {
       rng.fillNormal(noise);
       const sqrtBetaH = Math.sqrt(betaH);
-      for (let j = 0; j < size; j++) {
-        const dx = (0.5 * (mu[j]! - x[j]!) - s[j]!) * betaH + sqrtBetaH * noise[j]!;
-        x[j] = (x[j]! - dx) * mask[j % frames]!;
+      for (let c = 0, j = 0; c < channels; c++) {
+        for (let f = 0; f < frames; f++, j++) {
+          const dx = (0.5 * (mu[j]! - x[j]!) - s[j]!) * betaH + sqrtBetaH * noise[j]!;
+          x[j] = (x[j]! - dx) * mask[f]!;
+        }
       }
     } else {
-      for (let j = 0; j < size; j++) {
-        const dx = 0.5 * (mu[j]! - x[j]! - s[j]!) * betaH;
-        x[j] = (x[j]! - dx) * mask[j % frames]!;
+      for (let c = 0, j = 0; c < channels; c++) {
+        for (let f = 0; f < frames; f++, j++) {
+          const dx = 0.5 * (mu[j]! - x[j]! - s[j]!) * betaH;
+          x[j] = (x[j]! - dx) * mask[f]!;
+        }
       }
     }
   }
   throwIfAborted(signal);
-  return { mel: x, stepMs };
+  // A plain copy: callers may transfer the result, which a shared buffer forbids.
+  return { mel: x.slice(), stepMs };
 }

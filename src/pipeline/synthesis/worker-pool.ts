@@ -93,11 +93,16 @@ export class WorkerPool {
 
   /**
    * One estimator call for all of a step's emotion rows; resolves to [rows, channels, frames].
-   * The batch's arrays are transferred to the worker and unusable afterwards.
+   * The batch's arrays are transferred to the worker and unusable afterwards, except those
+   * on a SharedArrayBuffer, which the worker reads in place.
    */
   async estimate(batch: EstimatorBatch): Promise<Float32Array> {
-    const { scores } = await this.call({ op: 'estimate', batches: [batch] });
-    return scores[0]!;
+    return (await this.estimateBatches([batch]))[0]!;
+  }
+
+  /** One estimator call for several batches (of any frame counts; see batcher.ts); one score array per batch. */
+  async estimateBatches(batches: EstimatorBatch[]): Promise<Float32Array[]> {
+    return (await this.call({ op: 'estimate', batches })).scores;
   }
 
   /** [channels, frames] mel → waveform; `mel` is transferred. */
@@ -125,6 +130,9 @@ export class WorkerPool {
     if (this.closed) return Promise.reject(new SynthesisError('ENGINE_CLOSED', 'the engine was closed'));
     return new Promise<ResultOf[Op]>((resolve, reject) => {
       this.queue.push({ id: this.nextId++, request, resolve: resolve as (r: unknown) => void, reject });
+      // Every worker died and none could be replaced (its graphs unreadable, say): try again
+      // for this call rather than leave it waiting for a worker that never comes.
+      if (this.slots.size === 0) this.replace();
       this.dispatch();
     });
   }

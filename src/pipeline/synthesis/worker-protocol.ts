@@ -34,16 +34,16 @@ export interface EncodeResult {
 }
 
 /**
- * Several batches of equal `frames` run as one estimator call, their rows stacked on
- * the batch axis. Today the pool sends one batch per request; the list is what lets
- * concurrent sessions' steps be merged into one call later without a protocol change.
+ * Several batches run as one estimator call, their rows stacked on the batch axis and
+ * padded to the longest (batcher.ts: packBatches); the batcher sends concurrent sessions'
+ * steps together this way.
  */
 export interface EstimateRequest {
   op: 'estimate';
   batches: EstimatorBatch[];
 }
 export interface EstimateResult {
-  /** One [rows, channels, frames] array per batch, in request order. */
+  /** One [rows, channels, frames] array per batch, in request order, without the padding. */
   scores: Float32Array[];
 }
 

@@ -1,0 +1,178 @@
+// Protocol v1 clients for the benchmark: real WebSockets, MessagePack frames, and a
+// record of when each `audio` message arrived and which part of the timeline it holds.
+import { Packr } from 'msgpackr';
+import { WebSocket } from 'ws';
+import { createPhraseSegmenter } from '../src/pipeline/segmenter.js';
+
+const packr = new Packr({ useRecords: false, mapsAsObjects: true });
+// The wire's Opus packets are 20 ms each (protocol.ts FRAME_MS).
+const FRAME_MS = 20;
+
+type Message = { type: string } & Record<string, unknown>;
+
+export interface AudioArrival {
+  /** performance.now() at arrival. */
+  at: number;
+  /** Timeline position of the message's first packet, in ms. */
+  startMs: number;
+  durationMs: number;
+}
+
+class Client {
+  private waiters: { test: (m: Message) => boolean; resolve: (m: Message) => void; reject: (e: Error) => void }[] = [];
+  readonly audio: AudioArrival[] = [];
+  readonly errors: string[] = [];
+
+  private constructor(private readonly socket: WebSocket) {
+    socket.on('message', (data: Buffer) => {
+      const at = performance.now();
+      const message = packr.unpack(data) as Message;
+      if (message.type === 'audio') {
+        const packets = (message['packets'] as unknown[]).length;
+        this.audio.push({ at, startMs: (message['seq'] as number) * FRAME_MS, durationMs: packets * FRAME_MS });
+      } else if (message.type === 'error') {
+        this.errors.push(`${String(message['code'])}: ${String(message['message'])}`);
+      }
+      this.waiters = this.waiters.filter((w) => {
+        if (!w.test(message)) return true;
+        w.resolve(message);
+        return false;
+      });
+    });
+    socket.on('close', () => {
+      for (const w of this.waiters.splice(0)) w.reject(new Error('the server closed the socket'));
+    });
+  }
+
+  static async open(url: string, start: Record<string, unknown>): Promise<Client> {
+    const socket = new WebSocket(url, { perMessageDeflate: false });
+    await new Promise((resolve, reject) => {
+      socket.once('open', resolve);
+      socket.once('error', reject);
+    });
+    const client = new Client(socket);
+    const ready = client.next((m) => m.type === 'ready' || m.type === 'error');
+    client.send({ type: 'start', ...start });
+    const reply = await ready;
+    if (reply.type !== 'ready') throw new Error(`start refused: ${String(reply['message'])}`);
+    return client;
+  }
+
+  send(message: Record<string, unknown>): void {
+    this.socket.send(packr.pack(message));
+  }
+
+  next(test: (m: Message) => boolean, timeoutMs = 120_000): Promise<Message> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('timed out waiting for the server')), timeoutMs);
+      this.waiters.push({
+        test,
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+    });
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+/**
+ * Time to first audio of one fresh session: from sending the `text` message that
+ * completes the first phrase to the first `audio` message received.
+ */
+export async function timeToFirstAudio(url: string, start: Record<string, unknown>, text: string): Promise<number> {
+  const client = await Client.open(url, start);
+  try {
+    const audio = client.next((m) => m.type === 'audio' || m.type === 'error');
+    const sent = performance.now();
+    client.send({ type: 'text', text });
+    const first = await audio;
+    if (first.type !== 'audio') throw new Error(`no audio: ${String(first['message'])}`);
+    return client.audio[0]!.at - sent;
+  } finally {
+    client.close();
+  }
+}
+
+export interface StreamingResult {
+  /** Ms from the text message that completed the first phrase to the first audio. */
+  firstAudioMs: number;
+  /** Seconds of audio received. */
+  audioSeconds: number;
+  /** From `start` to `done`, in ms. */
+  wallMs: number;
+  playback: Playback;
+  errors: string[];
+}
+
+/**
+ * One session talking continuously: `text` sent word by word at `wordsPerSecond` (as a
+ * language model streams it), then `end`; resolves at `done`.
+ */
+export async function streamSession(url: string, start: Record<string, unknown>, text: string, wordsPerSecond: number, bufferMs: number): Promise<StreamingResult> {
+  const chunks = text.split(/(?<=\s)/);
+  // The client-side twin of the server's segmenter says which chunk completes the first phrase.
+  const segmenter = createPhraseSegmenter();
+  const completing = chunks.findIndex((chunk) => segmenter.push(chunk).length > 0);
+  const began = performance.now();
+  const client = await Client.open(url, start);
+  try {
+    const done = client.next((m) => m.type === 'done');
+    let completedAt = Number.NaN;
+    for (let i = 0; i < chunks.length; i++) {
+      const due = began + (i * 1000) / wordsPerSecond;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      if (i === completing) completedAt = performance.now();
+      client.send({ type: 'text', text: chunks[i] });
+    }
+    if (completing < 0) completedAt = performance.now();
+    client.send({ type: 'end' });
+    await done;
+    const audioMs = client.audio.reduce((sum, a) => sum + a.durationMs, 0);
+    return {
+      firstAudioMs: (client.audio[0]?.at ?? Number.NaN) - completedAt,
+      audioSeconds: audioMs / 1000,
+      wallMs: performance.now() - began,
+      playback: playback(client.audio, bufferMs),
+      errors: client.errors,
+    };
+  } finally {
+    client.close();
+  }
+}
+
+export interface Playback {
+  /** Audio messages that arrived after the client should have started playing them. */
+  underruns: number;
+  /** Smallest margin between arrival and play time over the session, in ms (negative: the worst underrun). */
+  minSlackMs: number;
+}
+
+/**
+ * A client that starts playing once `bufferMs` of audio has arrived and then plays at real
+ * time: each message is due when the play head reaches its timeline position.
+ */
+export function playback(audio: readonly AudioArrival[], bufferMs: number): Playback {
+  if (audio.length === 0) return { underruns: 0, minSlackMs: Number.NaN };
+  const filled = audio.find((a) => a.startMs + a.durationMs >= bufferMs) ?? audio[audio.length - 1]!;
+  const playStart = filled.at;
+  let underruns = 0;
+  let minSlackMs = Infinity;
+  for (const a of audio) {
+    const slack = playStart + a.startMs - a.at;
+    // Messages before the buffer filled were waited for on purpose.
+    if (a.at <= playStart) continue;
+    if (slack < 0) underruns++;
+    minSlackMs = Math.min(minSlackMs, slack);
+  }
+  return { underruns, minSlackMs: minSlackMs === Infinity ? bufferMs : minSlackMs };
+}

@@ -1,0 +1,194 @@
+// The benchmark's results: their JSON shape, the targets of issue 7, and the Markdown
+// that `npm run bench` writes between the markers of docs/benchmarks.md.
+import type { FestivalOutcome } from './festival.js';
+import type { BackgroundLoad, MachineInfo } from './machine.js';
+import type { StageRow } from './stages.js';
+
+export interface Percentiles {
+  p50: number;
+  p95: number;
+  samples: number;
+}
+
+export interface Trial {
+  sessions: number;
+  realtime: boolean;
+  underruns: number;
+  /** Smallest playback margin of any session, ms. */
+  minSlackMs: number;
+  firstAudio: Percentiles;
+  audioSeconds: number;
+  peakRssBytes: number;
+  errors: string[];
+}
+
+export interface ThroughputRun {
+  /** Seconds of audio delivered per second of wall time, all sessions together. */
+  audioSecondsPerSecond: number;
+  /** Server CPU time per second of audio delivered (NaN where /proc is missing). */
+  cpuMsPerAudioSecond: number;
+}
+
+export interface BenchResults {
+  schema: 1;
+  mode: 'full' | 'quick';
+  command: string;
+  startedAt: string;
+  durationSeconds: number;
+  machine: MachineInfo;
+  load: { before: BackgroundLoad; after: BackgroundLoad };
+  voice: { id: string; defaultSteps: number; estimator: string; device: string };
+  /** What every WebSocket session asked for. */
+  sessionStart: Record<string, unknown>;
+  stages: StageRow[];
+  timeToFirstAudio: { words: number; ms: Percentiles }[];
+  concurrency: {
+    wordsPerSecond: number;
+    wordsPerSession: number;
+    clientBufferMs: number;
+    trials: Trial[];
+    maxRealtimeSessions: number;
+    firstAudioAtMax: Percentiles | null;
+  };
+  memory: { idleRssBytes: number; perSessionBytes: number | null };
+  batching: { sessions: number; wordsPerSession: number; on: ThroughputRun; off: ThroughputRun; speedup: number };
+  festival: FestivalOutcome & { ratioToOurs?: number };
+  targets: Target[];
+}
+
+export interface Target {
+  name: string;
+  goal: string;
+  measured: string;
+  met: boolean;
+}
+
+export function percentiles(values: number[]): Percentiles {
+  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
+  // Nearest rank: the smallest value with at least p of the samples at or below it.
+  const at = (p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? Number.NaN;
+  return { p50: at(0.5), p95: at(0.95), samples: sorted.length };
+}
+
+export function evaluateTargets(r: Omit<BenchResults, 'targets'>): Target[] {
+  const six = r.timeToFirstAudio.find((t) => t.words === 6);
+  const e2e = defaultRow(r, 2)?.endToEnd ?? Number.NaN;
+  const targets: Target[] = [
+    { name: 'time to first audio, 6-word first phrase, p50', goal: '≤ 150 ms', measured: `${ms(six?.ms.p50)}`, met: (six?.ms.p50 ?? Infinity) <= 150 },
+    { name: `end-to-end RTF, ${r.voice.defaultSteps} steps, 2-emotion mix`, goal: '≤ 0.1', measured: fixed(e2e, 3), met: e2e <= 0.1 },
+    { name: 'concurrent real-time sessions', goal: '≥ 8', measured: String(r.concurrency.maxRealtimeSessions), met: r.concurrency.maxRealtimeSessions >= 8 },
+  ];
+  if (r.festival.available) {
+    targets.push({ name: "faster than Festival's HTS voice per second of audio", goal: 'ratio > 1', measured: `${fixed(r.festival.ratioToOurs ?? Number.NaN, 1)}×`, met: (r.festival.ratioToOurs ?? 0) > 1 });
+  }
+  return targets;
+}
+
+export function defaultRow(r: Pick<BenchResults, 'stages' | 'voice'>, emotions: number): StageRow | undefined {
+  return r.stages.find((row) => row.steps === r.voice.defaultSteps && row.emotions === emotions);
+}
+
+const fixed = (v: number, digits: number) => (Number.isFinite(v) ? v.toFixed(digits) : '–');
+const ms = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? `${Math.round(v)} ms` : '–');
+const mib = (bytes: number | null) => (bytes === null || !Number.isFinite(bytes) ? '–' : `${(bytes / 2 ** 20).toFixed(1)} MiB`);
+
+function table(head: string[], rows: (string | number)[][]): string {
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
+}
+
+export function renderMarkdown(r: BenchResults): string {
+  const load = (l: BackgroundLoad) => `${l.busyCores === null ? 'unknown' : `${l.busyCores} of ${r.machine.cores} cores`} busy with other programs, load average ${l.loadAverage1m.toFixed(2)}`;
+  const c = r.concurrency;
+  const out = [
+    `Run of \`${r.command}\` (${r.mode} mode), ${r.startedAt}, ${Math.round(r.durationSeconds)} s, commit ${r.machine.commit}.`,
+    '',
+    `Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, ${r.machine.os}, Node ${r.machine.node}, onnxruntime-node ${r.machine.onnxruntime}.`,
+    `Background load: before the run ${load(r.load.before)}; after it ${load(r.load.after)}.`,
+    '',
+    `Voice \`${r.voice.id}\` (${r.voice.estimator} estimator, ${r.voice.defaultSteps} steps by default) on ${r.voice.device}. WebSocket sessions start with ${JSON.stringify(r.sessionStart)} and use the server's defaults otherwise.`,
+    '',
+    '### Targets',
+    '',
+    table(['target', 'goal', 'measured', 'met'], r.targets.map((t) => [t.name, t.goal, t.measured, t.met ? 'yes' : '**no**'])),
+    '',
+    '### Time to first audio (idle server)',
+    '',
+    'From sending the `text` message that completes the first phrase to receiving the first `audio` message, one fresh session per sample.',
+    '',
+    table(['first phrase', 'p50', 'p95', 'samples'], r.timeToFirstAudio.map((t) => [`${t.words} words`, ms(t.ms.p50), ms(t.ms.p95), t.ms.samples])),
+    '',
+    '### Real-time factor per stage',
+    '',
+    'Seconds of work per second of audio (lower is faster), best of the rounds for each of three sentences, one synthesis at a time.',
+    '"estimator call" is one call (every emotion row of one step); "estimator" all steps. End to end = text in, Opus packets out.',
+    '',
+    table(
+      ['steps', 'emotions', 'front end', 'encoder', 'estimator call', 'estimator', 'vocoder', 'resample', 'Opus', 'end to end'],
+      r.stages.map((s) => [s.steps, s.emotions, fixed(s.frontend, 4), fixed(s.encoder, 4), fixed(s.estimatorCall, 4), fixed(s.estimator, 4), fixed(s.vocoder, 4), fixed(s.resample, 4), fixed(s.opus, 4), `**${fixed(s.endToEnd, 3)}**`]),
+    ),
+    '',
+    '### Concurrency',
+    '',
+    `Each session streams ${c.wordsPerSession} words of conversation at ${c.wordsPerSecond} words/s (as a language model would), then \`end\`; sessions start spread over one second. ` +
+      `A session is real time when its client, starting playback once ${c.clientBufferMs} ms of audio has arrived, never runs dry.`,
+    '',
+    table(
+      ['sessions', 'real time', 'underruns', 'smallest margin', 'first audio p50', 'first audio p95', 'peak RSS'],
+      c.trials.map((t) => [t.sessions, t.realtime ? 'yes' : 'no', t.underruns, ms(t.minSlackMs), ms(t.firstAudio.p50), ms(t.firstAudio.p95), mib(t.peakRssBytes)]),
+    ),
+    '',
+    `Largest real-time load: **${c.maxRealtimeSessions} sessions**${c.firstAudioAtMax ? `, time to first audio there p95 ${ms(c.firstAudioAtMax.p95)}` : ''}.`,
+    '',
+    '### Memory',
+    '',
+    `Server resident memory at idle (voice loaded, after one phrase): ${mib(r.memory.idleRssBytes)}; per extra streaming session: ${mib(r.memory.perSessionBytes)} (slope of peak RSS over the concurrency trials).`,
+    '',
+    '### Cross-session batching',
+    '',
+    `${r.batching.sessions} sessions given ${r.batching.wordsPerSession} words each at once, so that all are mid-synthesis together; best of the rounds.`,
+    '',
+    table(
+      ['estimator batching', 'audio s per wall s', 'server CPU ms per audio s'],
+      [
+        ['on (`--batching on`, default)', fixed(r.batching.on.audioSecondsPerSecond, 2), fixed(r.batching.on.cpuMsPerAudioSecond, 0)],
+        ['off (`--batching off`)', fixed(r.batching.off.audioSecondsPerSecond, 2), fixed(r.batching.off.cpuMsPerAudioSecond, 0)],
+      ],
+    ),
+    '',
+    `Throughput with batching over without: ${fixed(r.batching.speedup, 2)}×.`,
+    '',
+    '### Festival (peer)',
+    '',
+  ];
+  const f = r.festival;
+  if (f.available) {
+    const ours = defaultRow(r, 2);
+    out.push(
+      table(
+        ['system', 'wall time per second of audio'],
+        [
+          [`Festival ${f.voice}, one text2wave per sentence`, fixed(f.perSentence, 3)],
+          [`Festival ${f.voice}, all sentences in one text2wave`, fixed(f.oneProcess, 3)],
+          [`EmoMix ${r.voice.id}, ${r.voice.defaultSteps} steps, 2 emotions, end to end`, fixed(ours?.endToEnd ?? Number.NaN, 3)],
+        ],
+      ),
+      '',
+      `Festival (one process, its most favourable figure) takes ${fixed(f.ratioToOurs ?? Number.NaN, 1)}× as long as EmoMix per second of audio, on the same sentences.`,
+    );
+  } else {
+    out.push(`Not measured: ${f.reason}.`);
+  }
+  return out.join('\n');
+}
+
+export const BEGIN_MARKER = '<!-- bench:begin (written by `npm run bench`; edit outside the markers) -->';
+export const END_MARKER = '<!-- bench:end -->';
+
+/** `doc` with the text between the markers replaced by `body` (markers appended when missing). */
+export function spliceIntoDoc(doc: string, body: string): string {
+  const begin = doc.indexOf(BEGIN_MARKER);
+  const end = doc.indexOf(END_MARKER);
+  const block = `${BEGIN_MARKER}\n${body}\n${END_MARKER}`;
+  if (begin < 0 || end < begin) return `${doc.trimEnd()}\n\n${block}\n`;
+  return doc.slice(0, begin) + block + doc.slice(end + END_MARKER.length);
+}

@@ -1,0 +1,235 @@
+/**
+ * `npm run bench`: the performance figures of docs/benchmarks.md, measured on this
+ * machine with the real server and real WebSocket clients.
+ *
+ *   npm run bench [-- --quick] [--out FILE.json] [--doc FILE.md] [--models DIR] [--voice ID] [--device cpu|cuda]
+ *
+ * Full mode (a few minutes) writes bench/results/latest.json and the tables of
+ * docs/benchmarks.md. --quick runs every part once, small, in well under a minute, to
+ * prove the harness end to end; it writes only where --out and --doc say.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { streamSession, timeToFirstAudio } from './client.js';
+import { measureFestival } from './festival.js';
+import { backgroundLoad, machineInfo } from './machine.js';
+import { defaultRow, evaluateTargets, percentiles, renderMarkdown, spliceIntoDoc, type BenchResults, type ThroughputRun, type Trial } from './report.js';
+import { BenchServer, samplePeak, type ServerOptions } from './server.js';
+import { measureStages } from './stages.js';
+import { conversation, firstPhrase, NEXT_WORD, STAGE_SENTENCES } from './texts.js';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    doc: { type: 'string' },
+    models: { type: 'string', default: 'models' },
+    voice: { type: 'string', default: 'slt-emo' },
+    device: { type: 'string', default: 'cpu' },
+  },
+});
+const quick = values.quick!;
+const device = values.device === 'cuda' ? 'cuda' : 'cpu';
+const outFile = values.out ?? (quick ? undefined : 'bench/results/latest.json');
+const docFile = values.doc ?? (quick ? undefined : 'docs/benchmarks.md');
+
+/** How big each part is: full mode for the figures, quick mode to prove the harness. */
+const plan = quick
+  ? { rounds: 1, sentences: STAGE_SENTENCES.slice(1, 2), steps: [2], emotions: 2, ttfaSamples: 1, levels: [1, 2], words: 10, wordsPerSecond: 20, batchSessions: 2, batchWords: 8, batchRounds: 1, idleMs: 300 }
+  : { rounds: 3, sentences: STAGE_SENTENCES, steps: [2, 4, 6, 10], emotions: 3, ttfaSamples: 20, levels: [], words: 45, wordsPerSecond: 10, batchSessions: 10, batchWords: 30, batchRounds: 2, idleMs: 3000 };
+const CLIENT_BUFFER_MS = 200;
+const MAX_SESSIONS = 64;
+
+const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+const startedAt = new Date();
+const began = performance.now();
+const machine = await machineInfo();
+const before = await backgroundLoad(plan.idleMs);
+log(`${machine.cpu}, ${machine.cores} cores; other programs use ${before.busyCores ?? '?'} cores`);
+
+const voiceDir = join(values.models!, values.voice!);
+const manifest = JSON.parse(await readFile(join(voiceDir, 'voice.json'), 'utf8')) as { id: string; neutral: string; emotions: { name: string }[]; diffusion: { steps: number }; estimator: { preset: string } };
+const others = manifest.emotions.map((e) => e.name).filter((n) => n !== manifest.neutral);
+const MIXES: Record<string, number>[] = [
+  { [others[0] ?? manifest.neutral]: 1 },
+  { [others[0] ?? manifest.neutral]: 0.6, [others[1] ?? manifest.neutral]: 0.4 },
+  { [others[0] ?? manifest.neutral]: 0.5, [others[1] ?? manifest.neutral]: 0.3, [others[2] ?? manifest.neutral]: 0.2 },
+];
+// The mixing EmoMix is for costs one estimator row per emotion: sessions use two.
+const sessionStart = { voice: values.voice, emotion: MIXES[1] };
+
+log('per-stage real-time factors');
+const stageSteps = [...new Set([...plan.steps, manifest.diffusion.steps])].sort((a, b) => a - b);
+const stages = await measureStages({ voiceDir, device, sentences: plan.sentences, steps: stageSteps, mixes: MIXES.slice(0, plan.emotions), rounds: plan.rounds });
+
+log("Festival's HTS voice");
+const festivalOutcome = await measureFestival(plan.sentences, plan.rounds);
+
+// The phrase cache stays off: every phrase costs what a phrase never heard before costs.
+const serverOptions = (batching: 'on' | 'off'): ServerOptions => ({ modelsDir: values.models!, voice: values.voice!, device, flags: ['--cache-entries', '0', '--batching', batching, '--max-sessions', String(MAX_SESSIONS)] });
+
+log('starting the server');
+let server = await BenchServer.start(serverOptions('on'));
+let ttfa: BenchResults['timeToFirstAudio'];
+let trials: Trial[];
+let idleRssBytes: number;
+let batchOn: ThroughputRun;
+let batchOff: ThroughputRun;
+try {
+  await timeToFirstAudio(server.url, sessionStart, `${firstPhrase(6, 99)} ${NEXT_WORD}`);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  idleRssBytes = await server.rss();
+
+  log('time to first audio');
+  ttfa = [];
+  for (const words of [3, 6, 12] as const) {
+    const samples: number[] = [];
+    for (let k = 0; k < plan.ttfaSamples; k++) samples.push(await timeToFirstAudio(server.url, sessionStart, `${firstPhrase(words, k)} ${NEXT_WORD}`));
+    ttfa.push({ words, ms: percentiles(samples) });
+  }
+
+  log('concurrency');
+  trials = await concurrencyLadder(server);
+  batchOn = await throughput(server);
+} finally {
+  await server.stop();
+}
+log('throughput without batching');
+server = await BenchServer.start(serverOptions('off'));
+try {
+  batchOff = await throughput(server);
+} finally {
+  await server.stop();
+}
+
+const passing = trials.filter((t) => t.realtime).sort((a, b) => b.sessions - a.sessions)[0];
+const results: Omit<BenchResults, 'targets'> = {
+  schema: 1,
+  mode: quick ? 'quick' : 'full',
+  command: `npm run bench${quick ? ' -- --quick' : ''}`,
+  startedAt: startedAt.toISOString(),
+  durationSeconds: 0,
+  machine,
+  load: { before, after: await backgroundLoad(plan.idleMs) },
+  voice: { id: manifest.id, defaultSteps: manifest.diffusion.steps, estimator: manifest.estimator.preset, device: stages.device },
+  sessionStart,
+  stages: stages.rows,
+  timeToFirstAudio: ttfa,
+  concurrency: {
+    wordsPerSecond: plan.wordsPerSecond,
+    wordsPerSession: plan.words,
+    clientBufferMs: CLIENT_BUFFER_MS,
+    trials,
+    maxRealtimeSessions: passing?.sessions ?? 0,
+    firstAudioAtMax: passing?.firstAudio ?? null,
+  },
+  memory: { idleRssBytes, perSessionBytes: slope(trials.map((t) => [t.sessions, t.peakRssBytes - idleRssBytes])) },
+  batching: { sessions: plan.batchSessions, wordsPerSession: plan.batchWords, on: batchOn, off: batchOff, speedup: batchOn.audioSecondsPerSecond / batchOff.audioSecondsPerSecond },
+  festival: festivalOutcome,
+};
+if (festivalOutcome.available) results.festival = { ...festivalOutcome, ratioToOurs: festivalOutcome.oneProcess / (defaultRow(results, 2)?.endToEnd ?? Number.NaN) };
+results.durationSeconds = (performance.now() - began) / 1000;
+const final: BenchResults = { ...results, targets: evaluateTargets(results) };
+
+const markdown = renderMarkdown(final);
+process.stdout.write(`${markdown}\n`);
+if (outFile) {
+  await mkdir(dirname(outFile), { recursive: true });
+  await writeFile(outFile, `${JSON.stringify(final, null, 2)}\n`);
+  log(`wrote ${outFile}`);
+}
+if (docFile) {
+  const doc = await readFile(docFile, 'utf8').catch(() => '# Benchmarks\n');
+  await mkdir(dirname(docFile), { recursive: true });
+  await writeFile(docFile, spliceIntoDoc(doc, markdown));
+  log(`wrote ${docFile}`);
+}
+
+/** One load level: `sessions` sessions streaming at once, started over one second. */
+async function trial(target: BenchServer, sessions: number): Promise<Trial> {
+  const peak = samplePeak(() => target.rss());
+  const settled = await Promise.allSettled(
+    Array.from({ length: sessions }, async (_, k) => {
+      await new Promise((resolve) => setTimeout(resolve, (k * 1000) / sessions));
+      // Each session its own lines of the corpus.
+      return streamSession(target.url, sessionStart, conversation(plan.words, k * 9 + sessions * 31), plan.wordsPerSecond, CLIENT_BUFFER_MS);
+    }),
+  );
+  const peakRssBytes = await peak.stop();
+  const ok = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const errors = [...settled.flatMap((s) => (s.status === 'rejected' ? [String((s.reason as Error).message)] : [])), ...ok.flatMap((r) => r.errors)];
+  const underruns = ok.reduce((n, r) => n + r.playback.underruns, 0);
+  const result: Trial = {
+    sessions,
+    realtime: errors.length === 0 && underruns === 0 && ok.every((r) => r.audioSeconds > 0),
+    underruns,
+    minSlackMs: Math.min(...ok.map((r) => r.playback.minSlackMs)),
+    firstAudio: percentiles(ok.map((r) => r.firstAudioMs)),
+    audioSeconds: ok.reduce((s, r) => s + r.audioSeconds, 0),
+    peakRssBytes,
+    errors: errors.slice(0, 5),
+  };
+  log(`  ${sessions} sessions: ${result.realtime ? 'real time' : 'NOT real time'} (${underruns} underruns, margin ${Math.round(result.minSlackMs)} ms, first audio p95 ${Math.round(result.firstAudio.p95)} ms)`);
+  return result;
+}
+
+/**
+ * Doubles the load until a level is not real time, then bisects between the last level
+ * that was and the first that was not (to within an eighth).
+ */
+async function concurrencyLadder(target: BenchServer): Promise<Trial[]> {
+  const done: Trial[] = [];
+  if (plan.levels.length > 0) {
+    for (const n of plan.levels) done.push(await trial(target, n));
+    return done;
+  }
+  let pass = 0;
+  let fail = 0;
+  for (let n = 2; n <= MAX_SESSIONS; n *= 2) {
+    const t = await trial(target, n);
+    done.push(t);
+    if (!t.realtime) {
+      fail = n;
+      break;
+    }
+    pass = n;
+  }
+  while (fail > 0 && fail - pass > Math.max(1, pass / 8)) {
+    const n = Math.round((pass + fail) / 2);
+    const t = await trial(target, n);
+    done.push(t);
+    if (t.realtime) pass = n;
+    else fail = n;
+  }
+  return done.sort((a, b) => a.sessions - b.sessions);
+}
+
+/** Audio delivered per wall second by sessions that all get their whole text at once. */
+async function throughput(target: BenchServer): Promise<ThroughputRun> {
+  let best: ThroughputRun = { audioSecondsPerSecond: 0, cpuMsPerAudioSecond: Number.NaN };
+  for (let round = 0; round < plan.batchRounds; round++) {
+    const cpuBefore = await target.cpuMs();
+    const started = performance.now();
+    const runs = await Promise.all(
+      Array.from({ length: plan.batchSessions }, (_, k) => streamSession(target.url, sessionStart, conversation(plan.batchWords, 200 + k * 7 + round * 3), Infinity, CLIENT_BUFFER_MS)),
+    );
+    const wallS = (performance.now() - started) / 1000;
+    const audio = runs.reduce((s, r) => s + r.audioSeconds, 0);
+    const run = { audioSecondsPerSecond: audio / wallS, cpuMsPerAudioSecond: ((await target.cpuMs()) - cpuBefore) / audio };
+    if (run.audioSecondsPerSecond > best.audioSecondsPerSecond) best = run;
+  }
+  log(`  ${plan.batchSessions} sessions: ${best.audioSecondsPerSecond.toFixed(2)} audio s per s`);
+  return best;
+}
+
+/** Least-squares slope of y over x; null without two distinct x. */
+function slope(points: [number, number][]): number | null {
+  const n = points.length;
+  const mx = points.reduce((s, [x]) => s + x, 0) / n;
+  const my = points.reduce((s, [, y]) => s + y, 0) / n;
+  const sxx = points.reduce((s, [x]) => s + (x - mx) ** 2, 0);
+  if (n < 2 || sxx === 0) return null;
+  return points.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0) / sxx;
+}

@@ -1,0 +1,105 @@
+// Real-time factor of each stage of one phrase, measured in process: the engine's own
+// timings (front end, encoder, each estimator call, vocoder), then the server's delivery
+// path on the result (resampling to 48 kHz, Opus). RTF = time / audio duration.
+import { Engine, type SynthesisResult } from '../src/pipeline/synthesis/index.js';
+import { createOpusEncoder } from '../src/stream/opus.js';
+import { createPolyphaseResampler } from '../src/stream/polyphase.js';
+import type { Resampler } from '../src/stream/resample.js';
+import { OUTPUT_SAMPLE_RATE } from '../src/server/protocol.js';
+
+export interface StageRow {
+  steps: number;
+  emotions: number;
+  audioSeconds: number;
+  /** RTF of each stage, summed over the sentences. */
+  frontend: number;
+  encoder: number;
+  /** One estimator call (all emotion rows of one step). */
+  estimatorCall: number;
+  /** All steps. */
+  estimator: number;
+  vocoder: number;
+  resample: number;
+  opus: number;
+  /** Engine total plus resampling and Opus: text in, packets out. */
+  endToEnd: number;
+}
+
+export interface StageOptions {
+  voiceDir: string;
+  device: 'cpu' | 'cuda';
+  sentences: string[];
+  steps: number[];
+  /** Mixes of 1, 2, 3… emotions. */
+  mixes: Record<string, number>[];
+  /** Best of this many runs per sentence (noise on a shared machine only ever adds time). */
+  rounds: number;
+}
+
+interface Timed {
+  result: SynthesisResult;
+  resampleMs: number;
+  opusMs: number;
+  totalMs: number;
+}
+
+async function deliver(result: SynthesisResult, resampler: Resampler): Promise<Timed> {
+  let mark = performance.now();
+  const pcm = await resampler.process(result.audio);
+  const resampleMs = performance.now() - mark;
+  mark = performance.now();
+  createOpusEncoder().encode(pcm);
+  const opusMs = performance.now() - mark;
+  return { result, resampleMs, opusMs, totalMs: result.timings.totalMs + resampleMs + opusMs };
+}
+
+export async function measureStages(options: StageOptions): Promise<{ device: string; rows: StageRow[] }> {
+  // No phrase cache: every round must do the work of a phrase never heard before.
+  const engine = await Engine.create({ voiceDir: options.voiceDir, device: options.device, cacheEntries: 0 });
+  // The server's converter for the wire (src/server/voices.ts).
+  const resampler = createPolyphaseResampler(engine.voice.audio.sampleRate, OUTPUT_SAMPLE_RATE);
+  try {
+    await deliver(await engine.synthesize(options.sentences[0]!, { weights: options.mixes[0]!, steps: 2, seed: 0 }), resampler);
+    const rows: StageRow[] = [];
+    for (const steps of options.steps) {
+      for (const weights of options.mixes) {
+        const sum = { audio: 0, frontend: 0, encoder: 0, estimator: 0, calls: 0, vocoder: 0, resample: 0, opus: 0, total: 0 };
+        for (const text of options.sentences) {
+          let best: Timed | undefined;
+          for (let r = 0; r < options.rounds; r++) {
+            const timed = await deliver(await engine.synthesize(text, { weights, steps, seed: 1 + r }), resampler);
+            if (!best || timed.totalMs < best.totalMs) best = timed;
+          }
+          const t = best!.result.timings;
+          sum.audio += best!.result.durationMs / 1000;
+          sum.frontend += t.frontendMs;
+          sum.encoder += t.encoderMs;
+          sum.estimator += t.estimatorMs.reduce((a, b) => a + b, 0);
+          sum.calls += t.estimatorMs.length;
+          sum.vocoder += t.vocoderMs;
+          sum.resample += best!.resampleMs;
+          sum.opus += best!.opusMs;
+          sum.total += best!.totalMs;
+        }
+        const rtf = (ms: number) => ms / 1000 / sum.audio;
+        rows.push({
+          steps,
+          emotions: Object.keys(weights).length,
+          audioSeconds: sum.audio,
+          frontend: rtf(sum.frontend),
+          encoder: rtf(sum.encoder),
+          estimatorCall: rtf(sum.estimator / (sum.calls / options.sentences.length)),
+          estimator: rtf(sum.estimator),
+          vocoder: rtf(sum.vocoder),
+          resample: rtf(sum.resample),
+          opus: rtf(sum.opus),
+          endToEnd: rtf(sum.total),
+        });
+      }
+    }
+    return { device: engine.device, rows };
+  } finally {
+    resampler.close();
+    await engine.close();
+  }
+}

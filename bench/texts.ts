@@ -1,0 +1,58 @@
+// What the benchmark says. Every sentence is fixed, so that two runs (and Festival)
+// speak the same words.
+import { readFileSync } from 'node:fs';
+
+/** For the per-stage real-time factors and the Festival comparison: short, medium, long. */
+export const STAGE_SENTENCES = [
+  'Hello there.',
+  'I really did not expect to see you here today, but I am glad that you came.',
+  'The quick brown fox jumps over the lazy dog, and then it runs back into the forest before anyone notices.',
+];
+
+const NAMES = ['Priya', 'Marcus', 'Nora', 'Jamal', 'Elena', 'Oliver', 'Sofia', 'Daniel', 'Amara', 'Lucas', 'Hannah', 'Mateo', 'Grace', 'Ethan', 'Leila', 'Samuel', 'Chloe', 'Victor', 'Maya', 'Felix'];
+const VERBS = ['laughed', 'waited', 'listened', 'nodded', 'smiled', 'whispered', 'answered', 'agreed', 'paused', 'sighed'];
+const ADVERBS = ['softly', 'quietly', 'happily', 'slowly', 'calmly', 'warmly', 'gently', 'briefly', 'kindly', 'sadly'];
+const ADJECTIVES = ['small', 'green', 'wooden', 'shiny', 'heavy', 'yellow', 'broken', 'gentle', 'silver', 'quiet'];
+const NOUNS = ['lamp', 'basket', 'letter', 'ladder', 'kettle', 'blanket', 'bottle', 'candle', 'window', 'garden'];
+
+/**
+ * The k-th first phrase of exactly `words` words (3, 6 or 12): one sentence, no clause
+ * mark, so the segmenter cuts it at its full stop and nowhere else.
+ */
+export function firstPhrase(words: 3 | 6 | 12, k: number): string {
+  const name = NAMES[k % NAMES.length]!;
+  const pick = (list: string[], salt: number) => list[(k * 7 + salt) % list.length]!;
+  if (words === 3) return `${name} ${pick(VERBS, 1)} ${pick(ADVERBS, 3)}.`;
+  if (words === 6) return `${name} found a ${pick(ADJECTIVES, 2)} ${pick(NOUNS, 5)} today.`;
+  return `${name} said the ${pick(ADJECTIVES, 4)} ${pick(NOUNS, 1)} near the old bridge was finally repaired.`;
+}
+
+/**
+ * A word that begins the next sentence: it confirms the full stop before it (a lowercase
+ * word would make it a clause mark), so the message carrying it completes the phrase.
+ */
+export const NEXT_WORD = 'Then';
+
+let corpus: string[] | undefined;
+
+/** Conversational lines (the recipe's own corpus) for sessions that talk continuously. */
+function lines(): string[] {
+  corpus ??= readFileSync(new URL('../models/recipe/corpus/conversational.txt', import.meta.url), 'utf8')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+  return corpus;
+}
+
+/** About `words` words of running conversation, starting at line `offset` (wrapping). */
+export function conversation(words: number, offset: number): string {
+  const all = lines();
+  const out: string[] = [];
+  let count = 0;
+  for (let i = offset; count < words; i++) {
+    const line = all[i % all.length]!;
+    out.push(line);
+    count += line.split(/\s+/).length;
+  }
+  return out.join(' ');
+}

@@ -1,0 +1,285 @@
+// The studio page: wires the controls to takes, and runs the live view
+// (word highlighting, chart, meters) on animation frames.
+import { MixChart } from './chart.js';
+import { colorOf, describe, weightsFrom } from './mix.js';
+import { opusSupported, Player } from './player.js';
+import { Take } from './take.js';
+import { Transcript } from './transcript.js';
+import { clipToWav } from './wav.js';
+
+/** @param {string} id */
+const $ = (id) => /** @type {any} */ (document.getElementById(id));
+
+const ui = {
+  status: $('status'),
+  text: $('text'),
+  rate: $('rate'),
+  rateValue: $('rate-value'),
+  voice: $('voice'),
+  steps: $('steps'),
+  play: $('play'),
+  flush: $('flush'),
+  cancel: $('cancel'),
+  url: $('url'),
+  token: $('token'),
+  sliders: $('sliders'),
+  intensity: $('intensity'),
+  intensityValue: $('intensity-value'),
+  ramp: $('ramp'),
+  rampValue: $('ramp-value'),
+  mixNow: $('mix-now'),
+  reference: $('reference'),
+  refFile: $('ref-file'),
+  refName: $('ref-name'),
+  first: $('m-first'),
+  buffer: $('m-buffer'),
+  gaps: $('m-gaps'),
+  rtf: $('m-rtf'),
+  codec: $('m-codec'),
+};
+
+const page = new URLSearchParams(location.search);
+const player = new Player();
+const transcript = new Transcript($('phrases'));
+const chart = new MixChart($('chart'), $('legend'));
+/** Custom emotions this page has registered: name → WAV. @type {Map<string, Uint8Array>} */
+const references = new Map();
+/** @type {{ id: string, name?: string, emotions: string[], neutral: string }[]} */
+let voices = [];
+/** @type {Take | undefined} */
+let take;
+let errors = 0;
+let lastMix = '';
+
+// Counters for tests and for curious users (window.studio.stats in the console).
+Object.assign(window, {
+  studio: {
+    get stats() {
+      return { ...player.stats, wordsHeard: transcript.wordsHeard, playing: player.playing, taking: take !== undefined, errors };
+    },
+  },
+});
+
+/** @param {string} message */
+function status(message) {
+  ui.status.textContent = message;
+  ui.status.classList.remove('error');
+}
+
+/** @param {string} message */
+function fail(message) {
+  errors++;
+  ui.status.textContent = message;
+  ui.status.classList.add('error');
+}
+
+ui.url.value = page.get('url') ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/v1/stream`;
+ui.token.value = page.get('token') ?? '';
+
+function currentVoice() {
+  return voices.find((v) => v.id === ui.voice.value) ?? voices[0];
+}
+
+/** @returns {Record<string, number>} */
+function currentWeights() {
+  /** @type {Record<string, number>} */
+  const sliders = {};
+  for (const input of ui.sliders.querySelectorAll('input')) sliders[input.dataset.emotion] = Number(input.value) / 100;
+  return weightsFrom(sliders, Number(ui.intensity.value) / 100, currentVoice()?.neutral ?? 'neutral');
+}
+
+/** @param {string} name */
+function addSlider(name) {
+  if (ui.sliders.querySelector(`[data-emotion="${CSS.escape(name)}"]`)) return;
+  const row = document.createElement('div');
+  row.className = 'control';
+  const id = `emotion-${name}`;
+  const label = document.createElement('label');
+  label.htmlFor = id;
+  const swatch = document.createElement('span');
+  swatch.className = 'swatch';
+  swatch.style.background = colorOf(name);
+  label.append(swatch, name);
+  const input = document.createElement('input');
+  Object.assign(input, { type: 'range', id, min: '0', max: '100', value: '0' });
+  input.dataset.emotion = name;
+  const output = document.createElement('output');
+  output.htmlFor = id;
+  output.textContent = '0';
+  input.addEventListener('input', () => {
+    output.textContent = input.value;
+    mixChanged();
+  });
+  row.append(label, input, output);
+  ui.sliders.append(row);
+}
+
+function buildSliders() {
+  ui.sliders.replaceChildren();
+  for (const name of [...(currentVoice()?.emotions ?? []), ...references.keys()]) addSlider(name);
+  mixChanged();
+}
+
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let mixTimer;
+// Slider drags fire many events; the server needs the latest mix only, a few times a second.
+function mixChanged() {
+  const weights = currentWeights();
+  ui.mixNow.textContent = describe(weights);
+  clearTimeout(mixTimer);
+  mixTimer = setTimeout(() => {
+    const key = JSON.stringify(weights);
+    if (take && key !== lastMix) take.emotion(weights, Number(ui.ramp.value));
+    lastMix = key;
+  }, 120);
+}
+
+async function loadVoices() {
+  const base = new URL(ui.url.value.replace(/^ws/, 'http'));
+  const response = await fetch(new URL('/v1/voices', base), { headers: ui.token.value ? { authorization: `Bearer ${ui.token.value}` } : {} });
+  if (response.status === 401) return fail('This server needs a token: enter it under “Server”.');
+  if (!response.ok) return fail(`Cannot list voices: HTTP ${response.status}`);
+  const body = await response.json();
+  voices = body.voices;
+  ui.voice.replaceChildren(...voices.map((v) => new Option(v.name ? `${v.name} (${v.id})` : v.id, v.id, v.id === body.default, v.id === body.default)));
+  buildSliders();
+  status('Ready.');
+}
+
+/** @param {string} text */
+function makeTake(text) {
+  const steps = Number(ui.steps.value);
+  return new Take({
+    url: ui.url.value,
+    token: ui.token.value,
+    start: { voice: ui.voice.value, ...(steps > 0 ? { steps } : {}), format: ui.codec.dataset.format },
+    text,
+    mode: document.querySelector('input[name="mode"]:checked')?.getAttribute('value') === 'whole' ? 'whole' : 'stream',
+    rate: () => Number(ui.rate.value),
+    weights: currentWeights,
+    references,
+    player,
+    transcript,
+    chart,
+    events: {
+      status,
+      error: fail,
+      emotionAdded: (name) => {
+        addSlider(name);
+        status(`Added the emotion “${name}”.`);
+      },
+      firstAudio: (ms) => (ui.first.textContent = `${Math.round(ms)} ms`),
+      done: (stats) => {
+        ui.rtf.textContent = stats.realTimeFactor.toFixed(3);
+        status('Done.');
+      },
+    },
+  });
+}
+
+/** @param {Take} next */
+async function runTake(next) {
+  take = next;
+  lastMix = JSON.stringify(currentWeights());
+  try {
+    await next.run();
+  } catch (error) {
+    fail(/** @type {Error} */ (error).message);
+  } finally {
+    take = undefined;
+  }
+}
+
+async function play() {
+  if (take) return;
+  const text = ui.text.value.trim();
+  if (!text) return fail('Type something to speak first.');
+  await player.unlock();
+  ui.first.textContent = '…';
+  ui.rtf.textContent = '—';
+  await runTake(makeTake(text));
+}
+
+function cancel() {
+  if (take) take.cancel();
+  else player.stop();
+}
+
+async function addReference(/** @type {SubmitEvent} */ event) {
+  event.preventDefault();
+  const file = ui.refFile.files?.[0];
+  const name = ui.refName.value;
+  if (!file) return;
+  let wav;
+  try {
+    wav = await clipToWav(file);
+  } catch {
+    return fail(`Cannot decode ${file.name} as audio.`);
+  }
+  status(`Adding the emotion “${name}”…`);
+  const register = async () => {
+    await /** @type {Take} */ (take).addReference(name, wav);
+    references.set(name, wav);
+  };
+  if (take) {
+    register().catch((/** @type {Error} */ error) => fail(`The emotion “${name}” was not added: ${error.message}`));
+    return;
+  }
+  // Between takes, a session of its own checks the clip; later takes register it again.
+  references.set(name, wav);
+  await runTake(makeTake(''));
+  if (!ui.sliders.querySelector(`[data-emotion="${CSS.escape(name)}"]`)) references.delete(name);
+}
+
+ui.play.addEventListener('click', play);
+ui.flush.addEventListener('click', () => take?.flush());
+ui.cancel.addEventListener('click', cancel);
+ui.text.addEventListener('keydown', (/** @type {KeyboardEvent} */ e) => {
+  if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+    e.preventDefault();
+    play();
+  }
+});
+document.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape') cancel();
+});
+ui.rate.addEventListener('input', () => (ui.rateValue.textContent = `${ui.rate.value} /s`));
+ui.intensity.addEventListener('input', () => {
+  ui.intensityValue.textContent = `${ui.intensity.value}%`;
+  mixChanged();
+});
+ui.ramp.addEventListener('input', () => (ui.rampValue.textContent = `${ui.ramp.value} ms`));
+ui.voice.addEventListener('change', buildSliders);
+const reloadVoices = () => loadVoices().catch((/** @type {Error} */ e) => fail(`Cannot list voices: ${e.message}`));
+ui.url.addEventListener('change', reloadVoices);
+ui.token.addEventListener('change', reloadVoices);
+$('server').addEventListener('submit', (/** @type {SubmitEvent} */ e) => {
+  e.preventDefault();
+  reloadVoices();
+});
+ui.refFile.addEventListener('change', () => {
+  const file = ui.refFile.files?.[0];
+  if (file && !ui.refName.value) ui.refName.value = file.name.replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9_-]+/g, '_').slice(0, 64);
+});
+ui.reference.addEventListener('submit', addReference);
+
+function tick() {
+  const heard = player.heardMs();
+  transcript.update(heard);
+  chart.setHeard(heard);
+  chart.draw();
+  ui.buffer.textContent = `${Math.round(player.bufferedS * 1000)} ms`;
+  ui.gaps.textContent = String(player.stats.gaps);
+  ui.play.disabled = take !== undefined;
+  ui.flush.disabled = !take?.sending;
+  ui.cancel.disabled = !take && !player.playing;
+  requestAnimationFrame(tick);
+}
+
+player.onerror = (error) => fail(`Audio decoding failed: ${error.message}`);
+const forced = page.get('format');
+const format = forced === 'pcm16' || !(await opusSupported()) ? 'pcm16' : 'opus';
+ui.codec.dataset.format = format;
+ui.codec.textContent = format === 'opus' ? 'Opus (WebCodecs)' : 'PCM (no WebCodecs)';
+requestAnimationFrame(tick);
+reloadVoices();

@@ -1,0 +1,185 @@
+"""evaluate: measures an exported voice on the corpus's held-out sentences and records
+the figures in its voice.json (metrics.evaluation).
+
+Everything the voice says is synthesized by the TypeScript runtime (`emomix synth`), so
+the numbers are those of the server's own code path; Python only scores the audio:
+- intelligibility: pocketsphinx WER of neutral output per step count, of copy-synthesis
+  (the vocoder on ground-truth mels) and of the teacher's own audio;
+- emotion: the voice's SER on its own output, per emotion, and for 50/50 mixes;
+- intensity: mean F0 and speaking rate for α = 0 … 1 toward each emotion, against the
+  teacher's values for neutral and for that emotion;
+- speed: real-time factor of a 2-emotion mix at the default step count (whole chain).
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import subprocess
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from . import frontend
+from .audio import read_wav, write_wav
+from .data import load_items
+from .pitch import mean_f0
+from .profiles import EMOTIONS
+from .wer import corpus_wer, hypothesis_words, transcribe
+
+ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0)
+SEED = 1234
+
+
+def add_arguments(p):
+    p.add_argument("--voice", default="../slt-emo", help="voice folder (voice.json + ONNX graphs)")
+    p.add_argument("--corpus", default="work/corpus", help="prepared corpus with the held-out split")
+    p.add_argument("--sentences", type=int, default=50, help="held-out sentences to use (all 50 by default)")
+    p.add_argument("--steps-list", default="2,4,6,10,25", help="step counts for the WER curve")
+    p.add_argument("--jobs", type=int, default=2, help="synthesis workers and ASR processes at once")
+    p.add_argument("--work", default="work/evaluate", help="scratch folder for the audio it writes")
+    p.add_argument("--dry-run", action="store_true", help="print the figures without writing voice.json")
+
+
+class Synth:
+    """Batches of requests through `emomix synth --jsonl`; replies come back in order."""
+
+    def __init__(self, voice: Path, jobs: int, threads: int = 1):
+        self.cmd = frontend.node_cli("synth") + ["--voice", str(voice), "--jsonl", "--jobs", str(jobs),
+                                                  "--threads", str(threads)]
+
+    def run(self, requests: list[dict]) -> list[dict]:
+        payload = "".join(json.dumps(r) + "\n" for r in requests)
+        out = subprocess.run(self.cmd, input=payload, capture_output=True, text=True)
+        if out.returncode != 0:
+            raise RuntimeError(f"emomix synth failed ({out.returncode}): {out.stderr.strip()}")
+        return [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
+
+
+def wer_of(wavs: list[Path], references: list[list[str]], jobs: int) -> float:
+    with ThreadPoolExecutor(jobs) as pool:
+        hyps = list(pool.map(transcribe, wavs))
+    return round(corpus_wer([(ref, hypothesis_words(h)) for ref, h in zip(references, hyps)]), 2)
+
+
+def speaking_rate(phones: int, seconds: float) -> float:
+    return phones / seconds
+
+
+def monotonic_toward(values: list[float], target: float) -> bool:
+    """True when the sequence moves from values[0] toward `target` without turning back."""
+    direction = np.sign(target - values[0])
+    steps = np.diff(values) * direction
+    return bool(direction != 0 and np.all(steps >= 0))
+
+
+def teacher_prosody(items: list[dict], phones: dict[str, int]) -> dict[str, dict[str, float]]:
+    """Mean F0 and speaking rate of the teacher's held-out audio, per emotion."""
+    out = {}
+    for emo in EMOTIONS:
+        chosen = [it for it in items if it["emotion_name"] == emo]
+        f0 = [mean_f0(it["audio"].numpy().astype(np.float32) / 32768.0, 22050) for it in chosen]
+        rate = [speaking_rate(phones[it["text"]], len(it["audio"]) / 22050) for it in chosen]
+        out[emo] = {"f0Hz": round(float(np.nanmean(f0)), 2), "phonesPerSecond": round(float(np.mean(rate)), 3)}
+    return out
+
+
+def run(a) -> None:
+    voice_dir, work = Path(a.voice).resolve(), Path(a.work).resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    manifest = json.loads((voice_dir / "voice.json").read_text())
+    default_steps = manifest["diffusion"]["steps"]
+    emotions = [e["name"] for e in manifest["emotions"]]
+    held = load_items(Path(a.corpus), "eval")
+    for it in held:
+        it["emotion_name"] = EMOTIONS[it["emotion"]]
+    texts = sorted({it["text"] for it in held})[: a.sentences]
+    held = [it for it in held if it["text"] in texts]
+    records = {r["text"]: r for r in frontend.phonemize(texts)}
+    references = [[w["word"] for w in records[t]["words"]] for t in texts]
+    phones = {t: sum(1 for s in records[t]["symbols"] if s not in ",.?!;:—") for t in texts}
+    synth = Synth(voice_dir, a.jobs)
+    started = time.time()
+    report: dict = {"sentences": len(texts), "defaultSteps": default_steps, "seed": SEED}
+
+    def say(tag: str, weights: dict, **extra) -> list[dict]:
+        reqs = [{"text": t, "out": str(work / tag / f"{i:03d}.wav"), "weights": weights, "seed": SEED + i, **extra}
+                for i, t in enumerate(texts)]
+        return synth.run(reqs)
+
+    # Intelligibility.
+    neutral_teacher = {it["text"]: it for it in held if it["emotion_name"] == "neutral"}
+    with tempfile.TemporaryDirectory() as tmp:
+        teacher_wavs = []
+        for i, t in enumerate(texts):
+            path = Path(tmp) / f"{i:03d}.wav"
+            write_wav(path, neutral_teacher[t]["audio"].numpy() / 32768.0, 22050)
+            teacher_wavs.append(path)
+        report["werTeacher"] = wer_of(teacher_wavs, references, a.jobs)
+        mel_reqs = []
+        for i, t in enumerate(texts):
+            npy = Path(tmp) / f"{i:03d}.npy"
+            np.save(npy, neutral_teacher[t]["mel"].float().numpy().astype(np.float32))
+            mel_reqs.append({"mel": str(npy), "out": str(work / "copy" / f"{i:03d}.wav")})
+        copy = synth.run(mel_reqs)
+    report["werCopySynthesis"] = wer_of([Path(r["out"]) for r in copy], references, a.jobs)
+    report["werBySteps"] = {}
+    for steps in [int(s) for s in a.steps_list.split(",")]:
+        replies = say(f"neutral-{steps}", {"neutral": 1}, steps=steps)
+        report["werBySteps"][str(steps)] = wer_of([Path(r["out"]) for r in replies], references, a.jobs)
+        print(f"evaluate: WER at {steps} steps {report['werBySteps'][str(steps)]}%", flush=True)
+
+    # Emotion: the voice's own SER on its output, one emotion at a time at full intensity.
+    report["emotionAccuracy"] = {}
+    for emo in emotions:
+        replies = say(f"emotion-{emo}", {emo: 1}, recognise=True)
+        hits = sum(max(r["emotion"], key=r["emotion"].get) == emo for r in replies)
+        report["emotionAccuracy"][emo] = round(hits / len(replies), 3)
+    print(f"evaluate: emotion accuracy {report['emotionAccuracy']}", flush=True)
+
+    # Mixing: every pair at 50/50; both mixed classes must out-score every other class.
+    report["mixing"] = {}
+    for x, y in itertools.combinations(emotions, 2):
+        replies = say(f"mix-{x}-{y}", {x: 0.5, y: 0.5}, recognise=True)
+        mean = {e: float(np.mean([r["emotion"][e] for r in replies])) for e in emotions}
+        others = max(v for e, v in mean.items() if e not in (x, y))
+        report["mixing"][f"{x}+{y}"] = {"probabilities": {e: round(v, 3) for e, v in mean.items()},
+                                         "pass": bool(mean[x] > others and mean[y] > others)}
+    print(f"evaluate: mixing passes {sum(m['pass'] for m in report['mixing'].values())}/{len(report['mixing'])}",
+          flush=True)
+
+    # Intensity: F0 and rate for α toward each emotion, against the teacher.
+    teacher = teacher_prosody(held, phones)
+    report["teacherProsody"] = teacher
+    report["intensity"] = {}
+    for emo in emotions:
+        if emo == manifest["neutral"]:
+            continue
+        f0s, rates = [], []
+        for alpha in ALPHAS:
+            replies = say(f"intensity-{emo}-{alpha}", {emo: 1}, intensity=alpha)
+            f0s.append(float(np.nanmean([mean_f0(read_wav(r["out"])[0], 22050) for r in replies])))
+            rates.append(float(np.mean([speaking_rate(phones[t], r["durationMs"] / 1000)
+                                        for t, r in zip(texts, replies)])))
+        report["intensity"][emo] = {
+            "alpha": list(ALPHAS), "f0Hz": [round(v, 2) for v in f0s],
+            "phonesPerSecond": [round(v, 3) for v in rates],
+            "f0Monotonic": monotonic_toward(f0s, teacher[emo]["f0Hz"]),
+            "rateMonotonic": monotonic_toward(rates, teacher[emo]["phonesPerSecond"]),
+        }
+    print(f"evaluate: intensity {json.dumps(report['intensity'])}", flush=True)
+
+    # Speed: one request at a time, so the figure is one stream's, not the machine's throughput.
+    timed = Synth(voice_dir, jobs=1).run(
+        [{"text": t, "out": str(work / "speed" / f"{i:03d}.wav"), "weights": {"happy": 0.5, "sad": 0.5},
+          "seed": SEED + i} for i, t in enumerate(texts)])
+    report["rtfTwoEmotionMix"] = round(sum(r["timings"]["totalMs"] for r in timed)
+                                       / sum(r["durationMs"] for r in timed), 4)
+    report["seconds"] = round(time.time() - started, 1)
+    print(json.dumps(report, indent=1), flush=True)
+    if not a.dry_run:
+        manifest.setdefault("metrics", {})["evaluation"] = report
+        (voice_dir / "voice.json").write_text(json.dumps(manifest, indent=1) + "\n")
+        print(f"evaluate: wrote metrics.evaluation to {voice_dir / 'voice.json'}", flush=True)

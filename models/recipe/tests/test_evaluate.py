@@ -1,0 +1,51 @@
+"""The scoring that `evaluate` applies to a voice's audio: WER, F0, monotonicity."""
+import subprocess
+
+import numpy as np
+import pytest
+
+from emomix.evaluate import monotonic_toward
+from emomix.pitch import mean_f0, yin
+from emomix.wer import corpus_wer, transcribe, word_errors
+
+SR = 22050
+
+
+def test_word_errors_count_substitutions_deletions_insertions():
+    assert word_errors("the cat sat".split(), "the cat sat".split()) == 0
+    assert word_errors("the cat sat".split(), "the bat sat".split()) == 1
+    assert word_errors("the cat sat".split(), "the sat".split()) == 1
+    assert word_errors("the cat sat".split(), "oh the cat sat down".split()) == 2
+    assert corpus_wer([("a b c d".split(), "a b".split()), ("e f".split(), "e f".split())]) == pytest.approx(100 * 2 / 6)
+    with pytest.raises(ValueError):
+        corpus_wer([([], ["x"])])
+
+
+@pytest.mark.parametrize("f0", [110.0, 196.0, 330.0])
+def test_yin_finds_the_fundamental_of_a_harmonic_tone(f0):
+    t = np.arange(int(0.5 * SR)) / SR
+    tone = sum(np.sin(2 * np.pi * k * f0 * t) / k for k in range(1, 5)).astype(np.float32)
+    assert mean_f0(tone, SR) == pytest.approx(f0, rel=0.01)
+
+
+def test_yin_calls_silence_and_noise_unvoiced():
+    silence = np.zeros(SR // 2, dtype=np.float32)
+    assert np.isnan(mean_f0(silence, SR))
+    noise = np.random.default_rng(0).standard_normal(SR // 2).astype(np.float32)
+    assert np.mean(np.isfinite(yin(noise, SR))) < 0.2
+
+
+def test_monotonic_toward_follows_the_direction_of_the_target():
+    assert monotonic_toward([200, 210, 210, 230], 250)
+    assert monotonic_toward([200, 190, 170], 150)
+    assert not monotonic_toward([200, 215, 205, 230], 250)
+    assert not monotonic_toward([200, 210], 150)
+    assert not monotonic_toward([200, 200], 200)
+
+
+def test_transcribe_recognises_the_teacher_voice(tmp_path):
+    wav = tmp_path / "s.wav"
+    subprocess.run(["text2wave", "-eval", "(voice_cmu_us_slt_arctic_hts)", "-o", str(wav)],
+                   input="The weather is nice today.", text=True, check=True)
+    hyp = transcribe(wav).split()
+    assert word_errors("the weather is nice today".split(), hyp) <= 1

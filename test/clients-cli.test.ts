@@ -1,0 +1,161 @@
+// `emomix say` and `emomix stream` against a test server with the fixture voice:
+// the files they write are decoded and measured against the phrases the server
+// reported; live output, flow control over long input, tokens and usage errors.
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseClientArgs, parseEmotion } from '../clients/cli/args.js';
+import type { VoiceRegistry } from '../src/server/voices.js';
+import { readWav } from '../src/stream/wav.js';
+import { emomix, readOggOpus, reportedPhrases, rms, speechEnd, start, words, type Run } from './clients-harness.js';
+import { loadFixtureVoices, startServer, type RunningServer } from './server-harness.js';
+
+let voices: VoiceRegistry;
+let srv: RunningServer;
+let dir: string;
+
+beforeAll(async () => {
+  voices = await loadFixtureVoices();
+  srv = await startServer(voices);
+  dir = mkdtempSync(join(tmpdir(), 'emomix-cli-'));
+}, 60_000);
+
+afterAll(async () => {
+  await srv?.server.close();
+  await voices?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const TEXT = 'Hello there, this is the first sentence. And here is a second one!';
+const FRAME = 960;
+
+function succeeded(result: Run): void {
+  expect(result.stderr).not.toMatch(/warning|error/i);
+  expect(result.code).toBe(0);
+  expect(result.stderr).toMatch(/first audio \d+ ms · [\d.]+ s of audio in \d+ phrases? · real-time factor [\d.]+ · synthesis [\d.]+/);
+}
+
+describe('emomix say', () => {
+  it('writes Ogg Opus that decodes to the reported phrase durations', async () => {
+    const out = join(dir, 'say.ogg');
+    const result = await emomix(['say', '--url', srv.ws, '--steps', '2', '--emotion', 'happy=0.7,surprise=0.3', '--verbose', '--out', out, TEXT]);
+    succeeded(result);
+    const phrases = reportedPhrases(result.stderr);
+    expect(phrases.length).toBeGreaterThanOrEqual(2);
+    expect(phrases.flatMap((p) => words(p.text))).toEqual(words(TEXT));
+
+    const ogg = await readOggOpus(readFileSync(out));
+    const end = speechEnd(phrases);
+    // The file ends with the speech, or up to a pre-skip earlier: the server's encoder keeps its lookahead.
+    const samples = Math.round(ogg.duration * 48_000);
+    expect(samples).toBeLessThanOrEqual(end + 48);
+    expect(samples).toBeGreaterThanOrEqual(end - ogg.preSkip - 48);
+    expect(ogg.preSkip).toBeGreaterThan(0);
+    // Every packet is a whole 20 ms frame, and the final granule falls inside the last one.
+    expect(ogg.decoded.length % FRAME).toBe(0);
+    expect(ogg.decoded.length - (samples + ogg.preSkip)).toBeLessThan(FRAME);
+    expect(rms(ogg.decoded)).toBeGreaterThan(0);
+  });
+
+  it('writes a WAV file holding exactly the speech, with text from stdin', async () => {
+    const out = join(dir, 'say.wav');
+    const result = await emomix(['say', '--url', srv.ws, '--steps', '2', '-v', '--out', out], TEXT);
+    succeeded(result);
+    const wav = readWav(readFileSync(out));
+    expect(wav.sampleRate).toBe(48_000);
+    expect(Math.abs(wav.samples.length - speechEnd(reportedPhrases(result.stderr)))).toBeLessThanOrEqual(48);
+    expect(rms(wav.samples)).toBeGreaterThan(0);
+  });
+
+  it('plays through aplay found on PATH while writing Ogg, decoding the Opus it receives', async () => {
+    const pcm = join(dir, 'played.raw');
+    // A stand-in for aplay that records its arguments and the audio it is given.
+    const fake = join(dir, 'aplay');
+    writeFileSync(fake, `#!/bin/sh\necho "$@" > "${pcm}.args"\ncat > "${pcm}"\n`);
+    chmodSync(fake, 0o755);
+    const out = join(dir, 'played.ogg');
+    const result = await emomix(['say', '--url', srv.ws, '--steps', '2', '-v', '--play', '--out', out, TEXT], '', { PATH: `${dir}:${process.env['PATH']}` });
+    succeeded(result);
+    expect(result.stderr).toMatch(/→ .*played\.ogg and aplay/);
+    expect(readFileSync(`${pcm}.args`, 'utf8')).toMatch(/-t raw -f S16_LE -r 48000 -c 1/);
+    const played = readFileSync(pcm);
+    const ogg = await readOggOpus(readFileSync(out));
+    // What was played: the decoded stream without its pre-skip, as 16-bit samples.
+    expect(played.length).toBe((ogg.decoded.length - ogg.preSkip) * 2);
+    expect(played.length / 2).toBeGreaterThanOrEqual(speechEnd(reportedPhrases(result.stderr)) - ogg.preSkip - 48);
+  });
+
+  it('feeds a text longer than the server buffers in slices, losing nothing', async () => {
+    const small = await startServer(voices, { maxBufferedText: 300 });
+    try {
+      const text = Array.from({ length: 50 }, (_, i) => `Sentence number ${i + 1} is here.`).join(' ');
+      expect(text.length).toBeGreaterThan(4 * 300);
+      const result = await emomix(['say', '--url', small.ws, '--steps', '1', '-v', '--out', join(dir, 'long.wav'), text]);
+      succeeded(result);
+      expect(reportedPhrases(result.stderr).flatMap((p) => words(p.text))).toEqual(words(text));
+    } finally {
+      await small.server.close();
+    }
+  });
+
+  it('sends --token, and reports the refusal without it', async () => {
+    const guarded = await startServer(voices, { authToken: 'sekrit' });
+    try {
+      const out = join(dir, 'token.wav');
+      succeeded(await emomix(['say', '--url', guarded.ws, '--steps', '1', '--token', 'sekrit', '--out', out, 'Let me in.']));
+      const refused = await emomix(['say', '--url', guarded.ws, '--out', out, 'Let me in.']);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/emomix say: unauthorized/);
+    } finally {
+      await guarded.server.close();
+    }
+  });
+});
+
+describe('emomix stream', () => {
+  it('speaks stdin as it arrives and writes Ogg Opus as it goes', async () => {
+    const out = join(dir, 'stream.ogg');
+    const p = start(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'stream', '--url', srv.ws, '--steps', '2', '-v', '--out', out]);
+    const first = 'The first sentence arrives on its own. ';
+    const rest = 'Then, a while later, the rest follows. The end.';
+    p.stdin.write(first + 'Then,');
+    // The first phrase is spoken while stdin is still open.
+    await p.waitForStderr(/^phrase 1 /m);
+    p.stdin.end(rest.slice('Then,'.length));
+    const result = await p.done;
+    succeeded(result);
+    const phrases = reportedPhrases(result.stderr);
+    expect(phrases.flatMap((x) => words(x.text))).toEqual(words(first + rest));
+    const ogg = await readOggOpus(readFileSync(out));
+    const samples = Math.round(ogg.duration * 48_000);
+    expect(samples).toBeLessThanOrEqual(speechEnd(phrases) + 48);
+    expect(samples).toBeGreaterThanOrEqual(speechEnd(phrases) - ogg.preSkip - 48);
+  });
+
+  it('writes raw PCM to stdout with --out -', async () => {
+    const result = await emomix(['stream', '--url', srv.ws, '--steps', '1', '-v', '--out', '-'], 'Raw samples, please.');
+    succeeded(result);
+    // The stream as sent: the phrase padded to whole 20 ms frames.
+    const samples = result.stdout.length / 2;
+    expect(samples % FRAME).toBe(0);
+    expect(samples - speechEnd(reportedPhrases(result.stderr))).toBeLessThan(FRAME + 48);
+  });
+});
+
+describe('options', () => {
+  it('parses emotion mixes and refuses malformed ones', () => {
+    expect(parseEmotion('happy=0.7, surprise=0.3')).toEqual({ happy: 0.7, surprise: 0.3 });
+    expect(parseEmotion('sad')).toEqual({ sad: 1 });
+    for (const bad of ['happy=x', 'happy=-1', 'happy=', '=1', 'happy=0']) expect(() => parseEmotion(bad)).toThrow(/--emotion/);
+  });
+
+  it('needs a destination it can write, and defaults the server address', () => {
+    expect(() => parseClientArgs(['hi'], {})).toThrow(/--out FILE, --out - or --play/);
+    expect(() => parseClientArgs(['--out', 'x.mp3', 'hi'], {})).toThrow(/\.ogg, \.opus or \.wav/);
+    expect(() => parseClientArgs(['--out', '-', '--play'], {})).toThrow(/pick one/);
+    expect(parseClientArgs(['--out', 'a.wav'], {})).toMatchObject({ url: 'ws://127.0.0.1:8080/v1/stream', token: undefined });
+    expect(parseClientArgs(['--out', 'a.wav'], { EMOMIX_URL: 'ws://h:1/v1/stream', EMOMIX_TOKEN: 't' })).toMatchObject({ url: 'ws://h:1/v1/stream', token: 't' });
+    expect(parseClientArgs(['--help'], {})).toBeNull();
+  });
+});

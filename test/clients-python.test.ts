@@ -1,0 +1,72 @@
+// The Python example (clients/python) against a test server with the fixture
+// voice, run by the system's python3 with Debian's websockets and msgpack.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { VoiceRegistry } from '../src/server/voices.js';
+import { readWav } from '../src/stream/wav.js';
+import { reportedPhrases, rms, run, speechEnd, start, words } from './clients-harness.js';
+import { loadFixtureVoices, startServer, type RunningServer } from './server-harness.js';
+
+const PYTHON = '/usr/bin/python3';
+const CLIENT = 'clients/python/emomix_client.py';
+const FRAME = 960;
+
+let voices: VoiceRegistry;
+let srv: RunningServer;
+let dir: string;
+
+beforeAll(async () => {
+  voices = await loadFixtureVoices();
+  srv = await startServer(voices);
+  dir = mkdtempSync(join(tmpdir(), 'emomix-py-'));
+}, 60_000);
+
+afterAll(async () => {
+  await srv?.server.close();
+  await voices?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** The WAV holds the stream as sent: the speech, the last phrase padded to a whole 20 ms frame. */
+function checkWav(path: string, stderr: string): void {
+  const wav = readWav(readFileSync(path));
+  expect(wav.sampleRate).toBe(48_000);
+  const end = speechEnd(reportedPhrases(stderr));
+  expect(wav.samples.length % FRAME).toBe(0);
+  expect(wav.samples.length).toBeGreaterThanOrEqual(end - 48);
+  expect(wav.samples.length).toBeLessThan(end + FRAME + 48);
+  expect(rms(wav.samples)).toBeGreaterThan(0);
+}
+
+describe('Python client', () => {
+  it('speaks a text given as arguments into a WAV file', async () => {
+    const out = join(dir, 'args.wav');
+    const text = 'Hello from Python. This is a second sentence!';
+    const result = await run(PYTHON, [CLIENT, '--url', srv.ws, '--steps', '2', '--emotion', 'happy=0.7,sad=0.3', '--out', out, text]);
+    expect(result.stderr).not.toMatch(/warning|error|Traceback/);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/first audio \d+ ms · [\d.]+ s of audio in 2 phrases · real-time factor [\d.]+ · synthesis [\d.]+/);
+    expect(reportedPhrases(result.stderr).flatMap((p) => words(p.text))).toEqual(words(text));
+    checkWav(out, result.stderr);
+  });
+
+  it('streams stdin, speaking before the input is complete', async () => {
+    const out = join(dir, 'stdin.wav');
+    const p = start(PYTHON, [CLIENT, '--url', srv.ws, '--steps', '2', '--out', out]);
+    p.stdin.write('Streaming from a pipe, word by word. And');
+    await p.waitForStderr(/^phrase 1 /m);
+    p.stdin.end(' then the rest arrives.');
+    const result = await p.done;
+    expect(result.code).toBe(0);
+    expect(reportedPhrases(result.stderr).flatMap((x) => words(x.text))).toEqual(words('Streaming from a pipe, word by word. And then the rest arrives.'));
+    checkWav(out, result.stderr);
+  });
+
+  it('exits with an error when the server refuses the session', async () => {
+    const result = await run(PYTHON, [CLIENT, '--url', srv.ws, '--emotion', 'bogus=1', '--out', join(dir, 'refused.wav'), 'Hi.']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/error: unknown_emotion/);
+  });
+});
