@@ -37,7 +37,8 @@ export interface BenchResults {
   durationSeconds: number;
   machine: MachineInfo;
   load: { before: BackgroundLoad; after: BackgroundLoad };
-  voice: { id: string; defaultSteps: number; estimator: string; device: string };
+  /** `graphs`: the voice's graph files (an int8 vocoder shows as vocoder.int8.onnx). */
+  voice: { id: string; defaultSteps: number; estimator: string; graphs: Record<string, string>; device: string };
   /** What every WebSocket session asked for. */
   sessionStart: Record<string, unknown>;
   stages: StageRow[];
@@ -105,7 +106,7 @@ export function renderMarkdown(r: BenchResults): string {
     `Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, ${r.machine.os}, Node ${r.machine.node}, onnxruntime-node ${r.machine.onnxruntime}.`,
     `Background load: before the run ${load(r.load.before)}; after it ${load(r.load.after)}.`,
     '',
-    `Voice \`${r.voice.id}\` (${r.voice.estimator} estimator, ${r.voice.defaultSteps} steps by default) on ${r.voice.device}. WebSocket sessions start with ${JSON.stringify(r.sessionStart)} and use the server's defaults otherwise.`,
+    `Voice \`${r.voice.id}\` (${r.voice.estimator} estimator, ${r.voice.defaultSteps} steps by default; graphs ${Object.values(r.voice.graphs).join(', ')}) on ${r.voice.device}. WebSocket sessions start with ${JSON.stringify(r.sessionStart)} and use the server's defaults otherwise.`,
     '',
     '### Targets',
     '',

@@ -50,7 +50,7 @@ const before = await backgroundLoad(plan.idleMs);
 log(`${machine.cpu}, ${machine.cores} cores; other programs use ${before.busyCores ?? '?'} cores`);
 
 const voiceDir = join(values.models!, values.voice!);
-const manifest = JSON.parse(await readFile(join(voiceDir, 'voice.json'), 'utf8')) as { id: string; neutral: string; emotions: { name: string }[]; diffusion: { steps: number }; estimator: { preset: string } };
+const manifest = JSON.parse(await readFile(join(voiceDir, 'voice.json'), 'utf8')) as { id: string; neutral: string; emotions: { name: string }[]; diffusion: { steps: number }; estimator: { preset: string }; files: Record<string, string> };
 const others = manifest.emotions.map((e) => e.name).filter((n) => n !== manifest.neutral);
 const MIXES: Record<string, number>[] = [
   { [others[0] ?? manifest.neutral]: 1 },
@@ -113,7 +113,7 @@ const results: Omit<BenchResults, 'targets'> = {
   durationSeconds: 0,
   machine,
   load: { before, after: await backgroundLoad(plan.idleMs) },
-  voice: { id: manifest.id, defaultSteps: manifest.diffusion.steps, estimator: manifest.estimator.preset, device: stages.device },
+  voice: { id: manifest.id, defaultSteps: manifest.diffusion.steps, estimator: manifest.estimator.preset, graphs: manifest.files, device: stages.device },
   sessionStart,
   stages: stages.rows,
   timeToFirstAudio: ttfa,

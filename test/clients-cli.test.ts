@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseClientArgs, parseEmotion } from '../clients/cli/args.js';
+import { Reporter } from '../clients/cli/report.js';
 import type { VoiceRegistry } from '../src/server/voices.js';
 import { readWav } from '../src/stream/wav.js';
 import { emomix, readOggOpus, reportedPhrases, rms, speechEnd, start, words, type Run } from './clients-harness.js';
@@ -143,7 +144,7 @@ describe('emomix stream', () => {
   });
 });
 
-describe('options', () => {
+describe('options and report', () => {
   it('parses emotion mixes and refuses malformed ones', () => {
     expect(parseEmotion('happy=0.7, surprise=0.3')).toEqual({ happy: 0.7, surprise: 0.3 });
     expect(parseEmotion('sad')).toEqual({ sad: 1 });
@@ -157,5 +158,17 @@ describe('options', () => {
     expect(parseClientArgs(['--out', 'a.wav'], {})).toMatchObject({ url: 'ws://127.0.0.1:8080/v1/stream', token: undefined });
     expect(parseClientArgs(['--out', 'a.wav'], { EMOMIX_URL: 'ws://h:1/v1/stream', EMOMIX_TOKEN: 't' })).toMatchObject({ url: 'ws://h:1/v1/stream', token: 't' });
     expect(parseClientArgs(['--help'], {})).toBeNull();
+  });
+
+  it('keeps one progress line on a terminal, cleared before anything else is printed', () => {
+    let written = '';
+    const out = { write: (s: string) => ((written += s), true) } as unknown as NodeJS.WritableStream;
+    const reporter = new Reporter(out, { verbose: false, quiet: false, progress: true, totalChars: 500 });
+    reporter.progress({ chars: 100, phrases: 2, audioMs: 3200 });
+    // Updates closer together than a quarter second are dropped.
+    reporter.progress({ chars: 120, phrases: 2, audioMs: 3200 });
+    expect(written).toBe('\r\x1b[K100/500 characters sent · 2 phrases · 3.2 s of audio');
+    reporter.summary({ phrases: 3, audioMs: 4000, firstAudioMs: 150.4, wallMs: 1000, stats: undefined, failure: undefined }, 'x.ogg');
+    expect(written.slice(written.indexOf('audio') + 5)).toBe('\r\x1b[Kfirst audio 150 ms · 4.00 s of audio in 3 phrases · real-time factor 0.250 → x.ogg\n');
   });
 });

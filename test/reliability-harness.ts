@@ -104,10 +104,10 @@ export function percentile(values: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
-/** Resolves once `condition` holds, checking every 10 ms; fails after `timeoutMs`. */
-export async function until(condition: () => boolean, timeoutMs: number, what = 'condition'): Promise<number> {
+/** Resolves with the milliseconds it took once `condition` holds, checking every 10 ms; fails after `timeoutMs`. */
+export async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number, what = 'condition'): Promise<number> {
   const started = performance.now();
-  while (!condition()) {
+  while (!(await condition())) {
     if (performance.now() - started > timeoutMs) throw new Error(`${what} did not hold within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }

@@ -131,12 +131,14 @@ export interface ServeProcess {
 }
 
 /** Runs `emomix serve` from the TypeScript sources (a built dist/ could be stale), like bin/emomix.js does without one. */
-export function spawnServe(args: string[], env: NodeJS.ProcessEnv = {}): ServeProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve', ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+export function spawnServe(args: string[], env: NodeJS.ProcessEnv = {}, stdout: 'pipe' | number = 'pipe'): ServeProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve', ...args], { stdio: ['ignore', stdout, 'inherit'], env: { ...process.env, ...env } });
   const log: Record<string, unknown>[] = [];
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const listening = new Promise<number>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    // With `stdout` a file descriptor the log goes there: `log` stays empty and `listening` never resolves.
+    if (!child.stdout) return;
+    createInterface({ input: child.stdout }).on('line', (line) => {
       let entry: Record<string, unknown>;
       try {
         entry = JSON.parse(line) as Record<string, unknown>;

@@ -79,9 +79,9 @@ describe('packBatches and splitScores', () => {
 });
 
 describe('groupByLength', () => {
-  const item = (frames: number, rows: number, arrived: number) => ({ batch: batch(frames, rows, 0), arrived });
+  const item = (frames: number, rows: number, deadline: number) => ({ batch: batch(frames, rows, 0), deadline });
 
-  it('groups lengths within the pad ratio and rows within the cap, oldest group first', () => {
+  it('groups lengths within the pad ratio and rows within the cap, earliest deadline first', () => {
     const items = [item(300, 2, 0), item(100, 1, 1), item(120, 1, 2), item(390, 2, 3), item(410, 1, 4), item(130, 1, 5)];
     const groups = groupByLength(items, 16, 4 / 3);
     expect(groups.map((g) => g.map((i) => i.batch.frames))).toEqual([[300, 390], [100, 120, 130], [410]]);
@@ -279,6 +279,25 @@ describe.skipIf(!HAVE_FIXTURES)('batched inference equals unbatched', () => {
     const alone = await pool.estimate(copy(short));
     const [padded] = await pool.estimateBatches([copy(short), copy(long)]);
     expect(maxAbsDiff(padded!, alone)).toBeLessThan(SCORE_TOLERANCE);
+  });
+
+  it('a free worker takes the waiting call with the earliest deadline', async () => {
+    const order: string[] = [];
+    const edf = await WorkerPool.start({
+      size: 1,
+      init: { graphFiles: voice.graphFiles, device: 'cpu', intraOpThreads: 1, graphOptimization: 'all', mel: voice.manifest.mel },
+    });
+    try {
+      const mel = () => new Float32Array(80 * 40).fill(-5);
+      const busy = edf.vocode(mel(), 80, 40);
+      const late = edf.vocode(mel(), 80, 40, performance.now() + 5000).then(() => order.push('late'));
+      const early = edf.vocode(mel(), 80, 40, performance.now() - 1000).then(() => order.push('early'));
+      const unset = edf.vocode(mel(), 80, 40).then(() => order.push('now'));
+      await Promise.all([busy, late, early, unset]);
+      expect(order).toEqual(['early', 'now', 'late']);
+    } finally {
+      await edf.close();
+    }
   });
 
   it('concurrent syntheses give the same audio with batching as without', async () => {

@@ -45,8 +45,8 @@ export function helpText(command: Command): string {
                     sent) or FILE.wav (16-bit PCM), as the audio arrives;
                     --out - writes raw PCM to stdout (s16le, 48 kHz, mono), e.g.
                     | aplay -t raw -f S16_LE -r 48000 -c 1
-  --play            pipe the PCM into aplay or SoX's play, whichever is on PATH
-                    first (with --out FILE too, both happen)
+  --play            pipe the PCM into aplay, or SoX's play when there is no
+                    aplay on PATH (with --out FILE too, both happen)
   --emotion MIX     e.g. happy=0.7,surprise=0.3 (a bare name weighs 1) [the voice's neutral]
   --voice ID        voice to speak with [the server's default]
   --steps N         diffusion steps: fewer are faster [the voice's default]
@@ -59,7 +59,8 @@ export function helpText(command: Command): string {
   --help            show this text
 
 Prints first-audio latency and real-time factor (wall time / audio time) to
-stderr; a progress line too while a long input is spoken on a terminal.`;
+stderr; a progress line too while a long input is spoken on a terminal.
+Ctrl-C stops the speech and closes the file properly; a second one quits.`;
 }
 
 /** Parses `happy=0.7,surprise=0.3`; a name without a value weighs 1. */

@@ -10,6 +10,11 @@ import type { ClientMessage, ServerMessage } from '../../src/server/protocol.js'
 const options: Options & { skipValues: unknown[] } = { useRecords: false, mapsAsObjects: true, skipValues: [undefined] };
 const packr = new Packr(options);
 
+// Messages read but not yet consumed, beyond which the socket stops reading:
+// a slow consumer (a player at real-time pace) then slows the server down
+// instead of piling audio up in memory.
+const HIGH_WATER = 64;
+
 export interface Closed {
   code: number;
   reason: string;
@@ -26,6 +31,7 @@ export class Connection implements AsyncIterable<ServerMessage> {
   private constructor(private readonly socket: WebSocket) {
     socket.on('message', (data: Buffer) => {
       this.queue.push(packr.unpack(data) as ServerMessage);
+      if (this.queue.length >= HIGH_WATER) socket.pause();
       this.wake?.();
     });
     socket.on('error', (error) => (this.error = error));
@@ -59,6 +65,7 @@ export class Connection implements AsyncIterable<ServerMessage> {
   async *[Symbol.asyncIterator](): AsyncIterator<ServerMessage> {
     for (;;) {
       const message = this.queue.shift();
+      if (this.socket.isPaused && this.queue.length < HIGH_WATER / 2) this.socket.resume();
       if (message) yield message;
       else if (this.ended) return;
       else await new Promise<void>((resolve) => (this.wake = resolve));

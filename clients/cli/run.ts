@@ -17,6 +17,9 @@ export interface TextSource {
 }
 
 const isOgg = (out: string | undefined): boolean => out !== undefined && /\.(ogg|opus)$/i.test(out);
+// PCM over the wire when a file or stdout takes it as it is (lossless); otherwise Opus, a
+// twentieth of the bytes, decoded here for a player.
+const wireFormat = (out: string | undefined): 'opus' | 'pcm16' => (out === undefined || isOgg(out) ? 'opus' : 'pcm16');
 
 function openSinks(options: ClientOptions, player: Player | undefined): (ready: Ready) => Promise<AudioSink[]> {
   return async (ready) => {
@@ -71,7 +74,7 @@ export async function runClient(command: Command, argv: string[], text: (options
       url: options.url,
       token: options.token,
       start: {
-        format: isOgg(options.out) ? 'opus' : 'pcm16',
+        format: wireFormat(options.out),
         ...(options.voice !== undefined ? { voice: options.voice } : {}),
         ...(options.emotion !== undefined ? { emotion: options.emotion } : {}),
         ...(options.steps !== undefined ? { steps: options.steps } : {}),
@@ -91,7 +94,7 @@ export async function runClient(command: Command, argv: string[], text: (options
     }
     return interrupt.signal.aborted ? 130 : 0;
   } catch (error) {
-    reporter.error(`emomix ${command}: cannot connect to ${options.url}: ${(error as Error).message}`);
+    reporter.error(`emomix ${command}: ${(error as Error).message}`);
     return 1;
   } finally {
     process.off('SIGINT', onSigint);

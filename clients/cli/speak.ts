@@ -53,7 +53,12 @@ export interface SpeakResult {
 }
 
 export async function speak(request: SpeakRequest): Promise<SpeakResult> {
-  const connection = await Connection.open(request.url, request.token);
+  let connection: Connection;
+  try {
+    connection = await Connection.open(request.url, request.token);
+  } catch (error) {
+    throw new Error(`cannot connect to ${request.url}: ${(error as Error).message}`);
+  }
   const progress: Progress = { chars: 0, phrases: 0, audioMs: 0 };
   let window: TextWindow | undefined;
   let sinks: AudioSink[] = [];
@@ -81,8 +86,7 @@ export async function speak(request: SpeakRequest): Promise<SpeakResult> {
   const feed = async (window: TextWindow): Promise<void> => {
     for await (const chunk of request.text) {
       for (const piece of slices(chunk, window.sliceSize)) {
-        await window.room(piece.length);
-        if (endSent) return;
+        if (!(await window.room(piece.length)) || endSent) return;
         firstTextAt ??= performance.now();
         connection.send({ type: 'text', text: piece });
         window.sent(piece);
@@ -127,7 +131,7 @@ export async function speak(request: SpeakRequest): Promise<SpeakResult> {
             if (!window) connection.close();
           } else {
             // A failed phrase left the server's buffer without being announced.
-            if (message.text !== undefined && message.phrase !== undefined) window?.announced(message.text);
+            if (message.text !== undefined && message.phrase !== undefined) window.announced(message.text);
             request.events.warning(`${message.code}: ${message.message}`);
           }
           break;
@@ -149,7 +153,7 @@ export async function speak(request: SpeakRequest): Promise<SpeakResult> {
   const closed = await connection.closed;
   if (!stats && !failure) failure = connection.error?.message ?? `the connection closed (${closed.code}${closed.reason ? ` ${closed.reason}` : ''})`;
   const speechSamples = Math.round((progress.audioMs * OUTPUT_SAMPLE_RATE) / 1000);
-  for (const sink of sinks) await sink.close(speechSamples);
+  for (const sink of sinks) await sink.close(speechSamples).catch((error: Error) => (failure ??= error.message));
   endedAt ??= performance.now();
   return {
     phrases: progress.phrases,

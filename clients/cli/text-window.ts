@@ -9,7 +9,7 @@ const isSpace = (c: string): boolean => /\s/.test(c);
 export class TextWindow {
   /** Text sent whose phrases have not been announced yet. */
   private pending = '';
-  private waiter: { size: number; resolve: () => void } | undefined;
+  private waiter: { size: number; resolve: (open: boolean) => void } | undefined;
   private closed = false;
 
   /** `limit` is the server's maxBufferedText; half of it is used, leaving room for whitespace the count cannot see. */
@@ -20,9 +20,9 @@ export class TextWindow {
     return Math.max(1, Math.floor(this.limit / 4));
   }
 
-  /** Resolves once `size` more characters fit, or when the window is closed. */
-  room(size: number): Promise<void> {
-    if (this.closed || this.fits(size)) return Promise.resolve();
+  /** Resolves once `size` more characters fit (true), or when the window is closed (false). */
+  room(size: number): Promise<boolean> {
+    if (this.closed || this.fits(size)) return Promise.resolve(!this.closed);
     return new Promise((resolve) => (this.waiter = { size, resolve }));
   }
 
@@ -54,7 +54,7 @@ export class TextWindow {
 
   private check(): void {
     if (this.waiter && (this.closed || this.fits(this.waiter.size))) {
-      this.waiter.resolve();
+      this.waiter.resolve(!this.closed);
       this.waiter = undefined;
     }
   }

@@ -44,6 +44,8 @@ const transcript = new Transcript($('phrases'));
 const chart = new MixChart($('chart'), $('legend'));
 /** Custom emotions this page has registered: name → WAV. @type {Map<string, Uint8Array>} */
 const references = new Map();
+/** Clips sent and not yet confirmed by `emotionAdded`. @type {Map<string, Uint8Array>} */
+const awaiting = new Map();
 /** @type {{ id: string, name?: string, emotions: string[], neutral: string }[]} */
 let voices = [];
 /** @type {Take | undefined} */
@@ -122,16 +124,24 @@ function buildSliders() {
 
 /** @type {ReturnType<typeof setTimeout> | undefined} */
 let mixTimer;
+let mixSentAt = -Infinity;
+const MIX_INTERVAL_MS = 120;
+
 // Slider drags fire many events; the server needs the latest mix only, a few times a second.
 function mixChanged() {
-  const weights = currentWeights();
-  ui.mixNow.textContent = describe(weights);
+  ui.mixNow.textContent = describe(currentWeights());
   clearTimeout(mixTimer);
-  mixTimer = setTimeout(() => {
-    const key = JSON.stringify(weights);
-    if (take && key !== lastMix) take.emotion(weights, Number(ui.ramp.value));
-    lastMix = key;
-  }, 120);
+  mixTimer = setTimeout(sendMix, Math.max(0, mixSentAt + MIX_INTERVAL_MS - performance.now()));
+}
+
+function sendMix() {
+  const weights = currentWeights();
+  const key = JSON.stringify(weights);
+  if (take && key !== lastMix) {
+    take.emotion(weights, Number(ui.ramp.value));
+    mixSentAt = performance.now();
+  }
+  lastMix = key;
 }
 
 async function loadVoices() {
@@ -146,8 +156,11 @@ async function loadVoices() {
   status('Ready.');
 }
 
-/** @param {string} text */
-function makeTake(text) {
+/**
+ * @param {string} text
+ * @param {Map<string, Uint8Array>} clips the custom emotions to register first
+ */
+function makeTake(text, clips = references) {
   const steps = Number(ui.steps.value);
   return new Take({
     url: ui.url.value,
@@ -157,7 +170,7 @@ function makeTake(text) {
     mode: document.querySelector('input[name="mode"]:checked')?.getAttribute('value') === 'whole' ? 'whole' : 'stream',
     rate: () => Number(ui.rate.value),
     weights: currentWeights,
-    references,
+    references: clips,
     player,
     transcript,
     chart,
@@ -165,23 +178,27 @@ function makeTake(text) {
       status,
       error: fail,
       emotionAdded: (name) => {
+        const clip = awaiting.get(name);
+        if (clip) references.set(name, clip);
+        awaiting.delete(name);
         addSlider(name);
         status(`Added the emotion “${name}”.`);
       },
       firstAudio: (ms) => (ui.first.textContent = `${Math.round(ms)} ms`),
-      done: (stats) => {
-        ui.rtf.textContent = stats.realTimeFactor.toFixed(3);
-        status('Done.');
-      },
+      done: (stats) => (ui.rtf.textContent = stats.realTimeFactor.toFixed(3)),
     },
   });
 }
 
-/** @param {Take} next */
-async function runTake(next) {
+/**
+ * @param {Take} next
+ * @param {() => Promise<void>} [before] called at once, still inside the user's gesture
+ */
+async function runTake(next, before) {
   take = next;
   lastMix = JSON.stringify(currentWeights());
   try {
+    await before?.();
     await next.run();
   } catch (error) {
     fail(/** @type {Error} */ (error).message);
@@ -194,10 +211,9 @@ async function play() {
   if (take) return;
   const text = ui.text.value.trim();
   if (!text) return fail('Type something to speak first.');
-  await player.unlock();
   ui.first.textContent = '…';
   ui.rtf.textContent = '—';
-  await runTake(makeTake(text));
+  await runTake(makeTake(text), () => player.unlock());
 }
 
 function cancel() {
@@ -217,18 +233,14 @@ async function addReference(/** @type {SubmitEvent} */ event) {
     return fail(`Cannot decode ${file.name} as audio.`);
   }
   status(`Adding the emotion “${name}”…`);
-  const register = async () => {
-    await /** @type {Take} */ (take).addReference(name, wav);
-    references.set(name, wav);
-  };
+  awaiting.set(name, wav);
   if (take) {
-    register().catch((/** @type {Error} */ error) => fail(`The emotion “${name}” was not added: ${error.message}`));
-    return;
+    await take.addReference(name, wav).catch((/** @type {Error} */ error) => fail(`The emotion “${name}” was not added: ${error.message}`));
+  } else {
+    // Between takes, a session of its own checks the clip; later takes register it again.
+    await runTake(makeTake('', new Map([[name, wav]])));
   }
-  // Between takes, a session of its own checks the clip; later takes register it again.
-  references.set(name, wav);
-  await runTake(makeTake(''));
-  if (!ui.sliders.querySelector(`[data-emotion="${CSS.escape(name)}"]`)) references.delete(name);
+  awaiting.delete(name);
 }
 
 ui.play.addEventListener('click', play);

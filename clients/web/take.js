@@ -48,10 +48,11 @@ export class Take {
     this.finishing = false;
     /** Between our `cancel` and the server's `cancelled`: what arrives is the speech being cut. */
     this.cancelling = false;
+    this.cancelled = false;
     /** @type {(ready: any) => void} */
     this.onReady = () => {};
-    /** The reference being registered. @type {{ name: string, resolve: () => void, reject: (e: Error) => void } | undefined} */
-    this.registering = undefined;
+    /** References sent and not yet answered, oldest first. @type {{ name: string, resolve: () => void, reject: (e: Error) => void }[]} */
+    this.registering = [];
     // For latency: when each word of the text was complete (followed by a space, or the end).
     /** @type {number[]} */
     this.wordDoneAt = [];
@@ -71,7 +72,12 @@ export class Take {
     const { o } = this;
     const connection = await Connection.open(o.url, o.token);
     this.connection = connection;
-    const closed = new Promise((resolve) => (connection.onclose = resolve));
+    const closed = new Promise((resolve) => {
+      connection.onclose = (event) => {
+        for (const pending of this.registering.splice(0)) pending.reject(new Error('the connection closed'));
+        resolve(event);
+      };
+    });
     connection.onmessage = (message) => this.receive(message);
     const ready = new Promise((resolve) => (this.onReady = resolve));
     const weights = o.weights();
@@ -105,6 +111,7 @@ export class Take {
   cancel() {
     this.pacing.abort();
     this.o.player.stop();
+    this.cancelled = true;
     if (this.connection?.open && !this.cancelling) {
       this.cancelling = true;
       this.connection.send({ type: 'cancel' });
@@ -127,9 +134,11 @@ export class Take {
    * @returns {Promise<void>}
    */
   addReference(name, audio) {
+    if (!this.connection?.open) return Promise.reject(new Error('the connection closed'));
+    const connection = this.connection;
     return new Promise((resolve, reject) => {
-      this.registering = { name, resolve, reject };
-      this.connection?.send({ type: 'reference', name, audio });
+      this.registering.push({ name, resolve, reject });
+      connection.send({ type: 'reference', name, audio });
     });
   }
 
@@ -161,6 +170,7 @@ export class Take {
 
   /** @param {string} text */
   sendPiece(text) {
+    if (this.endSent) return;
     const now = performance.now();
     this.firstTextAt ??= now;
     this.connection?.send({ type: 'text', text });
@@ -224,21 +234,20 @@ export class Take {
         o.transcript.cancelled(m.phrases);
         o.events.status(m.text ? `Cancelled; never spoken: “${m.text}”` : 'Cancelled.');
         break;
-      case 'emotionAdded':
-        if (this.registering && this.registering.name === m.name) {
-          this.registering.resolve();
-          this.registering = undefined;
-        }
+      case 'emotionAdded': {
+        const index = this.registering.findIndex((r) => r.name === m.name);
+        if (index >= 0) this.registering.splice(index, 1)[0].resolve();
         o.events.emotionAdded(m.name);
         break;
+      }
       case 'error':
-        if (this.registering && (m.field === 'audio' || m.field === 'name')) {
-          this.registering.reject(new Error(m.message));
-          this.registering = undefined;
-        } else o.events.error(`${m.code}: ${m.message}`);
+        // An error names no reference: it is charged to the oldest one waiting.
+        if (this.registering.length > 0 && (m.field === 'audio' || m.field === 'name')) this.registering.shift()?.reject(new Error(m.message));
+        else o.events.error(`${m.code}: ${m.message}`);
         break;
       case 'done':
         o.events.done(m.stats);
+        if (!this.cancelled) o.events.status('Done.');
         break;
     }
   }

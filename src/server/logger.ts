@@ -5,7 +5,7 @@ import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
-export function createLogger(level: string, destination?: DestinationStream): Logger {
+export function createLogger(level: string, destination: DestinationStream = stdout()): Logger {
   return pino(
     {
       level,
@@ -14,6 +14,20 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     },
     destination,
   );
+}
+
+/**
+ * Standard output, written as each line is logged, that the server outlives:
+ * lines that cannot be written (the disk under a redirected log is full) are
+ * held, up to a megabyte and then dropped, and tried again with the next line,
+ * and serving goes on. pino's default destination rethrows the write error,
+ * and its exit handler then retries the flush forever: a process that holds
+ * its port and answers nothing.
+ */
+function stdout(): DestinationStream {
+  const stream = pino.destination({ dest: 1, sync: true, maxLength: 2 ** 20 });
+  stream.on('error', () => undefined);
+  return stream;
 }
 
 /** The path of a request URL, without the query string. */

@@ -15,7 +15,7 @@ export const UNREAD_ALLOWANCE = 1024 * 1024;
 export class Outbox {
   private queued = 0;
   private waiters: (() => void)[] = [];
-  private overflowed = false;
+  private overflow = false;
 
   constructor(
     private readonly socket: WebSocket,
@@ -33,6 +33,11 @@ export class Outbox {
     return this.socket.readyState === WebSocket.OPEN;
   }
 
+  /** The unread bytes passed the allowance: the session is about to be closed. */
+  get overflowed(): boolean {
+    return this.overflow;
+  }
+
   /** Sends at once, whatever is queued: control messages must never wait behind audio. */
   send(message: ServerMessage): void {
     if (!this.open) return;
@@ -42,8 +47,8 @@ export class Outbox {
       this.queued -= bytes.length;
       if (this.queued <= this.highWaterBytes) this.wake();
     });
-    if (!this.overflowed && this.queued > this.highWaterBytes + UNREAD_ALLOWANCE) {
-      this.overflowed = true;
+    if (!this.overflow && this.queued > this.highWaterBytes + UNREAD_ALLOWANCE) {
+      this.overflow = true;
       queueMicrotask(this.onOverflow);
     }
   }

@@ -121,6 +121,12 @@ export class Session {
   private sentSamples = 0;
   /** Where the next phrase synthesized will start (ahead of sentSamples while phrases wait). */
   private renderCursor = 0;
+  /**
+   * When, as far as the server can tell, the listener's play head was at timeline 0: set
+   * by the first audio and moved on whenever audio goes out after its play time (the
+   * listener ran dry and waited).
+   */
+  private playStart: number | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private drainTimer: NodeJS.Timeout | undefined;
   private turnStartedAt: number | undefined;
@@ -195,7 +201,9 @@ export class Session {
   }
 
   private receive(data: RawData, isBinary: boolean): void {
-    if (this.state === 'closing' || this.state === 'closed') return;
+    // Past the unread allowance the session is closing (a microtask away): input that
+    // arrived in the same read would only queue more replies.
+    if (this.state === 'closing' || this.state === 'closed' || this.outbox.overflowed) return;
     if (!this.rate.take()) {
       const { maxMessagesPerSecond } = this.deps.limits;
       return this.fail(new ProtocolError(ErrorCode.rateLimited, `more than ${maxMessagesPerSecond} messages a second`), CloseCode.rateLimited);
@@ -391,6 +399,8 @@ export class Session {
       // Each phrase gets its own noise, reproducibly.
       ...(s.seed !== undefined ? { seed: (s.seed + phrase.id) % 2 ** 32 } : {}),
       customEmotions: Object.fromEntries(this.references),
+      // Under load the engine first serves the phrase whose listener runs out of audio soonest.
+      deadline: this.playDeadline(startSamples),
       signal,
     });
     this.phrasesRendered++;
@@ -455,12 +465,21 @@ export class Session {
     });
   }
 
+  /** When the listener will reach timeline position `samples`: now for a listener already waiting. */
+  private playDeadline(samples: number): number {
+    const now = performance.now();
+    return this.playStart === undefined ? now : Math.max(now, this.playStart + samplesToMs(samples));
+  }
+
   private sendAudio(phrase: number, pcm: Float32Array): void {
     const encoder = this.settings!.encoder;
     const packets = encoder ? encoder.encode(pcm) : [floatToPcm16LE(pcm)];
     this.outbox.send({ type: 'audio', phrase, seq: this.seq, packets });
     this.seq += packets.length;
     this.stats.packets += packets.length;
+    const now = performance.now();
+    const sentMs = samplesToMs(this.sentSamples);
+    if (this.playStart === undefined || now > this.playStart + sentMs) this.playStart = now - sentMs;
     this.sentSamples += pcm.length;
     this.touch();
     if (this.turnStartedAt !== undefined) {

@@ -64,6 +64,11 @@ def wer_of(wavs: list[Path], references: list[list[str]], jobs: int) -> float:
     return round(corpus_wer([(ref, hypothesis_words(h)) for ref, h in zip(references, hyps)]), 2)
 
 
+def rounded(value: float, digits: int) -> float | None:
+    """JSON has no NaN (the runtime's voice.json parser would refuse it): unmeasurable is null."""
+    return round(float(value), digits) if np.isfinite(value) else None
+
+
 def speaking_rate(phones: int, seconds: float) -> float:
     return phones / seconds
 
@@ -82,7 +87,7 @@ def teacher_prosody(items: list[dict], phones: dict[str, int]) -> dict[str, dict
         chosen = [it for it in items if it["emotion_name"] == emo]
         f0 = [mean_f0(it["audio"].numpy().astype(np.float32) / 32768.0, 22050) for it in chosen]
         rate = [speaking_rate(phones[it["text"]], len(it["audio"]) / 22050) for it in chosen]
-        out[emo] = {"f0Hz": round(float(np.nanmean(f0)), 2), "phonesPerSecond": round(float(np.mean(rate)), 3)}
+        out[emo] = {"f0Hz": rounded(np.nanmean(f0), 2), "phonesPerSecond": rounded(np.mean(rate), 3)}
     return out
 
 
@@ -160,11 +165,12 @@ def run(a) -> None:
         f0s, rates = [], []
         for alpha in ALPHAS:
             replies = say(f"intensity-{emo}-{alpha}", {emo: 1}, intensity=alpha)
-            f0s.append(float(np.nanmean([mean_f0(read_wav(r["out"])[0], 22050) for r in replies])))
+            f0 = np.array([mean_f0(read_wav(r["out"])[0], 22050) for r in replies])
+            f0s.append(float(f0[np.isfinite(f0)].mean()) if np.isfinite(f0).any() else float("nan"))
             rates.append(float(np.mean([speaking_rate(phones[t], r["durationMs"] / 1000)
                                         for t, r in zip(texts, replies)])))
         report["intensity"][emo] = {
-            "alpha": list(ALPHAS), "f0Hz": [round(v, 2) for v in f0s],
+            "alpha": list(ALPHAS), "f0Hz": [rounded(v, 2) for v in f0s],
             "phonesPerSecond": [round(v, 3) for v in rates],
             "f0Monotonic": monotonic_toward(f0s, teacher[emo]["f0Hz"]),
             "rateMonotonic": monotonic_toward(rates, teacher[emo]["phonesPerSecond"]),
@@ -178,7 +184,7 @@ def run(a) -> None:
     report["rtfTwoEmotionMix"] = round(sum(r["timings"]["totalMs"] for r in timed)
                                        / sum(r["durationMs"] for r in timed), 4)
     report["seconds"] = round(time.time() - started, 1)
-    print(json.dumps(report, indent=1), flush=True)
+    print(json.dumps(report, indent=1, allow_nan=False), flush=True)
     if not a.dry_run:
         manifest.setdefault("metrics", {})["evaluation"] = report
         (voice_dir / "voice.json").write_text(json.dumps(manifest, indent=1) + "\n")

@@ -4,7 +4,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from emomix.evaluate import monotonic_toward
+from emomix.evaluate import monotonic_toward, rounded
 from emomix.pitch import mean_f0, yin
 from emomix.wer import corpus_wer, transcribe, word_errors
 
@@ -49,3 +49,8 @@ def test_transcribe_recognises_the_teacher_voice(tmp_path):
                    input="The weather is nice today.", text=True, check=True)
     hyp = transcribe(wav).split()
     assert word_errors("the weather is nice today".split(), hyp) <= 1
+
+
+def test_unmeasurable_figures_become_null_not_nan():
+    assert rounded(float("nan"), 2) is None
+    assert rounded(np.float64(1.23456), 2) == 1.23

@@ -11,7 +11,7 @@ const PADDING_EXACT_PRESETS: ReadonlySet<string> = new Set(['dilated1d']);
 
 export interface BatcherOptions {
   /** One estimator call over several batches (frames may differ); resolves to one score array per batch, unpadded. */
-  run(batches: EstimatorBatch[]): Promise<Float32Array[]>;
+  run(batches: EstimatorBatch[], deadline: number): Promise<Float32Array[]>;
   /** Calls in flight at once: the workers that can run them. */
   concurrency: number;
   /** Longest a step waits for other sessions' steps to join it, in ms. */
@@ -34,6 +34,8 @@ export function batcherDefaults(preset: string): Pick<BatcherOptions, 'maxWaitMs
 interface Pending {
   batch: EstimatorBatch;
   arrived: number;
+  /** When its session wants the result (performance.now()); the arrival time when it did not say. */
+  deadline: number;
   resolve(scores: Float32Array): void;
   reject(error: unknown): void;
 }
@@ -41,10 +43,11 @@ interface Pending {
 /**
  * Splits waiting batches into calls: sorted by length, a call takes batches while the
  * longest stays within `maxPadRatio` of its shortest and its rows within `maxRows`.
- * Calls come back oldest first (by their earliest batch), so no length starves.
+ * Calls come back by their earliest deadline, so that the most urgent goes first and, as
+ * deadlines default to arrival times, no length starves.
  */
-export function groupByLength<T extends { batch: EstimatorBatch; arrived: number }>(items: readonly T[], maxRows: number, maxPadRatio: number): T[][] {
-  const sorted = [...items].sort((a, b) => a.batch.frames - b.batch.frames || a.arrived - b.arrived);
+export function groupByLength<T extends { batch: EstimatorBatch; deadline: number }>(items: readonly T[], maxRows: number, maxPadRatio: number): T[][] {
+  const sorted = [...items].sort((a, b) => a.batch.frames - b.batch.frames || a.deadline - b.deadline);
   const groups: T[][] = [];
   let group: T[] = [];
   let rows = 0;
@@ -59,8 +62,11 @@ export function groupByLength<T extends { batch: EstimatorBatch; arrived: number
     rows += item.batch.rows;
   }
   if (group.length > 0) groups.push(group);
-  const oldest = (g: T[]) => Math.min(...g.map((item) => item.arrived));
-  return groups.sort((a, b) => oldest(a) - oldest(b));
+  return groups.sort((a, b) => earliest(a) - earliest(b));
+}
+
+function earliest(group: readonly { deadline: number }[]): number {
+  return Math.min(...group.map((item) => item.deadline));
 }
 
 export class EstimatorBatcher {
@@ -76,23 +82,25 @@ export class EstimatorBatcher {
   constructor(private readonly options: BatcherOptions) {}
 
   /**
-   * Runs one sampler. While it runs, the batcher knows a step of it may be about to
+   * Runs one sampler, whose steps are wanted by `deadline` (performance.now(); by default
+   * each step's arrival). While it runs, the batcher knows a step of it may be about to
    * arrive, which is what makes waiting for it worthwhile; when every running sampler's
    * step is already waiting or in flight, a step goes at once.
    */
-  async session<T>(sample: (estimate: Estimate) => Promise<T>): Promise<T> {
+  async session<T>(sample: (estimate: Estimate) => Promise<T>, deadline?: number): Promise<T> {
     this.active++;
     try {
-      return await sample((batch) => this.estimate(batch));
+      return await sample((batch) => this.estimate(batch, deadline));
     } finally {
       this.active--;
       this.schedule();
     }
   }
 
-  private estimate(batch: EstimatorBatch): Promise<Float32Array> {
+  private estimate(batch: EstimatorBatch, deadline: number | undefined): Promise<Float32Array> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ batch, arrived: performance.now(), resolve, reject });
+      const arrived = performance.now();
+      this.pending.push({ batch, arrived, deadline: deadline ?? arrived, resolve, reject });
       this.schedule();
     });
   }
@@ -132,7 +140,7 @@ export class EstimatorBatcher {
   private send(group: Pending[]): void {
     this.calls++;
     this.busy += group.length;
-    this.options.run(group.map((p) => p.batch)).then(
+    this.options.run(group.map((p) => p.batch), earliest(group)).then(
       (scores) => group.forEach((p, i) => p.resolve(scores[i]!)),
       (error: unknown) => group.forEach((p) => p.reject(error)),
     ).finally(() => {

@@ -133,7 +133,7 @@ export class Engine {
           ...batcherDefaults(loaded.manifest.estimator.preset),
           ...batching,
           concurrency: workers,
-          run: (batches) => pool.estimateBatches(batches),
+          run: (batches, deadline) => pool.estimateBatches(batches, deadline),
         })
       : undefined;
     return new Engine(loaded.manifest, pool.info.provider, pool, batcher, cacheEntries);
@@ -188,10 +188,10 @@ export class Engine {
   }
 
   /** The encoder's μ and log-durations, from the cache when this phrase and emotion were encoded before. */
-  private async encode(ids: readonly number[], emotion: Float32Array): Promise<EncodeResult> {
+  private async encode(ids: readonly number[], emotion: Float32Array, deadline: number | undefined): Promise<EncodeResult> {
     const key = `${ids.join(',')}|${Buffer.from(emotion.buffer, emotion.byteOffset, emotion.byteLength).toString('base64')}`;
     let encoded = this.encodings.get(key);
-    if (!encoded) this.encodings.set(key, (encoded = await this.pool.encode(BigInt64Array.from(ids, (id) => BigInt(id)), emotion)));
+    if (!encoded) this.encodings.set(key, (encoded = await this.pool.encode(BigInt64Array.from(ids, (id) => BigInt(id)), emotion, deadline)));
     return encoded;
   }
 
@@ -211,7 +211,7 @@ export class Engine {
     // The encoder and duration predictor take one embedding: the mix at the phrase's first frame.
     const firstMix = mixAtFrame(frameWeights(r.from, r.ramp, 1, frameMs), 0);
     let mark = performance.now();
-    const { mu, logDurations } = await this.encode(ids, mixEmbedding(firstMix, r.table, dim));
+    const { mu, logDurations } = await this.encode(ids, mixEmbedding(firstMix, r.table, dim), r.deadline);
     const encoderMs = performance.now() - mark;
     throwIfAborted(r.signal);
 
@@ -233,11 +233,11 @@ export class Engine {
       estimate,
       ...(r.signal ? { signal: r.signal } : {}),
     });
-    const { mel: padded, stepMs } = this.batcher ? await this.batcher.session(sample) : await sample((batch) => this.pool.estimate(batch));
+    const { mel: padded, stepMs } = this.batcher ? await this.batcher.session(sample, r.deadline) : await sample((batch) => this.pool.estimate(batch, r.deadline));
 
     const mel = trimFrames(padded, channels, frames, real);
     mark = performance.now();
-    const vocoded = await this.pool.vocode(mel.slice(), channels, real);
+    const vocoded = await this.pool.vocode(mel.slice(), channels, real, r.deadline);
     const vocoderMs = performance.now() - mark;
     const audio = vocoded.length > real * hop ? vocoded.slice(0, real * hop) : vocoded;
 

@@ -30,6 +30,11 @@ export interface SynthesisRequest {
   mode?: 'score' | 'embedding';
   /** Extra named emotion embeddings (for instance from embedReference). */
   customEmotions?: Record<string, Float32Array>;
+  /**
+   * performance.now() by which the audio is wanted (when the listener would run out of
+   * audio). Under load, inference of an earlier deadline goes first. Default: when called.
+   */
+  deadline?: number;
   signal?: AbortSignal;
 }
 
@@ -44,6 +49,7 @@ export interface ResolvedRequest {
   lengthScale: number;
   schedule?: Schedule;
   mode: 'score' | 'embedding';
+  deadline?: number;
   signal?: AbortSignal;
 }
 
@@ -105,6 +111,7 @@ export function resolveRequest(voice: VoiceManifest, request: SynthesisRequest):
     lengthScale: positive(request.lengthScale ?? voice.diffusion.lengthScale, 'lengthScale'),
     ...(schedule ? { schedule } : {}),
     mode,
+    ...(request.deadline !== undefined ? { deadline: finite(request.deadline, 'deadline') } : {}),
     ...(request.signal ? { signal: request.signal } : {}),
   };
 }

@@ -1,6 +1,7 @@
 // A pool of inference workers (inference-worker.ts). Calls queue until a worker is
-// free, each worker runs one call at a time, arrays are transferred rather than
-// copied, and a worker that dies fails only its own call and is replaced.
+// free, earliest deadline first, each worker runs one call at a time, arrays are
+// transferred rather than copied, and a worker that dies fails only its own call and
+// is replaced.
 import { Worker } from 'node:worker_threads';
 import { VoiceError } from '../voice/errors.js';
 import { SynthesisError } from './errors.js';
@@ -44,6 +45,8 @@ export function createInferenceWorker(init: WorkerInit): Worker {
 interface Call {
   id: number;
   request: InferenceRequest;
+  /** performance.now() by which the result is wanted; a free worker takes the earliest. */
+  deadline: number;
   resolve(result: unknown): void;
   reject(error: Error): void;
 }
@@ -87,8 +90,14 @@ export class WorkerPool {
     return this.slots.size;
   }
 
-  encode(phonemes: BigInt64Array, emotion: Float32Array): Promise<EncodeResult> {
-    return this.call({ op: 'encode', phonemes, emotion });
+  /**
+   * Every synthesis call takes an optional `deadline` (performance.now() by which its
+   * result is wanted, by default the time of the call): when calls wait for a worker, the
+   * earliest deadline goes first, so a session about to run out of audio overtakes one
+   * with seconds buffered.
+   */
+  encode(phonemes: BigInt64Array, emotion: Float32Array, deadline?: number): Promise<EncodeResult> {
+    return this.call({ op: 'encode', phonemes, emotion }, deadline);
   }
 
   /**
@@ -96,18 +105,18 @@ export class WorkerPool {
    * The batch's arrays are transferred to the worker and unusable afterwards, except those
    * on a SharedArrayBuffer, which the worker reads in place.
    */
-  async estimate(batch: EstimatorBatch): Promise<Float32Array> {
-    return (await this.estimateBatches([batch]))[0]!;
+  async estimate(batch: EstimatorBatch, deadline?: number): Promise<Float32Array> {
+    return (await this.estimateBatches([batch], deadline))[0]!;
   }
 
   /** One estimator call for several batches (of any frame counts; see batcher.ts); one score array per batch. */
-  async estimateBatches(batches: EstimatorBatch[]): Promise<Float32Array[]> {
-    return (await this.call({ op: 'estimate', batches })).scores;
+  async estimateBatches(batches: EstimatorBatch[], deadline?: number): Promise<Float32Array[]> {
+    return (await this.call({ op: 'estimate', batches }, deadline)).scores;
   }
 
   /** [channels, frames] mel → waveform; `mel` is transferred. */
-  async vocode(mel: Float32Array, channels: number, frames: number): Promise<Float32Array> {
-    return (await this.call({ op: 'vocode', mel, channels, frames })).audio;
+  async vocode(mel: Float32Array, channels: number, frames: number, deadline?: number): Promise<Float32Array> {
+    return (await this.call({ op: 'vocode', mel, channels, frames }, deadline)).audio;
   }
 
   /** SER of a [nMels, frames] log-mel; `mel` is transferred. */
@@ -126,10 +135,10 @@ export class WorkerPool {
     await Promise.all([...this.slots].map((slot) => slot.worker.terminate()));
   }
 
-  private call<Op extends InferenceRequest['op']>(request: Extract<InferenceRequest, { op: Op }>): Promise<ResultOf[Op]> {
+  private call<Op extends InferenceRequest['op']>(request: Extract<InferenceRequest, { op: Op }>, deadline = performance.now()): Promise<ResultOf[Op]> {
     if (this.closed) return Promise.reject(new SynthesisError('ENGINE_CLOSED', 'the engine was closed'));
     return new Promise<ResultOf[Op]>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, request, resolve: resolve as (r: unknown) => void, reject });
+      this.queue.push({ id: this.nextId++, request, deadline, resolve: resolve as (r: unknown) => void, reject });
       // Every worker died and none could be replaced (its graphs unreadable, say): try again
       // for this call rather than leave it waiting for a worker that never comes.
       if (this.slots.size === 0) this.replace();
@@ -141,7 +150,7 @@ export class WorkerPool {
     for (const slot of this.slots) {
       if (this.queue.length === 0) return;
       if (slot.state !== 'ready' || slot.call) continue;
-      const call = this.queue.shift()!;
+      const call = this.takeEarliest();
       try {
         slot.worker.postMessage({ id: call.id, request: call.request }, transferablesOf(call.request));
         slot.call = call;
@@ -149,6 +158,13 @@ export class WorkerPool {
         call.reject(new SynthesisError('INFERENCE_FAILED', `${call.request.op}: cannot send the request: ${(err as Error).message}`, { cause: err }));
       }
     }
+  }
+
+  /** Removes and returns the queued call with the earliest deadline (the first queued among equals). */
+  private takeEarliest(): Call {
+    let best = 0;
+    for (let i = 1; i < this.queue.length; i++) if (this.queue[i]!.deadline < this.queue[best]!.deadline) best = i;
+    return this.queue.splice(best, 1)[0]!;
   }
 
   private spawn(): Promise<WorkerReady> {

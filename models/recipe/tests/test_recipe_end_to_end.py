@@ -1,0 +1,67 @@
+"""The whole recipe on a toy corpus, through its command line: render with Festival,
+train every model for a few steps, export a voice, then measure it with `evaluate`
+(which synthesizes through the TypeScript runtime). Checks that the commands fit
+together and that the exported folder is a voice the runtime loads and speaks with."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+RECIPE = Path(__file__).resolve().parents[1]
+
+
+def emomix(*args: str) -> str:
+    out = subprocess.run([sys.executable, "-m", "emomix", *args], cwd=RECIPE, capture_output=True, text=True)
+    assert out.returncode == 0, f"emomix {args[0]} failed:\n{out.stdout}\n{out.stderr}"
+    return out.stdout
+
+
+@pytest.fixture(scope="module")
+def voice(tmp_path_factory):
+    w = tmp_path_factory.mktemp("recipe")
+    corpus, runs, voice = w / "corpus", w / "runs", w / "voice"
+    emomix("make-corpus", "--out", str(corpus), "--train", "10", "--eval", "2", "--seed", "3")
+    emomix("train-ser", "--corpus", str(corpus), "--out", str(runs / "ser"), "--steps", "4", "--batch", "4")
+    emomix("train-acoustic", "--corpus", str(corpus), "--ser", str(runs / "ser"), "--out", str(runs / "acoustic"),
+           "--steps", "3", "--batch", "4")
+    emomix("train-vocoder", "--corpus", str(corpus), "--out", str(runs / "vocoder"), "--steps", "3", "--batch", "2",
+           "--adv-start", "2", "--eval-every", "100")
+    emomix("export", "--acoustic", str(runs / "acoustic" / "checkpoint.pt"), "--ser", str(runs / "ser"),
+           "--vocoder", str(runs / "vocoder" / "checkpoint.pt"), "--out", str(voice), "--id", "toy", "--name", "Toy")
+    return {"corpus": corpus, "voice": voice, "work": w}
+
+
+def test_corpus_has_every_emotion_and_a_held_out_split(voice):
+    meta = [json.loads(line) for line in (voice["corpus"] / "metadata.jsonl").read_text().splitlines()]
+    train = [m for m in meta if m["split"] == "train"]
+    held = [m for m in meta if m["split"] == "eval"]
+    assert len(train) == 10 and len(held) == 2 * 5
+    assert {m["emotion"] for m in held} == {"neutral", "happy", "sad", "angry", "surprise"}
+    assert not {m["text"] for m in train} & {m["text"] for m in held}
+    assert all((voice["corpus"] / "wavs" / m["wav"]).exists() for m in meta)
+
+
+def test_export_writes_the_contract_folder(voice):
+    manifest = json.loads((voice["voice"] / "voice.json").read_text())
+    assert manifest["id"] == "toy" and manifest["format"] == "emomix-voice"
+    assert [e["name"] for e in manifest["emotions"]] == ["neutral", "happy", "sad", "angry", "surprise"]
+    for name in manifest["files"].values():
+        assert (voice["voice"] / name).stat().st_size > 0
+    assert manifest["metrics"]["trainingSteps"]["acoustic"] == 3
+
+
+def test_evaluate_measures_the_voice_through_the_runtime(voice):
+    emomix("evaluate", "--voice", str(voice["voice"]), "--corpus", str(voice["corpus"]), "--sentences", "1",
+           "--steps-list", "1,2", "--jobs", "1", "--work", str(voice["work"] / "evaluate"))
+    report = json.loads((voice["voice"] / "voice.json").read_text())["metrics"]["evaluation"]
+    assert report["sentences"] == 1
+    assert set(report["werBySteps"]) == {"1", "2"}
+    assert 0 <= report["werTeacher"] <= 100 and report["werCopySynthesis"] >= 0
+    assert set(report["emotionAccuracy"]) == {"neutral", "happy", "sad", "angry", "surprise"}
+    assert len(report["mixing"]) == 10
+    assert set(report["intensity"]) == {"happy", "sad", "angry", "surprise"}
+    assert report["rtfTwoEmotionMix"] > 0
+    wavs = list((voice["work"] / "evaluate" / "neutral-2").glob("*.wav"))
+    assert len(wavs) == 1 and wavs[0].stat().st_size > 44

@@ -1,0 +1,92 @@
+// `npm run bench -- --quick` end to end: the real server, real clients, Festival when
+// installed. Only the shape and sanity of what it writes are checked here; its timings
+// belong to the benchmark, never to a test.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BEGIN_MARKER, END_MARKER, type BenchResults } from '../bench/report.js';
+
+const run = promisify(execFile);
+const ROOT = new URL('..', import.meta.url).pathname;
+const positive = (v: number) => Number.isFinite(v) && v > 0;
+
+describe('npm run bench -- --quick', () => {
+  let dir: string;
+  let results: BenchResults;
+  let doc: string;
+  let stdout: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'emomix-bench-'));
+    const out = join(dir, 'results.json');
+    const docFile = join(dir, 'benchmarks.md');
+    ({ stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--quick', '--out', out, '--doc', docFile], { cwd: ROOT, timeout: 120_000 }));
+    results = JSON.parse(await readFile(out, 'utf8')) as BenchResults;
+    doc = await readFile(docFile, 'utf8');
+  }, 150_000);
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('describes the run, the machine and its load', () => {
+    expect(results).toMatchObject({ schema: 1, mode: 'quick', command: 'npm run bench -- --quick', voice: { id: 'slt-emo', estimator: 'dilated1d' } });
+    expect(positive(results.machine.cores)).toBe(true);
+    expect(new Date(results.startedAt).getTime()).toBeGreaterThan(0);
+    for (const load of [results.load.before, results.load.after]) expect(load.busyCores === null || load.busyCores >= 0).toBe(true);
+  });
+
+  it('gives each stage’s real-time factor, end to end covering every stage', () => {
+    expect(results.stages.length).toBeGreaterThan(0);
+    for (const row of results.stages) {
+      for (const stage of ['encoder', 'estimatorCall', 'estimator', 'vocoder', 'resample', 'opus', 'endToEnd'] as const) expect(positive(row[stage]), stage).toBe(true);
+      expect(row.estimator).toBeGreaterThanOrEqual(row.estimatorCall);
+      expect(row.endToEnd).toBeGreaterThanOrEqual(row.estimator + row.vocoder);
+    }
+    expect(results.stages.map((r) => r.emotions)).toContain(2);
+  });
+
+  it('measures time to first audio for first phrases of 3, 6 and 12 words', () => {
+    expect(results.timeToFirstAudio.map((t) => t.words)).toEqual([3, 6, 12]);
+    for (const t of results.timeToFirstAudio) {
+      expect(positive(t.ms.p50)).toBe(true);
+      expect(t.ms.p95).toBeGreaterThanOrEqual(t.ms.p50);
+    }
+  });
+
+  it('runs concurrent sessions that all receive audio, and reads the server’s memory', () => {
+    const c = results.concurrency;
+    expect(c.trials.map((t) => t.sessions)).toEqual([1, 2]);
+    for (const t of c.trials) {
+      expect(t.errors).toEqual([]);
+      expect(positive(t.audioSeconds)).toBe(true);
+      expect(t.peakRssBytes).toBeGreaterThanOrEqual(results.memory.idleRssBytes * 0.5);
+    }
+    expect([0, 1, 2]).toContain(c.maxRealtimeSessions);
+    expect(results.memory.idleRssBytes).toBeGreaterThan(50 * 2 ** 20);
+  });
+
+  it('compares throughput with and without cross-session batching', () => {
+    expect(positive(results.batching.on.audioSecondsPerSecond)).toBe(true);
+    expect(positive(results.batching.off.audioSecondsPerSecond)).toBe(true);
+    expect(results.batching.speedup).toBeCloseTo(results.batching.on.audioSecondsPerSecond / results.batching.off.audioSecondsPerSecond, 6);
+  });
+
+  it('measures Festival on the same sentences, or says why not', () => {
+    const f = results.festival;
+    if (f.available) {
+      expect(positive(f.perSentence) && positive(f.oneProcess) && positive(f.ratioToOurs ?? Number.NaN)).toBe(true);
+    } else {
+      expect(f.reason).toMatch(/text2wave/);
+    }
+  });
+
+  it('judges every target and prints and writes the Markdown tables', () => {
+    expect(results.targets.length).toBeGreaterThanOrEqual(3);
+    for (const t of results.targets) expect(typeof t.met).toBe('boolean');
+    expect(doc).toContain(BEGIN_MARKER);
+    expect(doc).toContain(END_MARKER);
+    expect(doc).toContain('| target | goal | measured | met |');
+    expect(stdout).toContain('### Real-time factor per stage');
+  });
+});

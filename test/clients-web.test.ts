@@ -1,0 +1,159 @@
+// The browser studio end to end, in headless Chromium (the system's, never a
+// downloaded one) against a test server with the fixture voice: Opus decoded
+// by WebCodecs and played through Web Audio, a slider moved and a flush
+// mid-stream, words highlighted as they are heard; and, on a phone-sized page,
+// a custom emotion from a clip, the pcm16 fallback and a barge-in.
+import { existsSync, mkdirSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { VoiceRegistry } from '../src/server/voices.js';
+import { writeWav } from '../src/stream/wav.js';
+import { loadFixtureVoices, startServer, type RunningServer } from './server-harness.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+
+interface Stats {
+  decodedFrames: number;
+  scheduledMs: number;
+  gaps: number;
+  wordsHeard: number;
+  playing: boolean;
+  taking: boolean;
+  errors: number;
+}
+
+let voices: VoiceRegistry;
+let srv: RunningServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  voices = await loadFixtureVoices();
+  srv = await startServer(voices);
+}, 60_000);
+
+afterAll(async () => {
+  await srv?.server.close();
+  await voices?.close();
+});
+
+describe('studio files', () => {
+  it('serves the page at / and the MessagePack codec from node_modules, no build step needed', async () => {
+    const page = await fetch(`${srv.http}/`);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const html = await page.text();
+    expect(html).toContain('<script src="vendor/msgpackr.js"></script>');
+    const codec = await fetch(`${srv.http}/vendor/msgpackr.js`);
+    expect(codec.status).toBe(200);
+    expect(codec.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(await codec.text()).toMatch(/\.msgpackr=\{\}/);
+    expect((await fetch(`${srv.http}/vendor/other.js`)).status).toBe(404);
+  });
+});
+
+describe.skipIf(!existsSync(CHROMIUM))('browser studio', () => {
+  beforeAll(async () => {
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  /** Opens the studio, collecting console errors and uncaught exceptions. */
+  async function open(query = '', viewport = { width: 1280, height: 900 }): Promise<{ page: Page; problems: string[] }> {
+    const page = await browser.newPage({ viewport });
+    const problems: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`exception: ${e.message}`));
+    await page.goto(`${srv.http}/${query}`);
+    await page.getByLabel('happy').waitFor();
+    return { page, problems };
+  }
+
+  const stats = (page: Page): Promise<Stats> => page.evaluate(() => (window as unknown as { studio: { stats: Stats } }).studio.stats);
+
+  it('streams token by token, decodes Opus, follows a slider moved mid-stream, flushes and highlights words as heard', async () => {
+    const { page, problems } = await open();
+    expect(await page.locator('#m-codec').textContent()).toBe('Opus (WebCodecs)');
+    await page.getByLabel('Text to speak').fill('Hello! I am streaming this reply token by token. Midway the mood should change. By now it should be a happy voice.');
+    await page.getByLabel('token by token, like an LLM').check();
+    await page.getByLabel('Token rate').fill('12');
+    await page.getByRole('button', { name: 'Play' }).click();
+
+    await page.waitForFunction(() => (window as any).studio.stats.decodedFrames > 0);
+    await page.getByLabel('happy').fill('90');
+    // Flush while tokens still arrive: what was sent so far becomes a phrase, mid-sentence.
+    await page.getByRole('button', { name: 'Flush' }).click();
+    await page.waitForFunction(() => (window as any).studio.stats.wordsHeard > 0);
+    const early = await stats(page);
+    await page.waitForFunction(() => !(window as any).studio.stats.taking && !(window as any).studio.stats.playing, null, { timeout: 30_000 });
+
+    const final = await stats(page);
+    expect(final.errors).toBe(0);
+    expect(final.decodedFrames).toBeGreaterThan(early.decodedFrames);
+    expect(final.scheduledMs).toBeGreaterThan(1000);
+    // Highlighting advanced with playback, to every word.
+    const wordCount = await page.locator('#phrases .word').count();
+    expect(final.wordsHeard).toBeGreaterThan(early.wordsHeard);
+    expect(final.wordsHeard).toBe(wordCount);
+    expect(await page.locator('#phrases .word:not(.heard)').count()).toBe(0);
+    // The first phrase kept the starting mix; a later one was synthesized with the slider's.
+    const metas = await page.locator('#phrases .meta').allTextContents();
+    expect(metas.length).toBeGreaterThanOrEqual(3);
+    expect(metas[0]).toMatch(/neutral 100%/);
+    expect(metas.at(-1)).toMatch(/happy 100%/);
+    for (const meta of metas) expect(meta).toMatch(/first audio in \d+ ms/);
+    expect(metas.some((meta) => /[^.!?]” ·/.test(meta))).toBe(true);
+    expect(await page.locator('#m-first').textContent()).toMatch(/^\d+ ms$/);
+    expect(await page.locator('#chart').getAttribute('aria-label')).toMatch(/happy/);
+    expect(problems).toEqual([]);
+
+    mkdirSync('test-output', { recursive: true });
+    await page.screenshot({ path: 'test-output/studio.png', fullPage: true });
+    await page.close();
+  }, 60_000);
+
+  it('on a phone: adds an emotion from a clip, falls back to pcm16 and stops at once on Escape (barge-in)', async () => {
+    const { page, problems } = await open('?format=pcm16', { width: 390, height: 844 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    expect(await page.locator('#m-codec').textContent()).toBe('PCM (no WebCodecs)');
+
+    await page.getByLabel('Clip (a few seconds of speech)').setInputFiles({ name: 'my whisper.wav', mimeType: 'audio/wav', buffer: Buffer.from(chirp()) });
+    expect(await page.getByLabel('Name').inputValue()).toBe('my_whisper');
+    await page.getByRole('button', { name: 'Add emotion' }).click();
+    await page.getByLabel('my_whisper').fill('50');
+
+    await page.getByLabel('all at once').check();
+    await page.getByLabel('Text to speak').fill('This is a long reply that the listener interrupts. It goes on and on. Nobody hears this part.');
+    await page.getByLabel('Text to speak').press('Control+Enter');
+    await page.waitForFunction(() => (window as any).studio.stats.wordsHeard > 0);
+    expect(await page.locator('#phrases .meta').first().textContent()).toMatch(/my_whisper 100%/);
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => !(window as any).studio.stats.taking && !(window as any).studio.stats.playing, null, { timeout: 5000 });
+    const final = await stats(page);
+    expect(final.decodedFrames).toBe(0);
+    expect(final.scheduledMs).toBeGreaterThan(0);
+    expect(await page.locator('#status').textContent()).toMatch(/^Cancelled/);
+    // Words after the barge-in were never heard.
+    expect(final.wordsHeard).toBeLessThan(await page.locator('#phrases .word').count());
+    expect(final.errors).toBe(0);
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 60_000);
+});
+
+/** Half a second of a decaying chirp, as a 16 kHz WAV file. */
+function chirp(): Uint8Array {
+  const rate = 16_000;
+  const n = rate / 2;
+  return writeWav(
+    Float32Array.from({ length: n }, (_, i) => 0.25 * Math.sin((2 * Math.PI * (200 + i / 20) * i) / rate) * Math.exp(-i / n)),
+    rate,
+  );
+}
