@@ -102,6 +102,13 @@ export async function timeToFirstAudio(url: string, start: Record<string, unknow
   }
 }
 
+/** A session that has been given `text` and keeps talking until closed. */
+export async function openSession(url: string, start: Record<string, unknown>, text: string): Promise<{ close(): void }> {
+  const client = await Client.open(url, start);
+  client.send({ type: 'text', text });
+  return client;
+}
+
 export interface StreamingResult {
   /** Ms from the text message that completed the first phrase to the first audio. */
   firstAudioMs: number;

@@ -50,8 +50,10 @@ export interface BenchResults {
     trials: Trial[];
     maxRealtimeSessions: number;
     firstAudioAtMax: Percentiles | null;
+    /** From the server's CPU time per second of audio: an upper bound for an otherwise idle machine. */
+    idleMachineEstimate: { cpuMsPerAudioSecond: number; sessions: number } | null;
   };
-  memory: { idleRssBytes: number; perSessionBytes: number | null };
+  memory: { idleRssBytes: number; sessions: number; perSessionBytes: number };
   batching: { sessions: number; wordsPerSession: number; on: ThroughputRun; off: ThroughputRun; speedup: number };
   festival: FestivalOutcome & { ratioToOurs?: number };
   targets: Target[];
@@ -91,7 +93,7 @@ export function defaultRow(r: Pick<BenchResults, 'stages' | 'voice'>, emotions: 
 
 const fixed = (v: number, digits: number) => (Number.isFinite(v) ? v.toFixed(digits) : '–');
 const ms = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? `${Math.round(v)} ms` : '–');
-const mib = (bytes: number | null) => (bytes === null || !Number.isFinite(bytes) ? '–' : `${(bytes / 2 ** 20).toFixed(1)} MiB`);
+const mib = (bytes: number) => (Number.isFinite(bytes) ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : '–');
 
 function table(head: string[], rows: (string | number)[][]): string {
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
@@ -139,10 +141,18 @@ export function renderMarkdown(r: BenchResults): string {
     ),
     '',
     `Largest real-time load: **${c.maxRealtimeSessions} sessions**${c.firstAudioAtMax ? `, time to first audio there p95 ${ms(c.firstAudioAtMax.p95)}` : ''}.`,
+    ...(c.idleMachineEstimate
+      ? [
+          '',
+          `The server spent ${fixed(c.idleMachineEstimate.cpuMsPerAudioSecond, 0)} ms of CPU per second of audio in the throughput runs below (default configuration); ` +
+            `${r.machine.cores} cores to itself would then carry at most about ${c.idleMachineEstimate.sessions} real-time sessions (an upper bound that ignores latency, not a measurement).`,
+        ]
+      : []),
     '',
     '### Memory',
     '',
-    `Server resident memory at idle (voice loaded, after one phrase): ${mib(r.memory.idleRssBytes)}; per extra streaming session: ${mib(r.memory.perSessionBytes)} (slope of peak RSS over the concurrency trials).`,
+    `Server resident memory at idle (voice loaded, after one phrase): ${mib(r.memory.idleRssBytes)}; per extra session: ${mib(r.memory.perSessionBytes)} ` +
+      `(median RSS with ${r.memory.sessions} sessions talking at real-time pacing, less the idle figure, over ${r.memory.sessions}).`,
     '',
     '### Cross-session batching',
     '',
@@ -151,8 +161,8 @@ export function renderMarkdown(r: BenchResults): string {
     table(
       ['estimator batching', 'audio s per wall s', 'server CPU ms per audio s'],
       [
-        ['on (`--batching on`, default)', fixed(r.batching.on.audioSecondsPerSecond, 2), fixed(r.batching.on.cpuMsPerAudioSecond, 0)],
-        ['off (`--batching off`)', fixed(r.batching.off.audioSecondsPerSecond, 2), fixed(r.batching.off.cpuMsPerAudioSecond, 0)],
+        ['on (`--batching on`; the default on CUDA)', fixed(r.batching.on.audioSecondsPerSecond, 2), fixed(r.batching.on.cpuMsPerAudioSecond, 0)],
+        ['off (`--batching off`; the default on the CPU)', fixed(r.batching.off.audioSecondsPerSecond, 2), fixed(r.batching.off.cpuMsPerAudioSecond, 0)],
       ],
     ),
     '',

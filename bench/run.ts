@@ -11,7 +11,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { streamSession, timeToFirstAudio } from './client.js';
+import { openSession, streamSession, timeToFirstAudio } from './client.js';
 import { measureFestival } from './festival.js';
 import { backgroundLoad, machineInfo } from './machine.js';
 import { defaultRow, evaluateTargets, percentiles, renderMarkdown, spliceIntoDoc, type BenchResults, type ThroughputRun, type Trial } from './report.js';
@@ -36,8 +36,8 @@ const docFile = values.doc ?? (quick ? undefined : 'docs/benchmarks.md');
 
 /** How big each part is: full mode for the figures, quick mode to prove the harness. */
 const plan = quick
-  ? { rounds: 1, sentences: STAGE_SENTENCES.slice(1, 2), steps: [2], emotions: 2, ttfaSamples: 1, levels: [1, 2], words: 10, wordsPerSecond: 20, batchSessions: 2, batchWords: 8, batchRounds: 1, idleMs: 300 }
-  : { rounds: 3, sentences: STAGE_SENTENCES, steps: [2, 4, 6, 10], emotions: 3, ttfaSamples: 20, levels: [], words: 45, wordsPerSecond: 10, batchSessions: 10, batchWords: 30, batchRounds: 2, idleMs: 3000 };
+  ? { rounds: 1, sentences: STAGE_SENTENCES.slice(1, 2), steps: [2], emotions: 2, ttfaSamples: 1, levels: [1, 2], words: 10, wordsPerSecond: 20, batchSessions: 2, batchWords: 8, batchRounds: 1, memorySessions: 2, memorySettleMs: 300, idleMs: 300 }
+  : { rounds: 3, sentences: STAGE_SENTENCES, steps: [2, 4, 6, 10], emotions: 3, ttfaSamples: 20, levels: [], words: 45, wordsPerSecond: 10, batchSessions: 10, batchWords: 30, batchRounds: 4, memorySessions: 16, memorySettleMs: 1500, idleMs: 3000 };
 const CLIENT_BUFFER_MS = 200;
 const MAX_SESSIONS = 64;
 
@@ -68,13 +68,14 @@ log("Festival's HTS voice");
 const festivalOutcome = await measureFestival(plan.sentences, plan.rounds);
 
 // The phrase cache stays off: every phrase costs what a phrase never heard before costs.
-const serverOptions = (batching: 'on' | 'off'): ServerOptions => ({ modelsDir: values.models!, voice: values.voice!, device, flags: ['--cache-entries', '0', '--batching', batching, '--max-sessions', String(MAX_SESSIONS)] });
+const serverOptions = (batching: 'auto' | 'on' | 'off'): ServerOptions => ({ modelsDir: values.models!, voice: values.voice!, device, flags: ['--cache-entries', '0', '--batching', batching, '--max-sessions', String(MAX_SESSIONS)] });
 
 log('starting the server');
-let server = await BenchServer.start(serverOptions('on'));
+const server = await BenchServer.start(serverOptions('auto'));
 let ttfa: BenchResults['timeToFirstAudio'];
 let trials: Trial[];
 let idleRssBytes: number;
+let perSessionBytes: number;
 let batchOn: ThroughputRun;
 let batchOff: ThroughputRun;
 try {
@@ -90,18 +91,20 @@ try {
     ttfa.push({ words, ms: percentiles(samples) });
   }
 
+  log('memory per session');
+  perSessionBytes = await memoryPerSession(server, idleRssBytes);
+
   log('concurrency');
   trials = await concurrencyLadder(server);
-  batchOn = await throughput(server);
 } finally {
   await server.stop();
 }
-log('throughput without batching');
-server = await BenchServer.start(serverOptions('off'));
+log('throughput with and without cross-session batching');
+const [withBatching, withoutBatching] = await Promise.all([BenchServer.start(serverOptions('on')), BenchServer.start(serverOptions('off'))]);
 try {
-  batchOff = await throughput(server);
+  [batchOn, batchOff] = await throughput(withBatching, withoutBatching);
 } finally {
-  await server.stop();
+  await Promise.all([withBatching.stop(), withoutBatching.stop()]);
 }
 
 const passing = trials.filter((t) => t.realtime).sort((a, b) => b.sessions - a.sessions)[0];
@@ -124,8 +127,9 @@ const results: Omit<BenchResults, 'targets'> = {
     trials,
     maxRealtimeSessions: passing?.sessions ?? 0,
     firstAudioAtMax: passing?.firstAudio ?? null,
+    idleMachineEstimate: idleMachineEstimate(stages.device === 'cuda' ? batchOn : batchOff),
   },
-  memory: { idleRssBytes, perSessionBytes: slope(trials.map((t) => [t.sessions, t.peakRssBytes - idleRssBytes])) },
+  memory: { idleRssBytes, sessions: plan.memorySessions, perSessionBytes },
   batching: { sessions: plan.batchSessions, wordsPerSession: plan.batchWords, on: batchOn, off: batchOff, speedup: batchOn.audioSecondsPerSecond / batchOff.audioSecondsPerSecond },
   festival: festivalOutcome,
 };
@@ -206,30 +210,62 @@ async function concurrencyLadder(target: BenchServer): Promise<Trial[]> {
   return done.sort((a, b) => a.sessions - b.sessions);
 }
 
-/** Audio delivered per wall second by sessions that all get their whole text at once. */
-async function throughput(target: BenchServer): Promise<ThroughputRun> {
-  let best: ThroughputRun = { audioSecondsPerSecond: 0, cpuMsPerAudioSecond: Number.NaN };
+/**
+ * Audio delivered per wall second by sessions that all get their whole text at once, on
+ * a server with batching and one without, taking turns round by round so that both meet
+ * the same background load; best round of each.
+ */
+async function throughput(on: BenchServer, off: BenchServer): Promise<[ThroughputRun, ThroughputRun]> {
+  const best = new Map<BenchServer, ThroughputRun>();
   for (let round = 0; round < plan.batchRounds; round++) {
-    const cpuBefore = await target.cpuMs();
-    const started = performance.now();
-    const runs = await Promise.all(
-      Array.from({ length: plan.batchSessions }, (_, k) => streamSession(target.url, sessionStart, conversation(plan.batchWords, 200 + k * 7 + round * 3), Infinity, CLIENT_BUFFER_MS)),
-    );
-    const wallS = (performance.now() - started) / 1000;
-    const audio = runs.reduce((s, r) => s + r.audioSeconds, 0);
-    const run = { audioSecondsPerSecond: audio / wallS, cpuMsPerAudioSecond: ((await target.cpuMs()) - cpuBefore) / audio };
-    if (run.audioSecondsPerSecond > best.audioSecondsPerSecond) best = run;
+    for (const target of round % 2 === 0 ? [on, off] : [off, on]) {
+      const cpuBefore = await target.cpuMs();
+      const started = performance.now();
+      const runs = await Promise.all(
+        Array.from({ length: plan.batchSessions }, (_, k) => streamSession(target.url, sessionStart, conversation(plan.batchWords, 200 + k * 7 + round * 3), Infinity, CLIENT_BUFFER_MS)),
+      );
+      const wallS = (performance.now() - started) / 1000;
+      const audio = runs.reduce((s, r) => s + r.audioSeconds, 0);
+      const run = { audioSecondsPerSecond: audio / wallS, cpuMsPerAudioSecond: ((await target.cpuMs()) - cpuBefore) / audio };
+      if (run.audioSecondsPerSecond > (best.get(target)?.audioSecondsPerSecond ?? 0)) best.set(target, run);
+    }
   }
-  log(`  ${plan.batchSessions} sessions: ${best.audioSecondsPerSecond.toFixed(2)} audio s per s`);
-  return best;
+  const result: [ThroughputRun, ThroughputRun] = [best.get(on)!, best.get(off)!];
+  log(`  ${plan.batchSessions} sessions: ${result[0].audioSecondsPerSecond.toFixed(2)} audio s per s with batching, ${result[1].audioSecondsPerSecond.toFixed(2)} without`);
+  return result;
 }
 
-/** Least-squares slope of y over x; null without two distinct x. */
-function slope(points: [number, number][]): number | null {
-  const n = points.length;
-  const mx = points.reduce((s, [x]) => s + x, 0) / n;
-  const my = points.reduce((s, [, y]) => s + y, 0) / n;
-  const sxx = points.reduce((s, [x]) => s + (x - mx) ** 2, 0);
-  if (n < 2 || sxx === 0) return null;
-  return points.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0) / sxx;
+/**
+ * Resident memory that each extra session adds: `plan.memorySessions` sessions talking
+ * at real-time pacing (so each holds what a live session holds: its encoder, its phrases
+ * rendered ahead, its queue), the median of the samples once they are all under way.
+ */
+async function memoryPerSession(target: BenchServer, idle: number): Promise<number> {
+  const sessions = await Promise.all(
+    Array.from({ length: plan.memorySessions }, (_, k) => openSession(target.url, { ...sessionStart, pacing: 'realtime' }, conversation(30, 300 + k * 5))),
+  );
+  try {
+    await new Promise((resolve) => setTimeout(resolve, plan.memorySettleMs));
+    const samples: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      samples.push(await target.rss());
+      await new Promise((resolve) => setTimeout(resolve, plan.memorySettleMs / 6));
+    }
+    return (percentiles(samples).p50 - idle) / plan.memorySessions;
+  } finally {
+    for (const s of sessions) s.close();
+    // Let the server release them before the next part starts.
+    await new Promise((resolve) => setTimeout(resolve, plan.memorySettleMs));
+  }
+}
+
+/**
+ * Sessions an otherwise idle machine could keep in real time, going by the server's CPU
+ * time per second of audio (the CPU default configuration): every core's second of CPU
+ * buys 1000 / cpuMs seconds of audio. An upper bound: it ignores the latency that the
+ * concurrency trials measure; null where the CPU time cannot be read or on a GPU.
+ */
+function idleMachineEstimate(run: ThroughputRun): { cpuMsPerAudioSecond: number; sessions: number } | null {
+  if (device === 'cuda' || !Number.isFinite(run.cpuMsPerAudioSecond)) return null;
+  return { cpuMsPerAudioSecond: run.cpuMsPerAudioSecond, sessions: Math.floor((machine.cores * 1000) / run.cpuMsPerAudioSecond) };
 }

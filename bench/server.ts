@@ -17,7 +17,6 @@ export class BenchServer {
   private constructor(
     private readonly child: ChildProcess,
     readonly port: number,
-    private readonly stderr: string[],
   ) {}
 
   /** Starts `emomix serve` from the TypeScript sources (what is checked out, not a stale build) and waits until it listens. */
@@ -39,7 +38,7 @@ export class BenchServer {
       });
       child.once('exit', (code) => reject(new Error(`the server exited (code ${code}) before listening:\n${stderr.slice(-20).join('\n')}`)));
     });
-    return new BenchServer(child, port, stderr);
+    return new BenchServer(child, port);
   }
 
   get url(): string {

@@ -64,6 +64,9 @@ describe('npm run bench -- --quick', () => {
     }
     expect([0, 1, 2]).toContain(c.maxRealtimeSessions);
     expect(results.memory.idleRssBytes).toBeGreaterThan(50 * 2 ** 20);
+    expect(results.memory.sessions).toBe(2);
+    expect(Number.isFinite(results.memory.perSessionBytes)).toBe(true);
+    if (c.idleMachineEstimate) expect(c.idleMachineEstimate.sessions).toBeGreaterThanOrEqual(0);
   });
 
   it('compares throughput with and without cross-session batching', () => {

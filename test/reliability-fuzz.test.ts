@@ -26,6 +26,7 @@ const MAX_DEPTH = 32;
 const MAX_REPLY_BYTES = 4096;
 const EMOTIONS = ['neutral', 'happy', 'sad', 'angry', 'surprise'];
 const REFERENCE_NAMES = ['ref0', 'ref1', 'ref2', 'ref3'];
+const MAX_WAITING_REFERENCES = 4;
 
 let voices: VoiceRegistry;
 let srv: RunningServer;
@@ -424,7 +425,7 @@ async function fuzzSession(gen: Generator, rng: Rng, tally: Tally, budget: numbe
     else {
       // References beyond the waiting limit would be refused by timing, not by their content.
       const m = input.outcome.message;
-      if (m.type === 'reference' && model.phase === 'streaming' && model.references >= 4 && !schemaFault(m)) return;
+      if (m.type === 'reference' && model.phase === 'streaming' && model.references >= MAX_WAITING_REFERENCES && !schemaFault(m)) return;
       e = resolve(m, model, `${input.label} ${JSON.stringify(m).slice(0, 120)}`);
     }
     send(client, input.frame);

@@ -114,9 +114,9 @@ export async function until(condition: () => boolean | Promise<boolean>, timeout
   return performance.now() - started;
 }
 
-/** Live handles and requests of this process by kind (sockets, timers, …), for leak checks. */
+/** Live handles and requests of this process by kind (sockets, timers, …), for leak checks; immediates come and go. */
 export function activeResources(): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const kind of process.getActiveResourcesInfo()) counts[kind] = (counts[kind] ?? 0) + 1;
+  for (const kind of process.getActiveResourcesInfo()) if (kind !== 'Immediate') counts[kind] = (counts[kind] ?? 0) + 1;
   return counts;
 }

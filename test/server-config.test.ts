@@ -21,6 +21,13 @@ describe('parseConfig', () => {
     expect(parseConfig(['--graph-optimization', 'disabled'], env)).toMatchObject({ graphOptimization: 'disabled' });
   });
 
+  it('passes the performance settings through: cross-session batching and the phrase cache', () => {
+    expect(parseConfig([], {})).toMatchObject({ batching: 'auto', cacheEntries: 256 });
+    expect(parseConfig(['--batching', 'on', '--cache-entries', '0'], {})).toMatchObject({ batching: 'on', cacheEntries: 0 });
+    expect(parseConfig([], { EMOMIX_BATCHING: 'off' })).toMatchObject({ batching: 'off' });
+    expect(() => parseConfig(['--batching', 'yes'], {})).toThrow(ConfigError);
+  });
+
   it('returns null for --help, and the help names every flag with its variable', () => {
     expect(parseConfig(['--help'], {})).toBeNull();
     for (const s of ['--port', 'PORT', '--auth-token', 'EMOMIX_AUTH_TOKEN', '--max-buffered-text', '--idle-timeout-ms', '--allowed-origins', '--graph-optimization', '--intra-op-threads']) expect(helpText).toContain(s);

@@ -113,6 +113,17 @@ describe.each(['native', 'wasm'] as const)('Opus (%s build)', (backend) => {
     expect(low * 8).toBeLessThan(16000 * 1.3);
     expect(high).toBeGreaterThan(2.5 * low);
   });
+
+  it('after reset() encodes a new stream exactly as a new encoder does, at the same bitrate', () => {
+    const used = createOpusEncoder({ backend, bitrate: 24_000 });
+    used.encode(sine(440, 4000));
+    used.reset();
+    expect(used.sampleCount).toBe(0);
+    const input = sine(300, 9000);
+    const fresh = createOpusEncoder({ backend, bitrate: 24_000 });
+    expect([...used.encode(input), ...used.flush()]).toEqual([...fresh.encode(input), ...fresh.flush()]);
+    expect(used.sampleCount).toBe(fresh.sampleCount);
+  });
 });
 
 describe('Opus', () => {

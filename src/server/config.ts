@@ -14,7 +14,7 @@ export interface ServerConfig {
   workers: number | undefined;
   intraOpThreads: number | undefined;
   graphOptimization: GraphOptimization;
-  batching: 'on' | 'off';
+  batching: 'auto' | 'on' | 'off';
   cacheEntries: number;
   maxSessions: number;
   maxMessageBytes: number;
@@ -80,7 +80,7 @@ const options = [
   option({ key: 'workers', flag: 'workers', env: 'EMOMIX_WORKERS', parse: integer(1, 256), fallback: undefined, help: 'inference worker threads per voice (default: by CPU count)' }),
   option({ key: 'intraOpThreads', flag: 'intra-op-threads', env: 'EMOMIX_INTRA_OP_THREADS', parse: integer(1, 256), fallback: undefined, help: 'onnxruntime intra-op threads per worker' }),
   option({ key: 'graphOptimization', flag: 'graph-optimization', env: 'EMOMIX_GRAPH_OPTIMIZATION', parse: oneOf('disabled', 'basic', 'extended', 'all'), fallback: 'all', help: 'onnxruntime graph optimisation level' }),
-  option({ key: 'batching', flag: 'batching', env: 'EMOMIX_BATCHING', parse: oneOf('on', 'off'), fallback: 'on', help: "run concurrent sessions' estimator steps as one call" }),
+  option({ key: 'batching', flag: 'batching', env: 'EMOMIX_BATCHING', parse: oneOf('auto', 'on', 'off'), fallback: 'auto', help: "run concurrent sessions' estimator steps as one call (auto: on cuda only)" }),
   option({ key: 'cacheEntries', flag: 'cache-entries', env: 'EMOMIX_CACHE_ENTRIES', parse: integer(0, 1_000_000), fallback: 256, help: 'phrases whose front-end and encoder results are reused (0: none)' }),
   option({ key: 'maxSessions', flag: 'max-sessions', env: 'EMOMIX_MAX_SESSIONS', parse: integer(1, 100_000), fallback: 64, help: 'concurrent WebSocket sessions plus /v1/speech requests' }),
   option({ key: 'maxMessageBytes', flag: 'max-message-bytes', env: 'EMOMIX_MAX_MESSAGE_BYTES', parse: integer(1024, 256 * 2 ** 20), fallback: 2 * 2 ** 20, help: 'largest client message or request body' }),

@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { createPhraseSegmenter } from '../pipeline/segmenter.js';
 import { SynthesisError } from '../pipeline/synthesis/index.js';
+import type { OpusEncoderPool } from '../stream/opus.js';
 import { checkAccess, originAllowed } from './access.js';
 import type { ServerConfig } from './config.js';
 import { ErrorCode, ProtocolError, type ErrorCode as Code } from './errors.js';
@@ -26,6 +27,7 @@ export interface HttpContext {
   activeSessions(): number;
   /** Takes a slot of the session limit, or returns null when none is free. */
   acquireSlot(): (() => void) | null;
+  encoders: OpusEncoderPool;
 }
 
 const speechSchema = synthesisOptionsSchema.extend({
@@ -153,7 +155,7 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
           seed: body.seed,
         },
         createPhraseSegmenter(),
-        config.opusBitrate,
+        ctx.encoders,
         abort.signal,
       );
       metrics.phrases.inc({ voice: voice.info.id, outcome: 'spoken' }, file.phrases);

@@ -6,6 +6,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createPhraseSegmenter } from '../pipeline/segmenter.js';
+import { OpusEncoderPool } from '../stream/opus.js';
 import { checkAccess } from './access.js';
 import { encodeMessage } from './codec.js';
 import type { ServerConfig } from './config.js';
@@ -43,6 +44,7 @@ export function createServer({ config, voices, logger }: ServerOptions): EmomixS
   const sessions = new Set<Session>();
   let pendingHttp = 0;
   let draining = false;
+  const encoders = new OpusEncoderPool(config.opusBitrate);
 
   const acquireSlot = (): (() => void) | null => {
     if (sessions.size + pendingHttp >= config.maxSessions) return null;
@@ -60,6 +62,7 @@ export function createServer({ config, voices, logger }: ServerOptions): EmomixS
       draining: () => draining,
       activeSessions: () => sessions.size,
       acquireSlot,
+      encoders,
     }),
   );
   // Oversized frames are refused by ws itself with close code 1009.
@@ -93,6 +96,7 @@ export function createServer({ config, voices, logger }: ServerOptions): EmomixS
         logger,
         metrics,
         createSegmenter: () => createPhraseSegmenter(),
+        encoders,
         onClosed: () => {
           sessions.delete(session);
           metrics.sessionsActive.dec();

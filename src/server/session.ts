@@ -5,7 +5,7 @@
 import { Observable, Subject, concatMap, defer, from, map, of, type Subscription } from 'rxjs';
 import type { RawData, WebSocket } from 'ws';
 import { SynthesisError } from '../pipeline/synthesis/index.js';
-import { createOpusEncoder, OPUS_FRAME_SAMPLES, type OpusEncoder } from '../stream/opus.js';
+import { OPUS_FRAME_SAMPLES, type OpusEncoder, type OpusEncoderPool } from '../stream/opus.js';
 import { pacePackets } from '../stream/pacing.js';
 import { floatToPcm16LE } from '../stream/pcm.js';
 import { decodeFrame } from './codec.js';
@@ -39,7 +39,6 @@ export interface SessionLimits {
   idleTimeoutMs: number;
   highWaterBytes: number;
   chunkMs: number;
-  opusBitrate: number;
   pacing: 'asap' | 'realtime';
 }
 
@@ -51,6 +50,8 @@ export interface SessionDeps {
   logger: Logger;
   metrics: ServerMetrics;
   createSegmenter(): PhraseSegmenter;
+  /** Opus encoders, shared by the server's sessions; the session gives its own back when it closes. */
+  encoders: OpusEncoderPool;
   /** Called once, when the socket has closed and everything is released. */
   onClosed(): void;
 }
@@ -266,7 +267,7 @@ export class Session {
       temperature: message.temperature,
       lengthScale: message.speed === undefined ? undefined : 1 / message.speed,
       seed: message.seed,
-      encoder: format === 'opus' ? createOpusEncoder({ bitrate: limits.opusBitrate }) : undefined,
+      encoder: format === 'opus' ? this.deps.encoders.take() : undefined,
       timeline: new EmotionTimeline(emotion),
     };
     this.settings = settings;
@@ -561,6 +562,8 @@ export class Session {
     this.stopTimers();
     this.run?.cancel();
     this.wireSubscription?.unsubscribe();
+    // Nothing encodes any more: the run and the wire are stopped.
+    if (this.settings?.encoder) this.deps.encoders.give(this.settings.encoder);
     this.outbox.wake();
     this.log.info({ code, phrases: this.stats.phrases, audioMs: Math.round(this.stats.audioMs) }, 'session closed');
     this.deps.onClosed();

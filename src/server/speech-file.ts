@@ -2,7 +2,7 @@
 // same segmentation and synthesis as a stream, joined without gaps.
 import type { PhraseSegmenter } from '../pipeline/segmenter.js';
 import { writeOggOpus } from '../stream/ogg.js';
-import { createOpusEncoder } from '../stream/opus.js';
+import type { OpusEncoderPool } from '../stream/opus.js';
 import { writeWav } from '../stream/wav.js';
 import { OUTPUT_SAMPLE_RATE, type EmotionWeights } from './protocol.js';
 import { renderPhrase } from './render.js';
@@ -30,7 +30,7 @@ export async function synthesizeFile(
   voice: ServedVoice,
   request: SpeechFileRequest,
   segmenter: PhraseSegmenter,
-  opusBitrate: number,
+  encoders: OpusEncoderPool,
   signal: AbortSignal,
 ): Promise<SpeechFile> {
   const phrases = [...segmenter.push(request.text), ...segmenter.flush()];
@@ -53,9 +53,11 @@ export async function synthesizeFile(
   const audioMs = (pcm.length * 1000) / OUTPUT_SAMPLE_RATE;
   const file = { phrases: phrases.length, audioMs, synthesisMs };
   if (request.format === 'wav') return { ...file, body: writeWav(pcm, OUTPUT_SAMPLE_RATE), contentType: 'audio/wav' };
-  const encoder = createOpusEncoder({ bitrate: opusBitrate });
+  const encoder = encoders.take();
   // A file needs at least one packet, even for text with nothing to pronounce.
   const packets = [...encoder.encode(pcm.length > 0 ? pcm : new Float32Array(1)), ...encoder.flush()];
-  const body = await writeOggOpus(packets, { preSkip: encoder.preSkip, sampleCount: encoder.sampleCount, inputSampleRate: voice.info.sampleRate });
+  const { preSkip, sampleCount } = encoder;
+  encoders.give(encoder);
+  const body = await writeOggOpus(packets, { preSkip, sampleCount, inputSampleRate: voice.info.sampleRate });
   return { ...file, body, contentType: 'audio/ogg' };
 }

@@ -33,7 +33,7 @@ export interface VoiceLoadOptions {
   workers?: number | undefined;
   intraOpThreads?: number | undefined;
   graphOptimization?: GraphOptimization;
-  batching?: 'on' | 'off';
+  batching?: 'auto' | 'on' | 'off';
   cacheEntries?: number;
   logger?: EngineLogger;
   createWorker?: EngineOptions['createWorker'];
@@ -57,7 +57,7 @@ export class VoiceRegistry {
           ...(options.workers ? { workers: options.workers } : {}),
           ...(options.intraOpThreads ? { intraOpThreads: options.intraOpThreads } : {}),
           ...(options.graphOptimization ? { graphOptimization: options.graphOptimization } : {}),
-          ...(options.batching === 'off' ? { batching: false as const } : {}),
+          ...(options.batching === 'on' || options.batching === 'off' ? { batching: options.batching === 'on' } : {}),
           ...(options.cacheEntries !== undefined ? { cacheEntries: options.cacheEntries } : {}),
           ...(options.logger ? { logger: options.logger } : {}),
           ...(options.createWorker ? { createWorker: options.createWorker } : {}),

@@ -37,9 +37,11 @@ export interface EngineOptions {
   /**
    * Cross-session batching (batcher.ts): estimator steps of concurrent syntheses that meet
    * within `maxWaitMs` (default 2) run as one onnxruntime call of at most `maxRows` rows
-   * (default 16). false sends every step on its own. Default on.
+   * (default 16); false sends every step on its own. Default: on with the CUDA provider,
+   * off on the CPU, where a call's cost grows with its rows and padding and waiting cost
+   * more than the calls saved (docs/benchmarks.md).
    */
-  batching?: false | { maxWaitMs?: number; maxRows?: number };
+  batching?: boolean | { maxWaitMs?: number; maxRows?: number };
   /** Phrases whose front-end and encoder results are kept for reuse. Default 256; 0 keeps none. */
   cacheEntries?: number;
 }
@@ -106,7 +108,7 @@ export class Engine {
     const logger = options.logger ?? console;
     const cacheEntries = options.cacheEntries ?? DEFAULT_CACHE_ENTRIES;
     if (!Number.isInteger(cacheEntries) || cacheEntries < 0) throw new RangeError(`cacheEntries must be an integer ≥ 0, got ${cacheEntries}`);
-    const batching = options.batching ?? {};
+    const batching = options.batching === true ? {} : options.batching;
     if (batching) {
       if (batching.maxWaitMs !== undefined && !(batching.maxWaitMs >= 0)) throw new RangeError(`batching.maxWaitMs must be ≥ 0, got ${batching.maxWaitMs}`);
       if (batching.maxRows !== undefined) checkCount(batching.maxRows, 'batching.maxRows');
@@ -128,10 +130,11 @@ export class Engine {
     if (pool.info.fallbackReason !== undefined) {
       logger.warn(`emomix: the CUDA execution provider could not be loaded, running on the CPU (${pool.info.fallbackReason.split('\n')[0]})`);
     }
-    const batcher = batching
+    const batchSettings = batching ?? (pool.info.provider === 'cuda' ? {} : false);
+    const batcher = batchSettings
       ? new EstimatorBatcher({
           ...batcherDefaults(loaded.manifest.estimator.preset),
-          ...batching,
+          ...batchSettings,
           concurrency: workers,
           run: (batches, deadline) => pool.estimateBatches(batches, deadline),
         })
