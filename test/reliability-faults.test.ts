@@ -322,9 +322,10 @@ describe(`${CYCLES} connect/disconnect cycles`, () => {
     await settle();
     const after = { fds: openFds(), resources: activeResources(), workers: liveWorkers(), heap: process.memoryUsage().heapUsed, rss: process.memoryUsage().rss };
 
-    figures.cycles = { count: CYCLES, seconds: Math.round(seconds * 10) / 10, fds: [before.fds, after.fds], workers: [before.workers, after.workers], heapMb: [mb(before.heap), mb(after.heap)], rssMb: [mb(before.rss), mb(after.rss)], resources: after.resources };
+    figures.cycles = { count: CYCLES, seconds: Math.round(seconds * 10) / 10, fds: [before.fds, after.fds], workers: [before.workers, after.workers], heapMb: [mb(before.heap), mb(after.heap)], rssMb: [mb(before.rss), mb(after.rss)], resources: [before.resources, after.resources] };
     expect(after.fds).toBeLessThanOrEqual(before.fds + 2);
-    expect(after.resources).toEqual(before.resources);
+    // No kind of handle is more numerous than before (a timer pending then may be gone now).
+    for (const [kind, count] of Object.entries(after.resources)) expect({ kind, count }).toEqual({ kind, count: Math.min(count, before.resources[kind] ?? 0) });
     expect(after.workers).toBe(before.workers);
     expect(after.heap - before.heap).toBeLessThan(16 * 2 ** 20);
     expect(after.rss - before.rss).toBeLessThan(64 * 2 ** 20);

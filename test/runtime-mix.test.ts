@@ -90,6 +90,10 @@ describe('resolveRequest', () => {
     expect(r).toMatchObject({ steps: 4, temperature: 1.5, solver: 'ode', lengthScale: 1, mode: 'score', seed: 5 });
   });
 
+  it('takes each solver of the contract', () => {
+    for (const solver of ['ode', 'sde', 'heun'] as const) expect(resolveRequest(VOICE, { weights: { happy: 1 }, solver }).solver).toBe(solver);
+  });
+
   it('applies the intensity to both ends of a ramp', () => {
     const r = resolveRequest(VOICE, { weights: { happy: 1 }, intensity: 0.5, ramp: { to: { sad: 1 }, startMs: 0, endMs: 100 } });
     expect(Object.fromEntries(r.from)).toEqual({ happy: 0.5, neutral: 0.5 });

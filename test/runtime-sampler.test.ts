@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { emotionTable } from '../src/pipeline/synthesis/custom-emotions.js';
 import { frameWeights, normaliseWeights } from '../src/pipeline/synthesis/emotion-mix.js';
 import { Mulberry32 } from '../src/pipeline/synthesis/rng.js';
-import { runSampler, stepTime, type EstimatorBatch, type SamplerOptions } from '../src/pipeline/synthesis/sampler.js';
+import { gridTime, runSampler, stepTime, type EstimatorBatch, type SamplerOptions } from '../src/pipeline/synthesis/sampler.js';
 import { stepMixPlan, type StepMixPlan } from '../src/pipeline/synthesis/step-mix.js';
 import type { VoiceManifest } from '../src/pipeline/voice/manifest.js';
 
@@ -119,6 +119,40 @@ describe('runSampler', () => {
       const expected = (x - ((0.5 * (mu - x) + 0.2) * b + Math.sqrt(b) * xi[i]!)) * MASK[i % T]!;
       expect(mel[i]).toBeCloseTo(expected, 5);
     });
+  });
+
+  it('heun: two calls per step at t_k and t_k+1, one in the last step, every row in each', async () => {
+    const calls: EstimatorBatch[] = [];
+    const { stepMs } = await runSampler(options({ solver: 'heun', steps: 4, plan: plan({ neutral: 1, happy: 1, sad: 2 }), estimate: constantEstimator(() => 0, calls) }));
+    expect(calls.map((c) => c.t)).toEqual([1, 0.75, 0.75, 0.5, 0.5, 0.25, 0.25]);
+    expect(calls.every((c) => c.rows === 3)).toBe(true);
+    expect(stepMs).toHaveLength(7);
+    expect([0, 1, 2, 3, 4].map((k) => gridTime(k, 4))).toEqual([1, 0.75, 0.5, 0.25, 0]);
+  });
+
+  it('heun: averages the drifts at both ends, the predictor feeding the second call, and ends with Euler', async () => {
+    const calls: EstimatorBatch[] = [];
+    const { mel } = await runSampler(options({ solver: 'heun', steps: 2, estimate: constantEstimator(() => 0.3, calls) }));
+    const h = 0.5;
+    const drift = (mu: number, x: number, t: number) => 0.5 * (mu - x - 0.3) * beta(t);
+    initialNoise(11, 1.5).forEach((x0, i) => {
+      const m = MASK[i % T]!;
+      const d0 = drift(MU[i]!, x0, 1);
+      const predicted = (x0 - d0 * h) * m;
+      expect(calls[1]!.x[i]).toBeCloseTo(predicted, 5);
+      const x1 = (x0 - 0.5 * (d0 + drift(MU[i]!, predicted, 0.5)) * h) * m;
+      expect(calls[2]!.x[i]).toBeCloseTo(x1, 5);
+      expect(mel[i]).toBeCloseTo((x1 - drift(MU[i]!, x1, 0.5) * h) * m, 4);
+    });
+    expect(mel[3]).toBe(0);
+  });
+
+  it('heun: picks each call’s emotions by that call’s t under a schedule', async () => {
+    const calls: EstimatorBatch[] = [];
+    const schedule = { primary: 'happy', secondary: 'sad', tMax: 0.8, tMin: 0.3 };
+    await runSampler(options({ solver: 'heun', steps: 4, plan: plan({ neutral: 1, happy: 1 }, { schedule }), estimate: constantEstimator(() => 0, calls) }));
+    // t = 1 | 0.75, 0.75 | 0.5, 0.5 | 0.25, 0.25
+    expect(calls.map((c) => Array.from(c.emotions).filter((_, i) => i % 2 === 0))).toEqual([[2], [1, 2], [1, 2], [1, 2], [1, 2], [3], [3]]);
   });
 
   it('stops between steps once the signal is aborted', async () => {

@@ -64,35 +64,60 @@ class MixPlan:
         return self.embeddings, self.weights
 
 
+SOLVERS = ("ode", "sde", "heun")
+
+
 def sample(estimator, mu: np.ndarray, mask: np.ndarray, plan: MixPlan, steps: int, temperature: float,
-           noise: np.ndarray | None = None, seed: int | None = None, stochastic: bool = False,
+           noise: np.ndarray | None = None, seed: int | None = None, solver: str = "ode",
            schedule: Schedule = Schedule()) -> np.ndarray:
     """EmoMix reverse diffusion for one utterance. mu [80,T], mask [1,T] → mel [80,T].
 
-    Each step calls the estimator ONCE with one batch row per emotion and mixes the
-    scores with the per-frame weights. Noise: `noise` (ε, [80,T]) if given, else the
-    contract's RNG from `seed`; the stochastic solver draws each step's ξ after ε."""
+    Every estimator call takes one batch row per emotion of the plan at that call's t and
+    the scores are mixed with the per-frame weights. "ode" (Euler) and "sde" call it once
+    per step at the step's midpoint time; "heun" at both ends of each step but the last
+    (CONTRACT.md, "Sampler"), 2N − 1 calls in all. Noise: `noise` (ε, [80,T]) if given,
+    else the contract's RNG from `seed`; "sde" draws each step's ξ after ε."""
+    if solver not in SOLVERS:
+        raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
     rng = Mulberry32(seed) if seed is not None else None
     eps = noise if noise is not None else rng.normal(mu.shape)
     x = (mu + eps / temperature) * mask
     h = 1.0 / steps
     mu_t, mask_t = torch.from_numpy(mu)[None], torch.from_numpy(mask)[None]
-    for i in range(steps):
-        t = 1.0 - (i + 0.5) * h
+
+    def score(x, t):
         emb, w = plan.rows_at(t)
         k = emb.shape[0]
         with torch.no_grad():
             scores = estimator(torch.from_numpy(x)[None].expand(k, -1, -1).contiguous(), mu_t.expand(k, -1, -1),
                                mask_t.expand(k, -1, -1), torch.full((k,), t, dtype=torch.float32),
                                torch.from_numpy(emb.astype(np.float32))).numpy()
-        s = np.einsum("kn,kcn->cn", w.astype(np.float32), scores)
-        beta = schedule.beta(t)
-        if stochastic:
+        return np.einsum("kn,kcn->cn", w.astype(np.float32), scores)
+
+    def drift(x, t):
+        """½(μ − x − s)·β(t), the probability-flow ODE's dx/dt; the solvers follow it from t = 1 down to 0."""
+        return 0.5 * (mu - x - score(x, t)) * schedule.beta(t)
+
+    def euler(x, d):
+        return ((x - d * h) * mask).astype(np.float32)
+
+    if solver == "heun":
+        for k in range(steps - 1):
+            d = drift(x, 1.0 - k / steps)
+            x = euler(x, 0.5 * (d + drift(euler(x, d), 1.0 - (k + 1) / steps)))
+        # The score at t = 0 is unbounded (the noise std is 0 there) and the estimator never
+        # saw t below 1e-5 in training, so the last step ends with the Euler predictor.
+        return euler(x, drift(x, 1.0 - (steps - 1) / steps))
+    for i in range(steps):
+        t = 1.0 - (i + 0.5) * h
+        if solver == "sde":
+            s = score(x, t)
+            beta = schedule.beta(t)
             xi = rng.normal(mu.shape)
             dx = (0.5 * (mu - x) - s) * beta * h + np.sqrt(beta * h) * xi
+            x = ((x - dx) * mask).astype(np.float32)
         else:
-            dx = 0.5 * (mu - x - s) * beta * h
-        x = ((x - dx) * mask).astype(np.float32)
+            x = euler(x, drift(x, t))
     return x
 
 

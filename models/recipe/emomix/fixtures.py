@@ -14,6 +14,7 @@ from . import frontend
 from .acoustic import AcousticModel
 from .audio import MelConfig, log_mel
 from .diffusion import MixPlan, Schedule, diffusion_loss, durations_from_log, expand, sample
+from .estimators import build_estimator
 from .export import DEFAULT_DIFFUSION, export_acoustic, export_graph, export_ser, voice_manifest
 from .profiles import EMOTIONS
 from .rng import Mulberry32
@@ -22,6 +23,8 @@ from .vocoder import Vocoder, VocoderConfig
 
 TINY_MEL = MelConfig(sampleRate=16000, nFft=256, winLength=256, hopLength=64, padding=96, fMax=8000.0)
 EMBEDDING_DIM = 8
+TINY_ESTIMATOR = {"channels": 16, "blocks": 3, "cond_dim": 32}
+HEUN_CASE = "sampler-heun-ramp-schedule"
 
 
 def tensor(x) -> dict:
@@ -33,6 +36,13 @@ def tensor(x) -> dict:
 def write_case(path: Path, params: dict, inputs: dict, outputs: dict) -> None:
     path.write_text(json.dumps({"params": params, "inputs": {k: tensor(v) for k, v in inputs.items()},
                                 "outputs": {k: tensor(v) for k, v in outputs.items()}}) + "\n")
+
+
+def read_inputs(path: Path) -> dict[str, np.ndarray]:
+    """The inputs of a case written by write_case."""
+    case = json.loads(path.read_text())
+    return {k: np.frombuffer(base64.b64decode(v["data"]), dtype=np.dtype(v["dtype"]).newbyteorder("<"))
+            .astype(v["dtype"]).reshape(v["shape"]) for k, v in case["inputs"].items()}
 
 
 def fit_tiny_estimator(model: AcousticModel, steps: int = 300) -> None:
@@ -52,7 +62,7 @@ def build_tiny_voice(out: Path, symbols: list[str]) -> tuple[AcousticModel, SER,
     out.mkdir(parents=True, exist_ok=True)
     acoustic = AcousticModel(len(symbols), EMBEDDING_DIM,
                              encoder={"channels": 16, "layers": 1, "heads": 2, "ffn": 32, "dp_hidden": 16},
-                             estimator={"channels": 16, "blocks": 3, "cond_dim": 32})
+                             estimator=TINY_ESTIMATOR)
     fit_tiny_estimator(acoustic)
     # Durations of a few frames per phoneme, as a trained model would predict.
     with torch.no_grad():
@@ -132,7 +142,8 @@ def write_references(ref: Path, acoustic: AcousticModel, ser: SER, vocoder: Voco
     mask = np.ones((1, n), dtype=np.float32)
     two = centroids[[1, 2]].numpy()
     eps = Mulberry32(99).normal(mu_frames.shape)
-    plan = MixPlan(two, ramp_weights(n, 10, 30))
+    ramp = ramp_weights(n, 10, 30)
+    plan = MixPlan(two, ramp)
     out = sample(acoustic.estimator, mu_frames, mask, plan, steps=6, temperature=1.5, noise=eps)
     write_case(ref / "sampler-ode-ramp.json",
                {"steps": 6, "temperature": 1.5, "solver": "ode", "betaMin": sched.beta_min, "betaMax": sched.beta_max},
@@ -141,13 +152,51 @@ def write_references(ref: Path, acoustic: AcousticModel, ser: SER, vocoder: Voco
 
     plan = MixPlan(two, np.tile(np.array([[0.6], [0.4]], dtype=np.float32), (1, n)), primary=0, secondary=1,
                    t_max=0.65, t_min=0.25)
-    out = sample(acoustic.estimator, mu_frames, mask, plan, steps=5, temperature=1.2, seed=42, stochastic=True)
+    out = sample(acoustic.estimator, mu_frames, mask, plan, steps=5, temperature=1.2, seed=42, solver="sde")
     write_case(ref / "sampler-sde-schedule.json",
                {"steps": 5, "temperature": 1.2, "solver": "sde", "seed": 42, "betaMin": sched.beta_min,
                 "betaMax": sched.beta_max, "schedule": {"primary": 0, "secondary": 1, "tMax": 0.65, "tMin": 0.25}},
                {"mu": mu_frames, "mask": mask, "embeddings": two, "weights": plan.weights}, {"mel": out})
 
+    write_heun_case(ref, acoustic.estimator, mu_frames, mask, eps, two, ramp)
     write_synthesis(ref, acoustic, vocoder, centroids, symbols)
+
+
+def write_heun_case(ref: Path, estimator, mu_frames, mask, eps, embeddings, weights) -> None:
+    """Heun, 4 steps, on the inputs of sampler-ode-ramp under a schedule. Its evaluations at
+    t = 1 | 0.75, 0.75 | 0.5, 0.5 | 0.25, 0.25 meet primary-only (t > 0.8), the ramp mix and
+    secondary-only (t < 0.3), the first step's two ends in different ones; the bounds lie
+    off the grid, so float rounding cannot move an evaluation across one."""
+    sched = Schedule()
+    plan = MixPlan(embeddings, weights, primary=0, secondary=1, t_max=0.8, t_min=0.3)
+    out = sample(estimator, mu_frames, mask, plan, steps=4, temperature=1.5, noise=eps, solver="heun")
+    write_case(ref / f"{HEUN_CASE}.json",
+               {"steps": 4, "temperature": 1.5, "solver": "heun", "betaMin": sched.beta_min, "betaMax": sched.beta_max,
+                "schedule": {"primary": 0, "secondary": 1, "tMax": 0.8, "tMin": 0.3}},
+               {"mu": mu_frames, "mask": mask, "noise": eps, "embeddings": embeddings, "weights": weights},
+               {"mel": out})
+
+
+def committed_estimator(voice: Path):
+    """The estimator of a written tiny voice, weights read back from its estimator.onnx (whose
+    initializers keep the exported module's parameter names, `estimator.<name>`)."""
+    import onnx
+    from onnx import numpy_helper
+
+    est = build_estimator("dilated1d", EMBEDDING_DIM, **TINY_ESTIMATOR)
+    graph = onnx.load(str(voice / "estimator.onnx")).graph
+    est.load_state_dict({i.name.removeprefix("estimator."): torch.from_numpy(numpy_helper.to_array(i).copy())
+                         for i in graph.initializer})
+    return est.eval()
+
+
+def add_heun_case(out: Path) -> None:
+    """Adds the Heun case to written fixtures, leaving every other file as it is. A full run
+    refits the tiny estimator, and its float rounding differs between machines (weights move
+    by ~1e-5), so it rewrites all of the committed files."""
+    inputs = read_inputs(out / "reference" / "sampler-ode-ramp.json")
+    write_heun_case(out / "reference", committed_estimator(out / "tiny-voice"), inputs["mu"], inputs["mask"],
+                    inputs["noise"], inputs["embeddings"], inputs["weights"])
 
 
 def write_synthesis(ref: Path, acoustic, vocoder, centroids, symbols) -> None:
@@ -179,11 +228,17 @@ def write_synthesis(ref: Path, acoustic, vocoder, centroids, symbols) -> None:
 
 def add_arguments(p):
     p.add_argument("--out", default="../../test/fixtures")
+    p.add_argument("--heun-only", action="store_true",
+                   help=f"write only reference/{HEUN_CASE}.json, from the tiny voice and sampler-ode-ramp inputs in --out")
 
 
 def run(a) -> None:
-    torch.manual_seed(0)
     out = Path(a.out)
+    if a.heun_only:
+        add_heun_case(out)
+        print(f"fixtures: wrote {out / 'reference' / HEUN_CASE}.json", flush=True)
+        return
+    torch.manual_seed(0)
     symbols = frontend.symbols()
     acoustic, ser, vocoder, centroids = build_tiny_voice(out / "tiny-voice", symbols)
     write_references(out / "reference", acoustic, ser, vocoder, centroids, symbols)

@@ -49,7 +49,7 @@ export interface EngineOptions {
 export interface SynthesisTimings {
   frontendMs: number;
   encoderMs: number;
-  /** One entry per diffusion step. */
+  /** One entry per estimator call: one per diffusion step, but 2N − 1 for solver 'heun'. */
   estimatorMs: number[];
   vocoderMs: number;
   totalMs: number;

@@ -1,6 +1,6 @@
 // A synthesis request as callers write it, and its checked, defaulted form.
 import { randomInt } from 'node:crypto';
-import type { VoiceManifest } from '../voice/manifest.js';
+import { SOLVERS, type Solver, type VoiceManifest } from '../voice/manifest.js';
 import { emotionTable, type EmotionTable } from './custom-emotions.js';
 import { normaliseWeights, withIntensity, type Mix, type Ramp } from './emotion-mix.js';
 import { SynthesisError } from './errors.js';
@@ -19,7 +19,8 @@ export interface SynthesisRequest {
   steps?: number;
   /** τ > 0: the initial noise is ε/τ. Default: the voice's. */
   temperature?: number;
-  solver?: 'ode' | 'sde';
+  /** 'ode' (Euler), 'sde' or 'heun' (2 estimator calls per step, 1 in the last). Default: the voice's. */
+  solver?: Solver;
   /** Seed of the contract's RNG (a safe integer); random when absent. */
   seed?: number;
   /** Multiplies every phoneme's duration. Default: the voice's. */
@@ -44,7 +45,7 @@ export interface ResolvedRequest {
   ramp?: Ramp;
   steps: number;
   temperature: number;
-  solver: 'ode' | 'sde';
+  solver: Solver;
   seed: number;
   lengthScale: number;
   schedule?: Schedule;
@@ -84,7 +85,7 @@ export function resolveRequest(voice: VoiceManifest, request: SynthesisRequest):
   const steps = request.steps ?? voice.diffusion.steps;
   if (!Number.isInteger(steps) || steps < 1 || steps > MAX_STEPS) invalid(`steps must be an integer from 1 to ${MAX_STEPS}, got ${steps}`);
   const solver = request.solver ?? voice.diffusion.solver;
-  if (solver !== 'ode' && solver !== 'sde') invalid(`solver must be "ode" or "sde", got ${JSON.stringify(solver)}`);
+  if (!SOLVERS.includes(solver)) invalid(`solver must be one of ${SOLVERS.map((s) => `"${s}"`).join(', ')}, got ${JSON.stringify(solver)}`);
   const mode = request.mode ?? 'score';
   if (mode !== 'score' && mode !== 'embedding') invalid(`mode must be "score" or "embedding", got ${JSON.stringify(mode)}`);
   const seed = request.seed ?? randomInt(2 ** 32);

@@ -1,6 +1,7 @@
 // The EmoMix reverse-diffusion loop (CONTRACT.md, "Sampler"). Its arithmetic is a few
 // multiply-adds per mel value per step, so it runs on the calling thread; the estimator
 // itself is injected and runs wherever `estimate` sends it.
+import type { Solver } from '../voice/manifest.js';
 import { throwIfAborted } from './errors.js';
 import type { StepMix, StepMixPlan } from './step-mix.js';
 
@@ -41,7 +42,7 @@ export interface SamplerOptions {
   frames: number;
   steps: number;
   temperature: number;
-  solver: 'ode' | 'sde';
+  solver: Solver;
   betaMin: number;
   betaMax: number;
   /** Draws ε first, then (sde) each step's ξ. */
@@ -54,7 +55,7 @@ export interface SamplerOptions {
 export interface SamplerOutput {
   /** [channels, frames] */
   mel: Float32Array;
-  /** Wall time of each step's estimator call, in ms. */
+  /** Wall time of each estimator call, in ms: one per step, but 2N − 1 for 'heun'. */
   stepMs: number[];
 }
 
@@ -66,6 +67,11 @@ export interface SamplerOutput {
 export function stepTime(i: number, steps: number): number {
   const h = 1 / steps;
   return 1 - (i + 0.5) * h;
+}
+
+/** t_k = 1 − k/N, the ends of Heun's steps (k = 0…N). */
+export function gridTime(k: number, steps: number): number {
+  return 1 - k / steps;
 }
 
 /**
@@ -107,43 +113,78 @@ export async function runSampler(opts: SamplerOptions): Promise<SamplerOutput> {
   const { channels, frames, steps, temperature, solver, betaMin, betaMax, rng, plan, estimate, signal } = opts;
   const size = channels * frames;
   // μ, the mask and each mix's embeddings are fixed for the run and x is rewritten in place
-  // between calls, so every step lends the same shared buffers instead of fresh copies.
+  // between calls, so every call lends the same shared buffers instead of fresh copies.
   const mu = shared(opts.mu);
   const mask = shared(opts.mask);
   const x = rng.fillNormal(sharedArray(size));
   for (let c = 0, i = 0; c < channels; c++) for (let f = 0; f < frames; f++, i++) x[i] = (mu[i]! + x[i]! / temperature) * mask[f]!;
   const embeddings = new Map<StepMix, Float32Array>();
   const mixed = new Float32Array(size);
-
-  const h = 1 / steps;
-  const noise = solver === 'sde' ? new Float32Array(size) : undefined;
   const stepMs: number[] = [];
-  for (let i = 0; i < steps; i++) {
+  const beta = (t: number) => betaMin + (betaMax - betaMin) * t;
+
+  /** The mixed score at x and diffusion time t: one estimator call with every row of the plan's mix at t. */
+  async function score(t: number): Promise<Float32Array> {
     throwIfAborted(signal);
-    const t = stepTime(i, steps);
     const mix = plan.at(t);
     let emotions = embeddings.get(mix);
     if (!emotions) embeddings.set(mix, (emotions = shared(mix.emotions)));
     const started = performance.now();
     const scores = await estimate({ channels, frames, x, mu, mask, t, rows: mix.rows, emotions });
     stepMs.push(performance.now() - started);
-    const s = mixScores(scores, mix.rows, channels, frames, mix.weights, mixed);
+    return mixScores(scores, mix.rows, channels, frames, mix.weights, mixed);
+  }
 
-    const betaH = (betaMin + (betaMax - betaMin) * t) * h;
-    if (noise) {
-      rng.fillNormal(noise);
-      const sqrtBetaH = Math.sqrt(betaH);
+  const h = 1 / steps;
+  if (solver === 'heun') {
+    // x_k stays here while x holds the predictor for the second call.
+    const start = new Float32Array(size);
+    const drift = new Float32Array(size);
+    for (let k = 0; k < steps; k++) {
+      const t = gridTime(k, steps);
+      const s = await score(t);
+      const bt = beta(t);
+      start.set(x);
       for (let c = 0, j = 0; c < channels; c++) {
         for (let f = 0; f < frames; f++, j++) {
-          const dx = (0.5 * (mu[j]! - x[j]!) - s[j]!) * betaH + sqrtBetaH * noise[j]!;
-          x[j] = (x[j]! - dx) * mask[f]!;
+          drift[j] = 0.5 * (mu[j]! - x[j]! - s[j]!) * bt;
+          x[j] = (x[j]! - drift[j]! * h) * mask[f]!;
         }
       }
-    } else {
+      // The score at t = 0 is unbounded (the noise std is 0 there) and the estimator never
+      // saw t below 1e-5 in training, so the last step ends with the Euler predictor.
+      if (k === steps - 1) break;
+      const next = gridTime(k + 1, steps);
+      const sNext = await score(next);
+      const bn = beta(next);
       for (let c = 0, j = 0; c < channels; c++) {
         for (let f = 0; f < frames; f++, j++) {
-          const dx = 0.5 * (mu[j]! - x[j]! - s[j]!) * betaH;
-          x[j] = (x[j]! - dx) * mask[f]!;
+          const d = 0.5 * (drift[j]! + 0.5 * (mu[j]! - x[j]! - sNext[j]!) * bn);
+          x[j] = (start[j]! - d * h) * mask[f]!;
+        }
+      }
+    }
+  } else {
+    const noise = solver === 'sde' ? new Float32Array(size) : undefined;
+    for (let i = 0; i < steps; i++) {
+      const t = stepTime(i, steps);
+      const s = await score(t);
+      const betaH = beta(t) * h;
+      if (noise) {
+        rng.fillNormal(noise);
+        const sqrtBetaH = Math.sqrt(betaH);
+        for (let c = 0, j = 0; c < channels; c++) {
+          for (let f = 0; f < frames; f++, j++) {
+            const dx = (0.5 * (mu[j]! - x[j]!) - s[j]!) * betaH + sqrtBetaH * noise[j]!;
+            x[j] = (x[j]! - dx) * mask[f]!;
+          }
+        }
+      } else {
+        for (let c = 0, j = 0; c < channels; c++) {
+          for (let f = 0; f < frames; f++, j++) {
+            const dx = 0.5 * (mu[j]! - x[j]! - s[j]!) * betaH;
+            x[j] = (x[j]! - dx) * mask[f]!;
+          }
         }
       }
     }

@@ -23,12 +23,16 @@ export interface MelConfig {
   magnitudeEps: number;
 }
 
+/** The samplers of CONTRACT.md ("Sampler"): Euler on the probability-flow ODE, the reverse SDE, Heun on the ODE. */
+export const SOLVERS = ['ode', 'sde', 'heun'] as const;
+export type Solver = (typeof SOLVERS)[number];
+
 export interface DiffusionConfig {
   betaMin: number;
   betaMax: number;
   steps: number;
   temperature: number;
-  solver: 'ode' | 'sde';
+  solver: Solver;
   lengthScale: number;
 }
 
@@ -247,7 +251,7 @@ export function parseManifest(text: string, file: string): VoiceManifest {
       betaMax: diffusion.number('betaMax', { exclusiveMin: 0 }),
       steps: diffusion.number('steps', { integer: true, min: 1 }),
       temperature: diffusion.number('temperature', { exclusiveMin: 0 }),
-      solver: diffusion.literal('solver', ['ode', 'sde'] as const),
+      solver: diffusion.literal('solver', SOLVERS),
       lengthScale: diffusion.number('lengthScale', { exclusiveMin: 0 }),
     },
     estimator: { preset: estimator.string('preset') },
