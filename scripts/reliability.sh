@@ -2,7 +2,7 @@
 # `npm run reliability`: the reliability suites at full length, as docs/reliability.md
 # reports them. Every knob may be set from the environment; the defaults below are the
 # full run's (the suites' own defaults are the short versions that `npm test` runs).
-# Figures go to test-output/reliability/*.json.
+# Figures go to test-output/reliability/<suite>.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export FUZZ_ITERATIONS="${FUZZ_ITERATIONS:-50000}"
@@ -11,6 +11,7 @@ export FUZZ_SEED="${FUZZ_SEED:-$(date +%s)}"
 export CYCLES="${CYCLES:-1000}"
 export SOAK_SECONDS="${SOAK_SECONDS:-600}"
 export SOAK_VOICE="${SOAK_VOICE:-slt-emo}"
+export RELIABILITY_REPORT=test-output/reliability
 echo "reliability: FUZZ_ITERATIONS=$FUZZ_ITERATIONS FUZZ_SEED=$FUZZ_SEED CYCLES=$CYCLES SOAK_SECONDS=$SOAK_SECONDS SOAK_VOICE=$SOAK_VOICE"
-rm -rf test-output/reliability
+rm -rf "$RELIABILITY_REPORT"
 npx vitest run test/reliability- "$@"

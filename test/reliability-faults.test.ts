@@ -98,10 +98,11 @@ describe('inference workers that fail', () => {
     };
   }
 
-  // One worker serves every session, and estimator steps of concurrent sessions
-  // share its calls: a session has work on the dying worker exactly when it is
-  // synthesizing. So here only `speaking` is: `playing` has all its audio
-  // rendered and is pacing it out in real time, `late` starts during the restart.
+  // One worker serves every session, and with batching on, estimator steps of
+  // concurrent sessions share its calls: a session may have work on the dying
+  // worker whenever it is synthesizing. So here only `speaking` is: `playing` has
+  // all its audio rendered and is pacing it out in real time, `late` starts
+  // during the restart.
   it.each([
     // An uncaught exception in the worker: its message handler cannot destructure null.
     ['throws', (w: Worker) => w.postMessage(null)],

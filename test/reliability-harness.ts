@@ -51,14 +51,18 @@ export class Rng {
   }
 }
 
-const REPORT_DIR = 'test-output/reliability';
-
-/** Writes a suite's figures to test-output/reliability/<suite>.json and prints them. */
+/**
+ * Prints a suite's figures, and writes them to $RELIABILITY_REPORT/<suite>.json when
+ * that is set (by `npm run reliability`, so that a concurrent `npm test` does not
+ * overwrite a full run's figures with its own).
+ */
 export function report(suite: string, figures: Record<string, unknown>): void {
-  mkdirSync(REPORT_DIR, { recursive: true });
   const entry = { suite, at: new Date().toISOString(), ...figures };
-  writeFileSync(join(REPORT_DIR, `${suite}.json`), `${JSON.stringify(entry, null, 2)}\n`);
   console.log(`[reliability] ${JSON.stringify(entry)}`);
+  const dir = process.env.RELIABILITY_REPORT;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${suite}.json`), `${JSON.stringify(entry, null, 2)}\n`);
 }
 
 const roundTrip = new Packr({ useRecords: false, mapsAsObjects: true });

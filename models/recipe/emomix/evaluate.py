@@ -17,6 +17,7 @@ import json
 import subprocess
 import tempfile
 import time
+from dataclasses import dataclass
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from .profiles import EMOTIONS
 from .wer import corpus_wer, hypothesis_words, transcribe
 
 ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0)
+PARTS = ("wer", "emotion", "mixing", "intensity", "speed")
 SEED = 1234
 
 
@@ -40,6 +42,8 @@ def add_arguments(p):
     p.add_argument("--steps-list", default="2,4,6,10,25", help="step counts for the WER curve")
     p.add_argument("--jobs", type=int, default=2, help="synthesis workers and ASR processes at once")
     p.add_argument("--work", default="work/evaluate", help="scratch folder for the audio it writes")
+    p.add_argument("--parts", default=",".join(PARTS), help=f"what to measure, of {','.join(PARTS)}")
+    p.add_argument("--solver", choices=["ode", "sde", "heun"], help="sampler solver (default: the voice's)")
     p.add_argument("--dry-run", action="store_true", help="print the figures without writing voice.json")
 
 
@@ -91,101 +95,136 @@ def teacher_prosody(items: list[dict], phones: dict[str, int]) -> dict[str, dict
     return out
 
 
-def run(a) -> None:
-    voice_dir, work = Path(a.voice).resolve(), Path(a.work).resolve()
-    work.mkdir(parents=True, exist_ok=True)
-    manifest = json.loads((voice_dir / "voice.json").read_text())
-    default_steps = manifest["diffusion"]["steps"]
-    emotions = [e["name"] for e in manifest["emotions"]]
-    held = load_items(Path(a.corpus), "eval")
-    for it in held:
-        it["emotion_name"] = EMOTIONS[it["emotion"]]
-    texts = sorted({it["text"] for it in held})[: a.sentences]
-    held = [it for it in held if it["text"] in texts]
-    records = {r["text"]: r for r in frontend.phonemize(texts)}
-    references = [[w["word"] for w in records[t]["words"]] for t in texts]
-    phones = {t: sum(1 for s in records[t]["symbols"] if s not in ",.?!;:—") for t in texts}
-    synth = Synth(voice_dir, a.jobs)
-    started = time.time()
-    report: dict = {"sentences": len(texts), "defaultSteps": default_steps, "seed": SEED}
+@dataclass
+class Context:
+    """The held-out sentences and everything each measurement needs about them."""
+    voice_dir: Path
+    work: Path
+    manifest: dict
+    texts: list[str]
+    held: list[dict]
+    references: list[list[str]]
+    phones: dict[str, int]
+    synth: Synth
+    jobs: int
+    extra: dict
 
-    def say(tag: str, weights: dict, **extra) -> list[dict]:
-        reqs = [{"text": t, "out": str(work / tag / f"{i:03d}.wav"), "weights": weights, "seed": SEED + i, **extra}
-                for i, t in enumerate(texts)]
-        return synth.run(reqs)
+    @property
+    def emotions(self) -> list[str]:
+        return [e["name"] for e in self.manifest["emotions"]]
 
-    # Intelligibility.
-    neutral_teacher = {it["text"]: it for it in held if it["emotion_name"] == "neutral"}
+    def say(self, tag: str, weights: dict, **extra) -> list[dict]:
+        """Every sentence once, seeded per sentence, into work/<tag>/."""
+        return self.synth.run([{"text": t, "out": str(self.work / tag / f"{i:03d}.wav"), "weights": weights,
+                                "seed": SEED + i, **self.extra, **extra} for i, t in enumerate(self.texts)])
+
+
+def measure_wer(c: Context, steps_list: list[int]) -> dict:
+    """Teacher audio, copy-synthesis (vocoder on the teacher's mels) and neutral output per step count."""
+    out: dict = {}
+    neutral = {it["text"]: it for it in c.held if it["emotion_name"] == "neutral"}
     with tempfile.TemporaryDirectory() as tmp:
-        teacher_wavs = []
-        for i, t in enumerate(texts):
-            path = Path(tmp) / f"{i:03d}.wav"
-            write_wav(path, neutral_teacher[t]["audio"].numpy() / 32768.0, 22050)
-            teacher_wavs.append(path)
-        report["werTeacher"] = wer_of(teacher_wavs, references, a.jobs)
-        mel_reqs = []
-        for i, t in enumerate(texts):
-            npy = Path(tmp) / f"{i:03d}.npy"
-            np.save(npy, neutral_teacher[t]["mel"].float().numpy().astype(np.float32))
-            mel_reqs.append({"mel": str(npy), "out": str(work / "copy" / f"{i:03d}.wav")})
-        copy = synth.run(mel_reqs)
-    report["werCopySynthesis"] = wer_of([Path(r["out"]) for r in copy], references, a.jobs)
-    report["werBySteps"] = {}
-    for steps in [int(s) for s in a.steps_list.split(",")]:
-        replies = say(f"neutral-{steps}", {"neutral": 1}, steps=steps)
-        report["werBySteps"][str(steps)] = wer_of([Path(r["out"]) for r in replies], references, a.jobs)
-        print(f"evaluate: WER at {steps} steps {report['werBySteps'][str(steps)]}%", flush=True)
+        teacher_wavs, mel_reqs = [], []
+        for i, t in enumerate(c.texts):
+            wav, npy = Path(tmp) / f"{i:03d}.wav", Path(tmp) / f"{i:03d}.npy"
+            write_wav(wav, neutral[t]["audio"].numpy() / 32768.0, 22050)
+            teacher_wavs.append(wav)
+            np.save(npy, neutral[t]["mel"].float().numpy().astype(np.float32))
+            mel_reqs.append({"mel": str(npy), "out": str(c.work / "copy" / f"{i:03d}.wav")})
+        out["werTeacher"] = wer_of(teacher_wavs, c.references, c.jobs)
+        copy = c.synth.run(mel_reqs)
+    out["werCopySynthesis"] = wer_of([Path(r["out"]) for r in copy], c.references, c.jobs)
+    out["werBySteps"] = {}
+    for steps in steps_list:
+        replies = c.say(f"neutral-{steps}", {"neutral": 1}, steps=steps)
+        out["werBySteps"][str(steps)] = wer_of([Path(r["out"]) for r in replies], c.references, c.jobs)
+        print(f"evaluate: WER at {steps} steps {out['werBySteps'][str(steps)]}%", flush=True)
+    return out
 
-    # Emotion: the voice's own SER on its output, one emotion at a time at full intensity.
-    report["emotionAccuracy"] = {}
-    for emo in emotions:
-        replies = say(f"emotion-{emo}", {emo: 1}, recognise=True)
-        hits = sum(max(r["emotion"], key=r["emotion"].get) == emo for r in replies)
-        report["emotionAccuracy"][emo] = round(hits / len(replies), 3)
-    print(f"evaluate: emotion accuracy {report['emotionAccuracy']}", flush=True)
 
-    # Mixing: every pair at 50/50; both mixed classes must out-score every other class.
-    report["mixing"] = {}
-    for x, y in itertools.combinations(emotions, 2):
-        replies = say(f"mix-{x}-{y}", {x: 0.5, y: 0.5}, recognise=True)
-        mean = {e: float(np.mean([r["emotion"][e] for r in replies])) for e in emotions}
+def measure_emotion(c: Context) -> dict:
+    """The voice's own SER on its output, one emotion at a time at full intensity."""
+    accuracy = {}
+    for emo in c.emotions:
+        replies = c.say(f"emotion-{emo}", {emo: 1}, recognise=True)
+        accuracy[emo] = round(sum(max(r["emotion"], key=r["emotion"].get) == emo for r in replies) / len(replies), 3)
+    return {"emotionAccuracy": accuracy}
+
+
+def measure_mixing(c: Context) -> dict:
+    """Every pair at 50/50: both mixed classes must out-score every other class."""
+    mixing = {}
+    for x, y in itertools.combinations(c.emotions, 2):
+        replies = c.say(f"mix-{x}-{y}", {x: 0.5, y: 0.5}, recognise=True)
+        mean = {e: float(np.mean([r["emotion"][e] for r in replies])) for e in c.emotions}
         others = max(v for e, v in mean.items() if e not in (x, y))
-        report["mixing"][f"{x}+{y}"] = {"probabilities": {e: round(v, 3) for e, v in mean.items()},
-                                         "pass": bool(mean[x] > others and mean[y] > others)}
-    print(f"evaluate: mixing passes {sum(m['pass'] for m in report['mixing'].values())}/{len(report['mixing'])}",
-          flush=True)
+        mixing[f"{x}+{y}"] = {"probabilities": {e: round(v, 3) for e, v in mean.items()},
+                              "pass": bool(mean[x] > others and mean[y] > others)}
+    return {"mixing": mixing}
 
-    # Intensity: F0 and rate for α toward each emotion, against the teacher.
-    teacher = teacher_prosody(held, phones)
-    report["teacherProsody"] = teacher
-    report["intensity"] = {}
-    for emo in emotions:
-        if emo == manifest["neutral"]:
+
+def measure_intensity(c: Context) -> dict:
+    """Mean F0 and speaking rate for α toward each emotion, against the teacher's values."""
+    teacher = teacher_prosody(c.held, c.phones)
+    intensity = {}
+    for emo in c.emotions:
+        if emo == c.manifest["neutral"]:
             continue
         f0s, rates = [], []
         for alpha in ALPHAS:
-            replies = say(f"intensity-{emo}-{alpha}", {emo: 1}, intensity=alpha)
+            replies = c.say(f"intensity-{emo}-{alpha}", {emo: 1}, intensity=alpha)
             f0 = np.array([mean_f0(read_wav(r["out"])[0], 22050) for r in replies])
             f0s.append(float(f0[np.isfinite(f0)].mean()) if np.isfinite(f0).any() else float("nan"))
-            rates.append(float(np.mean([speaking_rate(phones[t], r["durationMs"] / 1000)
-                                        for t, r in zip(texts, replies)])))
-        report["intensity"][emo] = {
+            rates.append(float(np.mean([speaking_rate(c.phones[t], r["durationMs"] / 1000)
+                                        for t, r in zip(c.texts, replies)])))
+        intensity[emo] = {
             "alpha": list(ALPHAS), "f0Hz": [rounded(v, 2) for v in f0s],
             "phonesPerSecond": [round(v, 3) for v in rates],
             "f0Monotonic": monotonic_toward(f0s, teacher[emo]["f0Hz"]),
             "rateMonotonic": monotonic_toward(rates, teacher[emo]["phonesPerSecond"]),
         }
-    print(f"evaluate: intensity {json.dumps(report['intensity'])}", flush=True)
+    return {"teacherProsody": teacher, "intensity": intensity}
 
-    # Speed: one request at a time, so the figure is one stream's, not the machine's throughput.
-    timed = Synth(voice_dir, jobs=1).run(
-        [{"text": t, "out": str(work / "speed" / f"{i:03d}.wav"), "weights": {"happy": 0.5, "sad": 0.5},
-          "seed": SEED + i} for i, t in enumerate(texts)])
-    report["rtfTwoEmotionMix"] = round(sum(r["timings"]["totalMs"] for r in timed)
-                                       / sum(r["durationMs"] for r in timed), 4)
+
+def measure_speed(c: Context) -> dict:
+    """A 2-emotion mix one request at a time: one stream's real-time factor, not the machine's throughput."""
+    timed = Synth(c.voice_dir, jobs=1).run(
+        [{"text": t, "out": str(c.work / "speed" / f"{i:03d}.wav"), "weights": {"happy": 0.5, "sad": 0.5},
+          "seed": SEED + i, **c.extra} for i, t in enumerate(c.texts)])
+    return {"rtfTwoEmotionMix": round(sum(r["timings"]["totalMs"] for r in timed)
+                                      / sum(r["durationMs"] for r in timed), 4)}
+
+
+def run(a) -> None:
+    parts = a.parts.split(",")
+    unknown = set(parts) - set(PARTS)
+    if unknown:
+        raise SystemExit(f"evaluate: unknown part(s) {sorted(unknown)}; choose from {','.join(PARTS)}")
+    voice_dir, work = Path(a.voice).resolve(), Path(a.work).resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    manifest = json.loads((voice_dir / "voice.json").read_text())
+    held = load_items(Path(a.corpus), "eval")
+    for it in held:
+        it["emotion_name"] = EMOTIONS[it["emotion"]]
+    texts = sorted({it["text"] for it in held})[: a.sentences]
+    records = {r["text"]: r for r in frontend.phonemize(texts)}
+    c = Context(voice_dir=voice_dir, work=work, manifest=manifest, texts=texts,
+                held=[it for it in held if it["text"] in texts],
+                references=[[w["word"] for w in records[t]["words"]] for t in texts],
+                phones={t: sum(1 for s in records[t]["symbols"] if s not in ",.?!;:—") for t in texts},
+                synth=Synth(voice_dir, a.jobs), jobs=a.jobs, extra={"solver": a.solver} if a.solver else {})
+    started = time.time()
+    report: dict = {"sentences": len(texts), "defaultSteps": manifest["diffusion"]["steps"],
+                    "solver": a.solver or manifest["diffusion"]["solver"], "seed": SEED}
+    measures = {"wer": lambda: measure_wer(c, [int(s) for s in a.steps_list.split(",")]),
+                "emotion": lambda: measure_emotion(c), "mixing": lambda: measure_mixing(c),
+                "intensity": lambda: measure_intensity(c), "speed": lambda: measure_speed(c)}
+    for part in parts:
+        report.update(measures[part]())
+        print(f"evaluate: {part} done after {time.time() - started:.0f} s", flush=True)
     report["seconds"] = round(time.time() - started, 1)
     print(json.dumps(report, indent=1, allow_nan=False), flush=True)
     if not a.dry_run:
         manifest.setdefault("metrics", {})["evaluation"] = report
-        (voice_dir / "voice.json").write_text(json.dumps(manifest, indent=1) + "\n")
+        (voice_dir / "voice.json").write_text(json.dumps(manifest, indent=1, allow_nan=False) + "\n")
         print(f"evaluate: wrote metrics.evaluation to {voice_dir / 'voice.json'}", flush=True)
