@@ -1,32 +1,17 @@
 // `emomix say` and `emomix stream` against a test server with the fixture voice:
 // the files they write are decoded and measured against the phrases the server
 // reported; live output, flow control over long input, tokens and usage errors.
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseClientArgs, parseEmotion } from '../clients/cli/args.js';
 import { Reporter } from '../clients/cli/report.js';
-import type { VoiceRegistry } from '../src/server/voices.js';
 import { readWav } from '../src/stream/wav.js';
-import { emomix, readOggOpus, reportedPhrases, rms, speechEnd, start, words, type Run } from './clients-harness.js';
-import { loadFixtureVoices, startServer, type RunningServer } from './server-harness.js';
+import { emomix, readOggOpus, reportedPhrases, rms, scratchDir, speechEnd, start, words, type Run } from './clients-harness.js';
+import { serveFixture, startServer } from './server-harness.js';
 
-let voices: VoiceRegistry;
-let srv: RunningServer;
-let dir: string;
-
-beforeAll(async () => {
-  voices = await loadFixtureVoices();
-  srv = await startServer(voices);
-  dir = mkdtempSync(join(tmpdir(), 'emomix-cli-'));
-}, 60_000);
-
-afterAll(async () => {
-  await srv?.server.close();
-  await voices?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const srv = serveFixture();
+const dir = scratchDir('emomix-cli-');
 
 const TEXT = 'Hello there, this is the first sentence. And here is a second one!';
 const FRAME = 960;
@@ -88,7 +73,7 @@ describe('emomix say', () => {
   });
 
   it('feeds a text longer than the server buffers in slices, losing nothing', async () => {
-    const small = await startServer(voices, { maxBufferedText: 300 });
+    const small = await startServer(srv.voices, { maxBufferedText: 300 });
     try {
       const text = Array.from({ length: 50 }, (_, i) => `Sentence number ${i + 1} is here.`).join(' ');
       expect(text.length).toBeGreaterThan(4 * 300);
@@ -101,7 +86,7 @@ describe('emomix say', () => {
   });
 
   it('sends --token, and reports the refusal without it', async () => {
-    const guarded = await startServer(voices, { authToken: 'sekrit' });
+    const guarded = await startServer(srv.voices, { authToken: 'sekrit' });
     try {
       const out = join(dir, 'token.wav');
       succeeded(await emomix(['say', '--url', guarded.ws, '--steps', '1', '--token', 'sekrit', '--out', out, 'Let me in.']));

@@ -1,11 +1,22 @@
 // Shared by the client tests: running a client process, reading the phrases it
 // reports, and decoding the files it writes.
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { BufferSource, EncodedPacketSink, Input, OGG } from 'mediabunny';
 import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
 import { createOpusDecoder } from '../src/stream/opus.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** A scratch directory for the client's output files, removed after the test file. */
+export function scratchDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
 
 export interface Run {
   code: number;
@@ -60,6 +71,12 @@ export function run(command: string, args: string[], input = '', env: NodeJS.Pro
 /** `emomix <args>` from the TypeScript sources. */
 export function emomix(args: string[], input = '', env: NodeJS.ProcessEnv = {}): Promise<Run> {
   return run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], input, env);
+}
+
+/** `emomix <args>` for the subcommands that print text rather than audio. */
+export async function emomixText(args: string[], input = ''): Promise<Omit<Run, 'stdout'> & { stdout: string }> {
+  const { stdout, ...rest } = await emomix(args, input);
+  return { ...rest, stdout: stdout.toString('utf8') };
 }
 
 export interface ReportedPhrase {

@@ -1,33 +1,18 @@
 // The Python example (clients/python) against a test server with the fixture
 // voice, run by the system's python3 with Debian's websockets and msgpack.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { VoiceRegistry } from '../src/server/voices.js';
+import { describe, expect, it } from 'vitest';
 import { readWav } from '../src/stream/wav.js';
-import { reportedPhrases, rms, run, speechEnd, start, words } from './clients-harness.js';
-import { loadFixtureVoices, startServer, type RunningServer } from './server-harness.js';
+import { reportedPhrases, rms, run, scratchDir, speechEnd, start, words } from './clients-harness.js';
+import { serveFixture } from './server-harness.js';
 
 const PYTHON = '/usr/bin/python3';
 const CLIENT = 'clients/python/emomix_client.py';
 const FRAME = 960;
 
-let voices: VoiceRegistry;
-let srv: RunningServer;
-let dir: string;
-
-beforeAll(async () => {
-  voices = await loadFixtureVoices();
-  srv = await startServer(voices);
-  dir = mkdtempSync(join(tmpdir(), 'emomix-py-'));
-}, 60_000);
-
-afterAll(async () => {
-  await srv?.server.close();
-  await voices?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const srv = serveFixture();
+const dir = scratchDir('emomix-py-');
 
 /** The WAV holds the stream as sent: the speech, the last phrase padded to a whole 20 ms frame. */
 function checkWav(path: string, stderr: string): void {

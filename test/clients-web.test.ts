@@ -6,9 +6,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { VoiceRegistry } from '../src/server/voices.js';
 import { writeWav } from '../src/stream/wav.js';
-import { loadFixtureVoices, startServer, type RunningServer } from './server-harness.js';
+import { serveFixture } from './server-harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -22,19 +21,8 @@ interface Stats {
   errors: number;
 }
 
-let voices: VoiceRegistry;
-let srv: RunningServer;
+const srv = serveFixture();
 let browser: Browser;
-
-beforeAll(async () => {
-  voices = await loadFixtureVoices();
-  srv = await startServer(voices);
-}, 60_000);
-
-afterAll(async () => {
-  await srv?.server.close();
-  await voices?.close();
-});
 
 describe('studio files', () => {
   it('serves the page at / and the MessagePack codec from node_modules, no build step needed', async () => {

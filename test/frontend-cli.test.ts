@@ -1,23 +1,8 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { phonemize, SYMBOLS } from '../src/pipeline/frontend/index.js';
+import { emomixText } from './clients-harness.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-
-/** Runs the CLI from source (a built dist/ could be stale), feeding `input` on stdin. */
-function cli(args: string[], input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'phonemize', ...args], { cwd: root });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
+const cli = (args: string[], input = '') => emomixText(['phonemize', ...args], input);
 
 describe('emomix phonemize', () => {
   it('--jsonl writes one record per input line, in order, blank lines included', async () => {

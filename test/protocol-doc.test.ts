@@ -4,25 +4,16 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CloseCode, ErrorCode } from '../src/server/errors.js';
-import type { VoiceRegistry } from '../src/server/voices.js';
 import { readWav, writeWav } from '../src/stream/wav.js';
-import { loadFixtureVoices, startServer, TestClient, wordsOf, type Message, type RunningServer } from './server-harness.js';
+import { serveFixture, TestClient, wordsOf, type Message } from './server-harness.js';
 
+const srv = serveFixture();
 let doc: string;
-let voices: VoiceRegistry;
-let srv: RunningServer;
 
 beforeAll(async () => {
   doc = await readFile('docs/protocol.md', 'utf8');
-  voices = await loadFixtureVoices();
-  srv = await startServer(voices);
-}, 60_000);
-
-afterAll(async () => {
-  await srv?.server.close();
-  await voices?.close();
 });
 
 /** Whether the doc shows `name` as code, alone or in a path (`stats.phrases`, `words[].word`). */

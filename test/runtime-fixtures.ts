@@ -3,10 +3,38 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
+import { WorkerPool } from '../src/pipeline/synthesis/worker-pool.js';
+import type { WorkerInit } from '../src/pipeline/synthesis/worker-protocol.js';
+import { loadVoice, type LoadedVoice } from '../src/pipeline/voice/load.js';
 
 export const FIXTURES = process.env['EMOMIX_FIXTURES'] ?? fileURLToPath(new URL('./fixtures', import.meta.url));
 export const TINY_VOICE = join(FIXTURES, 'tiny-voice');
 export const HAVE_FIXTURES = existsSync(join(TINY_VOICE, 'voice.json')) && existsSync(join(FIXTURES, 'reference'));
+
+/** Single-threaded CPU inference, so results do not depend on the machine's cores. */
+export function cpuWorkerInit(voice: LoadedVoice): WorkerInit {
+  return { graphFiles: voice.graphFiles, device: 'cpu', intraOpThreads: 1, graphOptimization: 'all', mel: voice.manifest.mel };
+}
+
+export interface TinyVoicePool {
+  voice: LoadedVoice;
+  pool: WorkerPool;
+}
+
+/**
+ * The tiny voice and one inference worker for the enclosing describe, closed after it.
+ * The fields are filled in by beforeAll, so read them only inside hooks and tests.
+ */
+export function tinyVoicePool(): TinyVoicePool {
+  const tiny = {} as TinyVoicePool;
+  beforeAll(async () => {
+    tiny.voice = await loadVoice(TINY_VOICE);
+    tiny.pool = await WorkerPool.start({ size: 1, init: cpuWorkerInit(tiny.voice) });
+  });
+  afterAll(() => tiny.pool?.close());
+  return tiny;
+}
 
 interface RawTensor {
   dtype: 'float32' | 'int64';

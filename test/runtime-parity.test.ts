@@ -5,7 +5,7 @@
 // differently), so results differ in the last bits, and the sampler feeds each step's
 // output into the next, accumulating those differences over the steps. Exact matches
 // are required where no float arithmetic is involved (RNG integers, durations).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { MelConfig } from '../src/pipeline/voice/manifest.js';
 import { Engine } from '../src/pipeline/synthesis/engine.js';
 import { emotionTable } from '../src/pipeline/synthesis/custom-emotions.js';
@@ -13,24 +13,12 @@ import { LogMel } from '../src/pipeline/synthesis/mel.js';
 import { Mulberry32 } from '../src/pipeline/synthesis/rng.js';
 import { runSampler } from '../src/pipeline/synthesis/sampler.js';
 import { stepMixPlan } from '../src/pipeline/synthesis/step-mix.js';
-import { WorkerPool } from '../src/pipeline/synthesis/worker-pool.js';
-import { loadVoice, type LoadedVoice } from '../src/pipeline/voice/load.js';
-import { HAVE_FIXTURES, TINY_VOICE, floats, ints, loadCase, maxAbsDiff } from './runtime-fixtures.js';
+import { HAVE_FIXTURES, TINY_VOICE, floats, ints, loadCase, maxAbsDiff, tinyVoicePool } from './runtime-fixtures.js';
 
 const TOLERANCE = 1e-3;
 
 describe.skipIf(!HAVE_FIXTURES)('parity with the Python recipe', () => {
-  let voice: LoadedVoice;
-  let pool: WorkerPool;
-
-  beforeAll(async () => {
-    voice = await loadVoice(TINY_VOICE);
-    pool = await WorkerPool.start({
-      size: 1,
-      init: { graphFiles: voice.graphFiles, device: 'cpu', intraOpThreads: 1, graphOptimization: 'all', mel: voice.manifest.mel },
-    });
-  });
-  afterAll(() => pool?.close());
+  const tiny = tinyVoicePool();
 
   it('rng: uint32 sequence and normals', () => {
     const ref = loadCase('rng');
@@ -60,7 +48,7 @@ describe.skipIf(!HAVE_FIXTURES)('parity with the Python recipe', () => {
     const dim = emotion.length / 2;
     for (let b = 0; b < 2; b++) {
       const len = lengths[b]!;
-      const out = await pool.encode(BigInt64Array.from(ids.slice(b * n, b * n + len), BigInt), emotion.slice(b * dim, (b + 1) * dim));
+      const out = await tiny.pool.encode(BigInt64Array.from(ids.slice(b * n, b * n + len), BigInt), emotion.slice(b * dim, (b + 1) * dim));
       const expectedMu = Array.from({ length: 80 * len }, (_, i) => mu[b * 80 * n + Math.floor(i / len) * n + (i % len)]!);
       expect(maxAbsDiff(out.mu, expectedMu)).toBeLessThan(TOLERANCE);
       expect(maxAbsDiff(out.logDurations, logd.subarray(b * n, b * n + len))).toBeLessThan(TOLERANCE);
@@ -74,7 +62,7 @@ describe.skipIf(!HAVE_FIXTURES)('parity with the Python recipe', () => {
     const dim = e.length / 2;
     const size = c * t;
     for (let b = 0; b < 2; b++) {
-      const score = await pool.estimate({
+      const score = await tiny.pool.estimate({
         channels: c,
         frames: t,
         x: floats(ref.inputs['x']).slice(b * size, (b + 1) * size),
@@ -90,14 +78,14 @@ describe.skipIf(!HAVE_FIXTURES)('parity with the Python recipe', () => {
 
   it('ser: embedding and logits of a mel', async () => {
     const ref = loadCase('ser');
-    const { embedding, logits } = await pool.ser(floats(ref.inputs['mel']).slice(), ref.inputs['mel']!.shape[2]!);
+    const { embedding, logits } = await tiny.pool.ser(floats(ref.inputs['mel']).slice(), ref.inputs['mel']!.shape[2]!);
     expect(maxAbsDiff(embedding, floats(ref.outputs['embedding']))).toBeLessThan(TOLERANCE);
     expect(maxAbsDiff(logits, floats(ref.outputs['logits']))).toBeLessThan(TOLERANCE);
   });
 
   it('vocoder: audio of a mel', async () => {
     const ref = loadCase('vocoder');
-    const audio = await pool.vocode(floats(ref.inputs['mel']).slice(), 80, ref.inputs['mel']!.shape[2]!);
+    const audio = await tiny.pool.vocode(floats(ref.inputs['mel']).slice(), 80, ref.inputs['mel']!.shape[2]!);
     expect(maxAbsDiff(audio, floats(ref.outputs['audio']))).toBeLessThan(TOLERANCE);
   });
 
@@ -107,7 +95,7 @@ describe.skipIf(!HAVE_FIXTURES)('parity with the Python recipe', () => {
     const embeddings = floats(ref.inputs['embeddings']);
     const dim = embeddings.length / 2;
     const frames = ref.inputs['weights']!.shape[1]!;
-    const table = emotionTable({ ...voice.manifest, embeddingDim: dim }, { a: embeddings.slice(0, dim), b: embeddings.slice(dim) });
+    const table = emotionTable({ ...tiny.voice.manifest, embeddingDim: dim }, { a: embeddings.slice(0, dim), b: embeddings.slice(dim) });
     return stepMixPlan({
       table,
       dim,
@@ -130,7 +118,7 @@ describe.skipIf(!HAVE_FIXTURES)('parity with the Python recipe', () => {
       temperature: p.temperature,
       betaMin: p.betaMin,
       betaMax: p.betaMax,
-      estimate: pool.estimate.bind(pool),
+      estimate: tiny.pool.estimate.bind(tiny.pool),
     };
   }
 

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { Packr } from 'msgpackr';
+import { afterAll, beforeAll } from 'vitest';
 import { WebSocket, type ClientOptions } from 'ws';
 import { parseConfig, type ServerConfig } from '../src/server/config.js';
 import { createLogger } from '../src/server/logger.js';
@@ -37,6 +38,27 @@ export async function startServer(voices: VoiceRegistry, overrides: Partial<Serv
   const server = createServer({ config, voices, logger: createLogger(config.logLevel) });
   const { port } = await server.listen();
   return { server, port, http: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}/v1/stream` };
+}
+
+export interface FixtureServer extends RunningServer {
+  voices: VoiceRegistry;
+}
+
+/**
+ * One server on the fixture voice for the whole test file, closed after it.
+ * The fields are filled in by beforeAll, so read them only inside hooks and tests.
+ */
+export function serveFixture(): FixtureServer {
+  const fixture = {} as FixtureServer;
+  beforeAll(async () => {
+    fixture.voices = await loadFixtureVoices();
+    Object.assign(fixture, await startServer(fixture.voices));
+  }, 60_000);
+  afterAll(async () => {
+    await fixture.server?.close();
+    await fixture.voices?.close();
+  });
+  return fixture;
 }
 
 // Loose view of server messages: tests check fields by name.

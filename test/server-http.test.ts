@@ -7,6 +7,7 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOpusDecoder } from '../src/stream/opus.js';
 import type { VoiceRegistry } from '../src/server/voices.js';
+import { packetsOf, parsePages } from './ogg-pages.js';
 import { loadFixtureVoices, startServer, TestClient, type RunningServer } from './server-harness.js';
 
 let voices: VoiceRegistry;
@@ -32,65 +33,6 @@ afterAll(async () => {
 
 const speech = (body: unknown, headers: Record<string, string> = {}) =>
   fetch(`${srv.http}/v1/speech`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
-
-interface OggPage {
-  headerType: number;
-  granule: bigint;
-  serial: number;
-  sequence: number;
-  packets: Uint8Array[];
-  crcOk: boolean;
-}
-
-const CRC_TABLE = Array.from({ length: 256 }, (_, i) => {
-  let r = i << 24;
-  for (let k = 0; k < 8; k++) r = r & 0x80000000 ? (r << 1) ^ 0x04c11db7 : r << 1;
-  return r >>> 0;
-});
-
-function oggCrc(bytes: Uint8Array): number {
-  let crc = 0;
-  for (const b of bytes) crc = ((crc << 8) ^ CRC_TABLE[((crc >>> 24) ^ b) & 0xff]!) >>> 0;
-  return crc;
-}
-
-/** Splits an Ogg file into pages and packets (packets here never span pages). */
-function parseOgg(bytes: Uint8Array): OggPage[] {
-  const pages: OggPage[] = [];
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let pos = 0;
-  while (pos < bytes.length) {
-    expect(Buffer.from(bytes.subarray(pos, pos + 4)).toString('latin1')).toBe('OggS');
-    const segments = bytes[pos + 26]!;
-    const lacing = bytes.subarray(pos + 27, pos + 27 + segments);
-    const bodyLength = lacing.reduce((n, l) => n + l, 0);
-    const end = pos + 27 + segments + bodyLength;
-    const page = Uint8Array.from(bytes.subarray(pos, end));
-    const stored = view.getUint32(pos + 22, true);
-    page.fill(0, 22, 26);
-    const packets: Uint8Array[] = [];
-    let start = pos + 27 + segments;
-    let length = 0;
-    for (const l of lacing) {
-      length += l;
-      if (l < 255) {
-        packets.push(bytes.subarray(start, start + length));
-        start += length;
-        length = 0;
-      }
-    }
-    pages.push({
-      headerType: bytes[pos + 5]!,
-      granule: view.getBigInt64(pos + 6, true),
-      serial: view.getUint32(pos + 14, true),
-      sequence: view.getUint32(pos + 18, true),
-      packets,
-      crcOk: oggCrc(page) === stored,
-    });
-    pos = end;
-  }
-  return pages;
-}
 
 describe('service routes', () => {
   it('GET /health', async () => {
@@ -142,33 +84,34 @@ describe('POST /v1/speech', () => {
     const ogg = await speech({ ...body, format: 'ogg' });
     expect(ogg.status).toBe(200);
     expect(ogg.headers.get('content-type')).toBe('audio/ogg');
-    const pages = parseOgg(new Uint8Array(await ogg.arrayBuffer()));
+    const pages = parsePages(new Uint8Array(await ogg.arrayBuffer()));
+    const packets = packetsOf(pages);
+    const endingOn = (page: number) => packets.filter((p) => p.page === page).map((p) => p.data);
 
     expect(pages.every((p) => p.crcOk)).toBe(true);
     expect(new Set(pages.map((p) => p.serial)).size).toBe(1);
     expect(pages.map((p) => p.sequence)).toEqual(pages.map((_, i) => i));
-    expect(pages[0]!.headerType & 0x02).toBe(2); // beginning of stream
-    expect(pages.at(-1)!.headerType & 0x04).toBe(4); // end of stream
+    expect(pages[0]!.flags & 0x02).toBe(2); // beginning of stream
+    expect(pages.at(-1)!.flags & 0x04).toBe(4); // end of stream
 
     // RFC 7845: OpusHead alone on the first page, OpusTags on the second, both with granule 0.
-    const head = pages[0]!.packets[0]!;
-    expect(pages[0]!.packets).toHaveLength(1);
+    const head = endingOn(0)[0]!;
+    expect(endingOn(0)).toHaveLength(1);
     expect(Buffer.from(head.subarray(0, 8)).toString('latin1')).toBe('OpusHead');
     expect(head[8]).toBe(1); // version
     expect(head[9]).toBe(1); // mono
     const preSkip = head[10]! | (head[11]! << 8);
     expect(preSkip).toBeGreaterThan(0);
-    expect(Buffer.from(pages[1]!.packets[0]!.subarray(0, 8)).toString('latin1')).toBe('OpusTags');
+    expect(Buffer.from(endingOn(1)[0]!.subarray(0, 8)).toString('latin1')).toBe('OpusTags');
     expect(pages[0]!.granule).toBe(0n);
     expect(pages[1]!.granule).toBe(0n);
 
     // Audio pages: granule = 48 kHz samples decoded by the end of the page, increasing.
-    const audioPages = pages.slice(2);
     const decoder = createOpusDecoder();
     let decoded = 0;
-    for (const page of audioPages) {
-      for (const packet of page.packets) decoded += decoder.decode(packet).length;
-      if (page !== audioPages.at(-1)) expect(page.granule).toBe(BigInt(decoded));
+    for (let page = 2; page < pages.length; page++) {
+      for (const packet of endingOn(page)) decoded += decoder.decode(packet).length;
+      if (page < pages.length - 1) expect(pages[page]!.granule).toBe(BigInt(decoded));
     }
     // The last granule trims the padding: pre-skip plus the audio's exact length, which WAV gives.
     const wav = await speech({ ...body, format: 'wav' });

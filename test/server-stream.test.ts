@@ -1,23 +1,11 @@
 // Protocol v1 over real sockets with the fixture voice (random weights: it
 // speaks noise, which is all these tests need).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createOpusDecoder, opusPacketSamples } from '../src/stream/opus.js';
 import { bytesLEToInt16 } from '../src/stream/pcm.js';
-import type { VoiceRegistry } from '../src/server/voices.js';
-import { audioOf, loadFixtureVoices, sleep, startServer, TestClient, wordsOf, type RunningServer } from './server-harness.js';
+import { audioOf, serveFixture, sleep, startServer, TestClient, wordsOf } from './server-harness.js';
 
-let voices: VoiceRegistry;
-let srv: RunningServer;
-
-beforeAll(async () => {
-  voices = await loadFixtureVoices();
-  srv = await startServer(voices);
-}, 60_000);
-
-afterAll(async () => {
-  await srv?.server.close();
-  await voices?.close();
-});
+const srv = serveFixture();
 
 const FRAME = 960; // 20 ms at 48 kHz
 const sentences = (n: number, from = 1) => Array.from({ length: n }, (_, i) => `This is sentence number ${from + i} of the test.`);
@@ -103,7 +91,7 @@ describe('happy path', () => {
 
   it('encodes Opus at the configured bitrate', async () => {
     const bytesAt = async (opusBitrate: number) => {
-      const server = await startServer(voices, { opusBitrate });
+      const server = await startServer(srv.voices, { opusBitrate });
       try {
         const client = await TestClient.connect(server.ws);
         await client.start({ seed: 3 });
@@ -343,7 +331,7 @@ describe('cancel', () => {
 describe('backpressure', () => {
   it('a reader that stops reading makes synthesis wait, with bounded memory, and loses nothing', async () => {
     const highWaterBytes = 16_384;
-    const slow = await startServer(voices, { highWaterBytes, chunkMs: 100 });
+    const slow = await startServer(srv.voices, { highWaterBytes, chunkMs: 100 });
     try {
       const client = await TestClient.connect(slow.ws);
       await client.start({ format: 'pcm16' });

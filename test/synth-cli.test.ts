@@ -1,32 +1,18 @@
 // `emomix synth` on the tiny voice: WAV lengths and rates, phone counts, the vocoder-only
 // mel requests, input order under --jobs, and the refusals.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { phonemize } from '../src/pipeline/frontend/index.js';
 import { Engine } from '../src/pipeline/synthesis/engine.js';
 import { parseLine, phoneCount, readNpyFloat32 } from '../src/pipeline/synthesis-cli.js';
 import { floatToInt16 } from '../src/stream/pcm.js';
 import { readWav } from '../src/stream/wav.js';
+import { emomixText } from './clients-harness.js';
 import { HAVE_FIXTURES, TINY_VOICE } from './runtime-fixtures.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-
-function cli(args: string[], input: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'synth', ...args], { cwd: root });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
+const cli = (args: string[], input: string) => emomixText(['synth', ...args], input);
 
 /** A .npy file (format 1.0) as numpy.save writes it. */
 function npy(descr: string, shape: number[], data: Uint8Array, fortran = false): Uint8Array {

@@ -6,14 +6,13 @@
 // differs is only how onnxruntime tiles a longer or taller convolution, which reorders
 // float32 sums in the last bits. End to end through the sampler and vocoder (whose
 // steps compound those bits) the mel and audio are held to 1e-4.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { batcherDefaults, EstimatorBatcher, groupByLength, packBatches, splitScores } from '../src/pipeline/synthesis/batcher.js';
 import { Engine } from '../src/pipeline/synthesis/engine.js';
 import type { EstimatorBatch } from '../src/pipeline/synthesis/sampler.js';
 import { createInferenceWorker, WorkerPool } from '../src/pipeline/synthesis/worker-pool.js';
 import type { InferenceRequest } from '../src/pipeline/synthesis/worker-protocol.js';
-import { loadVoice, type LoadedVoice } from '../src/pipeline/voice/load.js';
-import { HAVE_FIXTURES, TINY_VOICE, maxAbsDiff } from './runtime-fixtures.js';
+import { cpuWorkerInit, HAVE_FIXTURES, TINY_VOICE, maxAbsDiff, tinyVoicePool } from './runtime-fixtures.js';
 
 const SCORE_TOLERANCE = 1e-5;
 const SYNTHESIS_TOLERANCE = 1e-4;
@@ -230,22 +229,12 @@ describe('EstimatorBatcher', () => {
 });
 
 describe.skipIf(!HAVE_FIXTURES)('batched inference equals unbatched', () => {
-  let voice: LoadedVoice;
-  let pool: WorkerPool;
-
-  beforeAll(async () => {
-    voice = await loadVoice(TINY_VOICE);
-    pool = await WorkerPool.start({
-      size: 1,
-      init: { graphFiles: voice.graphFiles, device: 'cpu', intraOpThreads: 1, graphOptimization: 'all', mel: voice.manifest.mel },
-    });
-  });
-  afterAll(() => pool?.close());
+  const tiny = tinyVoicePool();
 
   /** A mel-like batch: x and μ from a seeded sine mixture, the last `masked` frames masked. */
   function realistic(frames: number, rows: number, seed: number, masked = 0): EstimatorBatch {
-    const channels = voice.manifest.mel.nMels;
-    const dim = voice.manifest.embeddingDim;
+    const channels = tiny.voice.manifest.mel.nMels;
+    const dim = tiny.voice.manifest.embeddingDim;
     const mask = Float32Array.from({ length: frames }, (_, f) => (f < frames - masked ? 1 : 0));
     const wave = (k: number) => Float32Array.from({ length: channels * frames }, (_, i) => Math.sin(seed * 0.37 + i * 0.013 * k) * 2 - 4 * mask[i % frames]!);
     return {
@@ -265,8 +254,8 @@ describe.skipIf(!HAVE_FIXTURES)('batched inference equals unbatched', () => {
   it('one call over batches of different lengths gives each the scores it gets alone', async () => {
     const batches = [realistic(37, 2, 1), realistic(48, 1, 2, 5), realistic(45, 3, 3)];
     const alone = [];
-    for (const b of batches) alone.push(await pool.estimate(copy(b)));
-    const together = await pool.estimateBatches(batches.map(copy));
+    for (const b of batches) alone.push(await tiny.pool.estimate(copy(b)));
+    const together = await tiny.pool.estimateBatches(batches.map(copy));
     together.forEach((scores, k) => {
       expect(scores.length).toBe(batches[k]!.rows * batches[k]!.channels * batches[k]!.frames);
       expect(maxAbsDiff(scores, alone[k]!)).toBeLessThan(SCORE_TOLERANCE);
@@ -276,8 +265,8 @@ describe.skipIf(!HAVE_FIXTURES)('batched inference equals unbatched', () => {
   it('padding never leaks: a batch padded to twice its length alongside another scores as alone', async () => {
     const short = realistic(20, 1, 4);
     const long = realistic(40, 1, 5);
-    const alone = await pool.estimate(copy(short));
-    const [padded] = await pool.estimateBatches([copy(short), copy(long)]);
+    const alone = await tiny.pool.estimate(copy(short));
+    const [padded] = await tiny.pool.estimateBatches([copy(short), copy(long)]);
     expect(maxAbsDiff(padded!, alone)).toBeLessThan(SCORE_TOLERANCE);
   });
 
@@ -285,7 +274,7 @@ describe.skipIf(!HAVE_FIXTURES)('batched inference equals unbatched', () => {
     const order: string[] = [];
     const edf = await WorkerPool.start({
       size: 1,
-      init: { graphFiles: voice.graphFiles, device: 'cpu', intraOpThreads: 1, graphOptimization: 'all', mel: voice.manifest.mel },
+      init: cpuWorkerInit(tiny.voice),
     });
     try {
       const mel = () => new Float32Array(80 * 40).fill(-5);

@@ -18,7 +18,7 @@
  * sample k sits at input time k · from / to, the signal is taken as silent outside the
  * input, and calls share no state.
  */
-import { resampledLength, type Resampler } from './resample.js';
+import { checkSampleRate, resamplerOf, type Resampler } from './resample.js';
 
 const TAPS = 56;
 const KAISER_BETA = 7.857; // 80 dB stopband (Kaiser's formula 0.1102 · (A − 8.7))
@@ -41,9 +41,8 @@ function besselI0(x: number): number {
 }
 
 export function createPolyphaseResampler(fromRate: number, toRate: number): Resampler {
-  for (const rate of [fromRate, toRate]) {
-    if (!Number.isInteger(rate) || rate <= 0) throw new RangeError(`Sample rate must be a positive integer, got ${rate}`);
-  }
+  checkSampleRate(fromRate);
+  checkSampleRate(toRate);
   const g = gcd(fromRate, toRate);
   const phases = toRate / g;
   const step = fromRate / g;
@@ -70,51 +69,41 @@ export function createPolyphaseResampler(fromRate: number, toRate: number): Resa
     for (let j = 0; j < taps; j++) table[p * taps + j] = row[j]! / sum;
   }
 
-  let closed = false;
-  return {
-    fromRate,
-    toRate,
-    async process(input) {
-      if (closed) throw new Error('Resampler is closed');
-      const length = resampledLength(input.length, fromRate, toRate);
-      const out = new Float32Array(length);
-      const size = input.length;
-      let n = 0;
-      let p = 0;
-      for (let k = 0; k < length; k++) {
-        const first = n - half + 1;
-        const base = p * taps;
-        let acc = 0;
-        if (first >= 0 && first + taps <= size) {
-          // Four partial sums let the multiply-adds overlap instead of waiting on one another.
-          let a1 = 0;
-          let a2 = 0;
-          let a3 = 0;
-          let j = 0;
-          for (; j + 4 <= taps; j += 4) {
-            acc += table[base + j]! * input[first + j]!;
-            a1 += table[base + j + 1]! * input[first + j + 1]!;
-            a2 += table[base + j + 2]! * input[first + j + 2]!;
-            a3 += table[base + j + 3]! * input[first + j + 3]!;
-          }
-          for (; j < taps; j++) acc += table[base + j]! * input[first + j]!;
-          acc += a1 + a2 + a3;
-        } else {
-          // Taps that fall outside the input meet silence.
-          const end = Math.min(taps, size - first);
-          for (let j = Math.max(0, -first); j < end; j++) acc += table[base + j]! * input[first + j]!;
+  return resamplerOf(fromRate, toRate, (input, length) => {
+    const out = new Float32Array(length);
+    const size = input.length;
+    let n = 0;
+    let p = 0;
+    for (let k = 0; k < length; k++) {
+      const first = n - half + 1;
+      const base = p * taps;
+      let acc = 0;
+      if (first >= 0 && first + taps <= size) {
+        // Four partial sums let the multiply-adds overlap instead of waiting on one another.
+        let a1 = 0;
+        let a2 = 0;
+        let a3 = 0;
+        let j = 0;
+        for (; j + 4 <= taps; j += 4) {
+          acc += table[base + j]! * input[first + j]!;
+          a1 += table[base + j + 1]! * input[first + j + 1]!;
+          a2 += table[base + j + 2]! * input[first + j + 2]!;
+          a3 += table[base + j + 3]! * input[first + j + 3]!;
         }
-        out[k] = acc;
-        p += step;
-        while (p >= phases) {
-          p -= phases;
-          n++;
-        }
+        for (; j < taps; j++) acc += table[base + j]! * input[first + j]!;
+        acc += a1 + a2 + a3;
+      } else {
+        // Taps that fall outside the input meet silence.
+        const end = Math.min(taps, size - first);
+        for (let j = Math.max(0, -first); j < end; j++) acc += table[base + j]! * input[first + j]!;
       }
-      return out;
-    },
-    close() {
-      closed = true;
-    },
-  };
+      out[k] = acc;
+      p += step;
+      while (p >= phases) {
+        p -= phases;
+        n++;
+      }
+    }
+    return out;
+  });
 }

@@ -57,14 +57,10 @@ export async function createResampler(fromRate: number, toRate: number): Promise
   const converter = fromRate === toRate ? undefined : await newConverter(fromRate, toRate);
   // The simple API stops short of n · ratio by up to a sample; trailing zeros let it reach the rounded length.
   const padding = Math.ceil(2 / ratio) + 2;
-  let closed = false;
-
-  return {
+  return resamplerOf(
     fromRate,
     toRate,
-    async process(input) {
-      if (closed) throw new Error('Resampler is closed');
-      const length = resampledLength(input.length, fromRate, toRate);
+    (input, length) => {
       if (!converter) return input.slice();
       if (input.length === 0) return new Float32Array(0);
       const padded = input.length + padding;
@@ -76,11 +72,38 @@ export async function createResampler(fromRate: number, toRate: number): Promise
       }
       return convertLong(input, length, fromRate, toRate);
     },
+    () => converter?.destroy(),
+  );
+}
+
+/**
+ * A Resampler around `convert`, which turns one whole input into `length` samples;
+ * `release` runs once, on the first close.
+ */
+export function resamplerOf(
+  fromRate: number,
+  toRate: number,
+  convert: (input: Float32Array, length: number) => Float32Array | Promise<Float32Array>,
+  release: () => void = () => undefined,
+): Resampler {
+  let closed = false;
+  return {
+    fromRate,
+    toRate,
+    async process(input) {
+      if (closed) throw new Error('Resampler is closed');
+      return convert(input, resampledLength(input.length, fromRate, toRate));
+    },
     close() {
-      if (!closed && converter) converter.destroy();
+      if (!closed) release();
       closed = true;
     },
   };
+}
+
+/** Throws unless `rate` is a positive whole number of samples per second. */
+export function checkSampleRate(rate: number): void {
+  if (!Number.isInteger(rate) || rate <= 0) throw new RangeError(`Sample rate must be a positive integer, got ${rate}`);
 }
 
 /** One-shot, high-quality conversion; see the length contract above. */
@@ -94,9 +117,8 @@ export async function resample(input: Float32Array, fromRate: number, toRate: nu
 }
 
 function checkRates(fromRate: number, toRate: number): void {
-  for (const rate of [fromRate, toRate]) {
-    if (!Number.isInteger(rate) || rate <= 0) throw new RangeError(`Sample rate must be a positive integer, got ${rate}`);
-  }
+  checkSampleRate(fromRate);
+  checkSampleRate(toRate);
   if (toRate / fromRate > MAX_RATIO || fromRate / toRate > MAX_RATIO) {
     throw new RangeError(`Rate ratio ${fromRate} → ${toRate} is beyond libsamplerate's 1:${MAX_RATIO}`);
   }

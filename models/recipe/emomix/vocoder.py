@@ -118,6 +118,17 @@ class Vocoder(nn.Module):
 
 # ---------------------------------------------------------------- discriminators
 
+def _conv_stack(convs: nn.ModuleList, post: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """Scores and every layer's output: the feature-matching loss compares the latter."""
+    fmap = []
+    for conv in convs:
+        x = F.leaky_relu(conv(x), 0.1)
+        fmap.append(x)
+    x = post(x)
+    fmap.append(x)
+    return x.flatten(1), fmap
+
+
 class PeriodDiscriminator(nn.Module):
     """HiFi-GAN's: the waveform folded into [T/p, p] and convolved along time."""
 
@@ -136,13 +147,7 @@ class PeriodDiscriminator(nn.Module):
         if n % self.period:
             audio = F.pad(audio[:, None], (0, self.period - n % self.period), mode="reflect")[:, 0]
         x = audio.view(b, 1, -1, self.period)
-        fmap = []
-        for conv in self.convs:
-            x = F.leaky_relu(conv(x), 0.1)
-            fmap.append(x)
-        x = self.post(x)
-        fmap.append(x)
-        return x.flatten(1), fmap
+        return _conv_stack(self.convs, self.post, x)
 
 
 class MultiPeriodDiscriminator(nn.Module):
@@ -173,13 +178,7 @@ class ResolutionDiscriminator(nn.Module):
 
     def forward(self, audio: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         x = magnitude(audio, self.n_fft, self.hop, self.window).transpose(1, 2)[:, None]
-        fmap = []
-        for conv in self.convs:
-            x = F.leaky_relu(conv(x), 0.1)
-            fmap.append(x)
-        x = self.post(x)
-        fmap.append(x)
-        return x.flatten(1), fmap
+        return _conv_stack(self.convs, self.post, x)
 
 
 class MultiResolutionDiscriminator(nn.Module):
