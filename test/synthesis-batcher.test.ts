@@ -171,7 +171,9 @@ describe('EstimatorBatcher', () => {
     await new Promise((resolve) => setTimeout(resolve, 40));
     expect(calls).toHaveLength(1);
     expect(calls[0]!.batches).toHaveLength(1);
-    expect(calls[0]!.at - started).toBeGreaterThanOrEqual(14);
+    // It held the step back instead of sending it at once; Node's timers may fire a little
+    // early against performance.now(), so the bound keeps a few milliseconds of slack.
+    expect(calls[0]!.at - started).toBeGreaterThanOrEqual(10);
     calls[0]!.finish();
     await quick;
     open();
