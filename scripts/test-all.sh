@@ -24,6 +24,8 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 
 mkdir -p test-output
+npm run --silent typecheck
+typecheck_rc=$?
 npx vitest run --reporter=default --reporter=json --outputFile.json=test-output/vitest.json
 vitest_rc=$?
 (cd models/recipe && /usr/bin/python3 -m pytest -q --junitxml=../../test-output/pytest.xml tests)
@@ -37,4 +39,4 @@ try { const x = fs.readFileSync("test-output/pytest.xml", "utf8"); const m = /<t
   const [e, f, s, t] = m.slice(1).map(Number); passed += t - e - f - s; failed += e + f; } catch { failed += 1; }
 console.log(`${passed} passed, ${failed} failed`);
 '
-[ $vitest_rc -eq 0 ] && [ $pytest_rc -eq 0 ]
+[ $typecheck_rc -eq 0 ] && [ $vitest_rc -eq 0 ] && [ $pytest_rc -eq 0 ]

@@ -3,7 +3,7 @@
 // by WebCodecs and played through Web Audio, a slider moved and a flush
 // mid-stream, words highlighted as they are heard; and, on a phone-sized page,
 // a custom emotion from a clip, the pcm16 fallback and a barge-in.
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeWav } from '../src/stream/wav.js';
@@ -38,7 +38,7 @@ describe('studio files', () => {
   });
 });
 
-describe.skipIf(!existsSync(CHROMIUM))('browser studio', () => {
+describe('browser studio', () => {
   beforeAll(async () => {
     browser = await chromium.launch({
       executablePath: CHROMIUM,

@@ -7,21 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Engine } from '../src/pipeline/synthesis/engine.js';
-import { HAVE_FIXTURES, TINY_VOICE } from './runtime-fixtures.js';
+import { TINY_VOICE } from './runtime-fixtures.js';
 
 const PYTHON = '/usr/bin/python3';
 const SCRIPT = new URL('../scripts/quantize-int8.py', import.meta.url).pathname;
 
-function haveOnnx(): boolean {
-  try {
-    execFileSync(PYTHON, ['-c', 'import onnx, numpy'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-describe.skipIf(!HAVE_FIXTURES || !haveOnnx())('quantize-int8.py', () => {
+describe('quantize-int8.py', () => {
   const dirs: string[] = [];
   afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
 

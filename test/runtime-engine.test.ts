@@ -6,7 +6,7 @@ import { phonemize } from '../src/pipeline/frontend/index.js';
 import { Engine } from '../src/pipeline/synthesis/engine.js';
 import { createInferenceWorker, WorkerPool } from '../src/pipeline/synthesis/worker-pool.js';
 import { loadVoice } from '../src/pipeline/voice/load.js';
-import { HAVE_FIXTURES, TINY_VOICE, maxAbsDiff } from './runtime-fixtures.js';
+import { TINY_VOICE, maxAbsDiff } from './runtime-fixtures.js';
 
 /** A WAV file of the given channels in one of the formats embedReference accepts. */
 function wavBytes(channels: Float32Array[], sampleRate: number, format: 'pcm16' | 'pcm24' | 'float32'): Uint8Array {
@@ -48,7 +48,7 @@ function tone(seconds: number, rate: number): Float32Array {
 
 const TEXT = 'Well, hello there! It is a fine day for a walk.';
 
-describe.skipIf(!HAVE_FIXTURES)('Engine on the tiny voice', () => {
+describe('Engine on the tiny voice', () => {
   let engine: Engine;
 
   beforeAll(async () => {
@@ -196,7 +196,7 @@ describe.skipIf(!HAVE_FIXTURES)('Engine on the tiny voice', () => {
   });
 });
 
-describe.skipIf(!HAVE_FIXTURES)('Engine options', () => {
+describe('Engine options', () => {
   it('runs on the CPU with one warning line when the CUDA provider cannot load', async () => {
     const warnings: string[] = [];
     const engine = await Engine.create({ voiceDir: TINY_VOICE, device: 'cuda', workers: 2, intraOpThreads: 1, graphOptimization: 'basic', logger: { warn: (m) => warnings.push(m) } });
@@ -217,7 +217,7 @@ describe.skipIf(!HAVE_FIXTURES)('Engine options', () => {
   });
 });
 
-describe.skipIf(!HAVE_FIXTURES)('WorkerPool', () => {
+describe('WorkerPool', () => {
   let pool: WorkerPool;
   const started: Worker[] = [];
   const warnings: string[] = [];

@@ -1,6 +1,6 @@
 // Reads the recipe's reference cases (test/fixtures/README.md): tensors as base64 of
 // little-endian raw values. EMOMIX_FIXTURES points elsewhere when regenerating them.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
@@ -10,7 +10,6 @@ import { loadVoice, type LoadedVoice } from '../src/pipeline/voice/load.js';
 
 export const FIXTURES = process.env['EMOMIX_FIXTURES'] ?? fileURLToPath(new URL('./fixtures', import.meta.url));
 export const TINY_VOICE = join(FIXTURES, 'tiny-voice');
-export const HAVE_FIXTURES = existsSync(join(TINY_VOICE, 'voice.json')) && existsSync(join(FIXTURES, 'reference'));
 
 /** Single-threaded CPU inference, so results do not depend on the machine's cores. */
 export function cpuWorkerInit(voice: LoadedVoice): WorkerInit {

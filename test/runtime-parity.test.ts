@@ -13,11 +13,11 @@ import { LogMel } from '../src/pipeline/synthesis/mel.js';
 import { Mulberry32 } from '../src/pipeline/synthesis/rng.js';
 import { runSampler } from '../src/pipeline/synthesis/sampler.js';
 import { stepMixPlan } from '../src/pipeline/synthesis/step-mix.js';
-import { HAVE_FIXTURES, TINY_VOICE, floats, ints, loadCase, maxAbsDiff, tinyVoicePool } from './runtime-fixtures.js';
+import { TINY_VOICE, floats, ints, loadCase, maxAbsDiff, tinyVoicePool } from './runtime-fixtures.js';
 
 const TOLERANCE = 1e-3;
 
-describe.skipIf(!HAVE_FIXTURES)('parity with the Python recipe', () => {
+describe('parity with the Python recipe', () => {
   const tiny = tinyVoicePool();
 
   it('rng: uint32 sequence and normals', () => {

@@ -8,11 +8,11 @@ import { Engine } from '../src/pipeline/synthesis/engine.js';
 import { checkGraphSignature, type GraphSignature } from '../src/pipeline/voice/graphs.js';
 import { loadVoice } from '../src/pipeline/voice/load.js';
 import type { VoiceErrorCode } from '../src/pipeline/voice/errors.js';
-import { HAVE_FIXTURES, TINY_VOICE } from './runtime-fixtures.js';
+import { TINY_VOICE } from './runtime-fixtures.js';
 
 type Manifest = Record<string, any>;
 
-describe.skipIf(!HAVE_FIXTURES)('voice validation', () => {
+describe('voice validation', () => {
   let root: string;
   let original: Manifest;
   let n = 0;

@@ -10,7 +10,7 @@ import { parseLine, phoneCount, readNpyFloat32 } from '../src/pipeline/synthesis
 import { floatToInt16 } from '../src/stream/pcm.js';
 import { readWav } from '../src/stream/wav.js';
 import { emomixText } from './clients-harness.js';
-import { HAVE_FIXTURES, TINY_VOICE } from './runtime-fixtures.js';
+import { TINY_VOICE } from './runtime-fixtures.js';
 
 const cli = (args: string[], input: string) => emomixText(['synth', ...args], input);
 
@@ -64,7 +64,7 @@ describe('readNpyFloat32 and parseLine', () => {
   });
 });
 
-describe.skipIf(!HAVE_FIXTURES)('emomix synth on the tiny voice', () => {
+describe('emomix synth on the tiny voice', () => {
   const dir = mkdtempSync(join(tmpdir(), 'emomix-synth-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const voice = JSON.parse(readFileSync(join(TINY_VOICE, 'voice.json'), 'utf8')) as { audio: { sampleRate: number }; mel: { hopLength: number; nMels: number } };

@@ -6,13 +6,15 @@
 // differs is only how onnxruntime tiles a longer or taller convolution, which reorders
 // float32 sums in the last bits. End to end through the sampler and vocoder (whose
 // steps compound those bits) the mel and audio are held to 1e-4.
+import type { Transferable as WorkerTransferable } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { batcherDefaults, EstimatorBatcher, groupByLength, packBatches, splitScores } from '../src/pipeline/synthesis/batcher.js';
 import { Engine } from '../src/pipeline/synthesis/engine.js';
+import type { SynthesisRequest } from '../src/pipeline/synthesis/request.js';
 import type { EstimatorBatch } from '../src/pipeline/synthesis/sampler.js';
 import { createInferenceWorker, WorkerPool } from '../src/pipeline/synthesis/worker-pool.js';
 import type { InferenceRequest } from '../src/pipeline/synthesis/worker-protocol.js';
-import { cpuWorkerInit, HAVE_FIXTURES, TINY_VOICE, maxAbsDiff, tinyVoicePool } from './runtime-fixtures.js';
+import { cpuWorkerInit, TINY_VOICE, maxAbsDiff, tinyVoicePool } from './runtime-fixtures.js';
 
 const SCORE_TOLERANCE = 1e-5;
 const SYNTHESIS_TOLERANCE = 1e-4;
@@ -230,7 +232,7 @@ describe('EstimatorBatcher', () => {
   });
 });
 
-describe.skipIf(!HAVE_FIXTURES)('batched inference equals unbatched', () => {
+describe('batched inference equals unbatched', () => {
   const tiny = tinyVoicePool();
 
   /** A mel-like batch: x and μ from a seeded sine mixture, the last `masked` frames masked. */
@@ -255,7 +257,7 @@ describe.skipIf(!HAVE_FIXTURES)('batched inference equals unbatched', () => {
 
   it('one call over batches of different lengths gives each the scores it gets alone', async () => {
     const batches = [realistic(37, 2, 1), realistic(48, 1, 2, 5), realistic(45, 3, 3)];
-    const alone = [];
+    const alone: Float32Array[] = [];
     for (const b of batches) alone.push(await tiny.pool.estimate(copy(b)));
     const together = await tiny.pool.estimateBatches(batches.map(copy));
     together.forEach((scores, k) => {
@@ -294,7 +296,7 @@ describe.skipIf(!HAVE_FIXTURES)('batched inference equals unbatched', () => {
   it('concurrent syntheses give the same audio with batching as without', async () => {
     // Lengths within the pad ratio of each other, so that their steps share calls.
     const texts = ['The quick brown fox jumps over the lazy dog.', 'A lazy dog sleeps under the old brown tree.', 'Is it raining again today, or is it not?'];
-    const request = (k: number) => ({ weights: k === 1 ? { happy: 0.6, sad: 0.4 } : { neutral: 1 }, steps: 4, seed: 11 + k });
+    const request = (k: number): SynthesisRequest => ({ weights: k === 1 ? { happy: 0.6, sad: 0.4 } : { neutral: 1 }, steps: 4, seed: 11 + k });
     const synthesizeAll = async (batching: false | { maxWaitMs: number }, callSizes: number[]) => {
       const engine = await Engine.create({
         voiceDir: TINY_VOICE,
@@ -306,9 +308,9 @@ describe.skipIf(!HAVE_FIXTURES)('batched inference equals unbatched', () => {
         createWorker: (init) => {
           const worker = createInferenceWorker(init);
           const post = worker.postMessage.bind(worker);
-          worker.postMessage = (message: { request?: InferenceRequest }, transfer?: readonly Transferable[]) => {
+          worker.postMessage = (message: { request?: InferenceRequest }, transfer?: readonly WorkerTransferable[]) => {
             if (message.request?.op === 'estimate') callSizes.push(message.request.batches.length);
-            post(message, transfer as Transferable[]);
+            post(message, transfer);
           };
           return worker;
         },
