@@ -21,6 +21,7 @@ MODULES = {
     "train-vocoder": ("train_vocoder", "train the Vocos-style vocoder"),
     "export": ("export", "export a voice folder: ONNX graphs and voice.json"),
     "evaluate": ("evaluate", "measure a voice: WER, emotion accuracy, mixing, prosody, speed"),
+    "pack-checkpoints": ("pack_checkpoints", "pack training runs (float16 weights, no optimizer state) to commit and resume later"),
     "fixtures": ("fixtures", "write the tiny test voice and reference tensors for the runtime's parity tests"),
 }
 
