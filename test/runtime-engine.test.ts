@@ -240,8 +240,12 @@ describe('WorkerPool', () => {
   const mel = () => new Float32Array(80 * 10).fill(-5);
 
   it('rejects the call of a worker that dies with WORKER_DIED, then serves the next call from a replacement', async () => {
+    // Terminate first, then call: the call is dispatched to the dying worker but never starts a
+    // native run there. Terminating during a run races onnxruntime's async completion against the
+    // worker's teardown, which aborts the whole process (a Napi::Error at exit), not just the worker.
+    const dying = started[0]!.terminate();
     const call = pool.vocode(mel(), 80, 10);
-    void started[0]!.terminate();
+    await dying;
     await expect(call).rejects.toMatchObject({ name: 'SynthesisError', code: 'WORKER_DIED' });
     const audio = await pool.vocode(mel(), 80, 10);
     expect(audio.length).toBeGreaterThan(0);
