@@ -27,6 +27,7 @@ from . import frontend
 from .audio import read_wav, write_wav
 from .data import load_items
 from .pitch import mean_f0
+from .corpus import SAMPLE_RATE
 from .profiles import EMOTIONS
 from .wer import corpus_wer, hypothesis_words, transcribe
 
@@ -89,8 +90,8 @@ def teacher_prosody(items: list[dict], phones: dict[str, int]) -> dict[str, dict
     out = {}
     for emo in EMOTIONS:
         chosen = [it for it in items if it["emotion_name"] == emo]
-        f0 = [mean_f0(it["audio"].numpy().astype(np.float32) / 32768.0, 22050) for it in chosen]
-        rate = [speaking_rate(phones[it["text"]], len(it["audio"]) / 22050) for it in chosen]
+        f0 = [mean_f0(it["audio"].numpy().astype(np.float32) / 32768.0, SAMPLE_RATE) for it in chosen]
+        rate = [speaking_rate(phones[it["text"]], len(it["audio"]) / SAMPLE_RATE) for it in chosen]
         out[emo] = {"f0Hz": rounded(np.nanmean(f0), 2), "phonesPerSecond": rounded(np.mean(rate), 3)}
     return out
 
@@ -127,7 +128,7 @@ def measure_wer(c: Context, steps_list: list[int]) -> dict:
         teacher_wavs, mel_reqs = [], []
         for i, t in enumerate(c.texts):
             wav, npy = Path(tmp) / f"{i:03d}.wav", Path(tmp) / f"{i:03d}.npy"
-            write_wav(wav, neutral[t]["audio"].numpy() / 32768.0, 22050)
+            write_wav(wav, neutral[t]["audio"].numpy() / 32768.0, SAMPLE_RATE)
             teacher_wavs.append(wav)
             np.save(npy, neutral[t]["mel"].float().numpy().astype(np.float32))
             mel_reqs.append({"mel": str(npy), "out": str(c.work / "copy" / f"{i:03d}.wav")})
@@ -173,7 +174,7 @@ def measure_intensity(c: Context) -> dict:
         f0s, rates = [], []
         for alpha in ALPHAS:
             replies = c.say(f"intensity-{emo}-{alpha}", {emo: 1}, intensity=alpha)
-            f0 = np.array([mean_f0(read_wav(r["out"])[0], 22050) for r in replies])
+            f0 = np.array([mean_f0(*read_wav(r["out"])) for r in replies])
             f0s.append(float(f0[np.isfinite(f0)].mean()) if np.isfinite(f0).any() else float("nan"))
             rates.append(float(np.mean([speaking_rate(c.phones[t], r["durationMs"] / 1000)
                                         for t, r in zip(c.texts, replies)])))
