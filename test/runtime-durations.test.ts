@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expandByDurations, frameMask, padFrames, roundDurations, totalFrames, wordTimings } from '../src/pipeline/synthesis/durations.js';
+import { expandByDurations, frameMask, padFrames, phonePositions, roundDurations, totalFrames, wordTimings } from '../src/pipeline/synthesis/durations.js';
 
 describe('durations', () => {
   it('rounds exp(logd)·lengthScale up (Grad-TTS)', () => {
@@ -15,6 +15,15 @@ describe('durations', () => {
 
   it('pads to the frame multiple', () => {
     expect([padFrames(5, 1), padFrames(5, 4), padFrames(8, 4)]).toEqual([5, 8, 8]);
+  });
+
+  it('places each frame inside its phoneme for the frame decoder, padding at 0', () => {
+    const pos = phonePositions(Int32Array.of(2, 1, 3), 8);
+    const close = (a: Float32Array, b: number[]) => b.forEach((v, i) => expect(a[i]).toBeCloseTo(v, 6));
+    close(pos.subarray(0, 8), [0.25, 0.75, 0.5, 1 / 6, 0.5, 5 / 6, 0, 0]);
+    close(pos.subarray(8), [Math.log(2) / 4, Math.log(2) / 4, 0, Math.log(3) / 4, Math.log(3) / 4, Math.log(3) / 4, 0, 0]);
+    // Fewer frames than the durations' sum: the positions stop at the last frame.
+    close(phonePositions(Int32Array.of(2, 4), 3).subarray(0, 3), [0.25, 0.75, 0.125]);
   });
 
   it('repeats μ per phoneme along time and leaves padding at 0', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { emotionTable } from '../src/pipeline/synthesis/custom-emotions.js';
-import { averageMix, frameWeights, mixAtFrame, mixEmbedding, normaliseWeights, withIntensity } from '../src/pipeline/synthesis/emotion-mix.js';
+import { averageMix, frameEmbeddings, frameWeights, mixAtFrame, mixEmbedding, normaliseWeights, withIntensity } from '../src/pipeline/synthesis/emotion-mix.js';
 import { resolveRequest } from '../src/pipeline/synthesis/request.js';
 import type { VoiceManifest } from '../src/pipeline/voice/manifest.js';
 
@@ -71,6 +71,17 @@ describe('frameWeights', () => {
 describe('mixEmbedding', () => {
   it('weights the centroids', () => {
     expect(Array.from(mixEmbedding(new Map([['happy', 0.25], ['sad', 0.75]]), TABLE, 2))).toEqual([0.25, 0.75]);
+  });
+});
+
+describe('frameEmbeddings', () => {
+  it('gives every frame the embedding of its own mix, so a ramp reaches the frame decoder', () => {
+    // happy → sad over frames 1…3 of 5 (10 ms frames): [dim, frames].
+    const w = frameWeights(new Map([['happy', 1]]), { to: new Map([['sad', 1]]), startMs: 10, endMs: 30 }, 5, 10);
+    const e = frameEmbeddings(w, TABLE, 2);
+    expect(Array.from(e.subarray(0, 5))).toEqual([1, 1, 0.5, 0, 0]);
+    expect(Array.from(e.subarray(5))).toEqual([0, 0, 0.5, 1, 1]);
+    for (let f = 0; f < 5; f++) expect(e[f]! + e[5 + f]!).toBeCloseTo(mixEmbedding(mixAtFrame(w, f), TABLE, 2).reduce((a, b) => a + b, 0), 6);
   });
 });
 

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { MelConfig } from '../src/pipeline/voice/manifest.js';
 import { Engine } from '../src/pipeline/synthesis/engine.js';
 import { emotionTable } from '../src/pipeline/synthesis/custom-emotions.js';
+import { phonePositions } from '../src/pipeline/synthesis/durations.js';
 import { LogMel } from '../src/pipeline/synthesis/mel.js';
 import { Mulberry32 } from '../src/pipeline/synthesis/rng.js';
 import { runSampler } from '../src/pipeline/synthesis/sampler.js';
@@ -52,6 +53,28 @@ describe('parity with the Python recipe', () => {
       const expectedMu = Array.from({ length: 80 * len }, (_, i) => mu[b * 80 * n + Math.floor(i / len) * n + (i % len)]!);
       expect(maxAbsDiff(out.mu, expectedMu)).toBeLessThan(TOLERANCE);
       expect(maxAbsDiff(out.logDurations, logd.subarray(b * n, b * n + len))).toBeLessThan(TOLERANCE);
+    }
+  });
+
+  it('decoder: per-frame prior of each row, with its phone positions computed here', async () => {
+    const ref = loadCase('decoder');
+    const [, c, t] = ref.inputs['mu']!.shape as [number, number, number];
+    const e = floats(ref.inputs['emotion']);
+    const dim = e.length / (2 * t);
+    // The rows' durations as the recipe's fixture wrote them: the runtime's positions must match.
+    const rows = [Int32Array.of(3, 5, 2, 7, 4, 9), Int32Array.of(4, 4, 6, 3, 4)];
+    for (let b = 0; b < 2; b++) {
+      const position = phonePositions(rows[b]!, t);
+      expect(maxAbsDiff(position, floats(ref.inputs['position']).subarray(b * 2 * t, (b + 1) * 2 * t))).toBeLessThan(1e-6);
+      const prior = await tiny.pool.decode({
+        mu: floats(ref.inputs['mu']).slice(b * c * t, (b + 1) * c * t),
+        position,
+        mask: floats(ref.inputs['mask']).slice(b * t, (b + 1) * t),
+        emotion: e.slice(b * dim * t, (b + 1) * dim * t),
+        channels: c,
+        frames: t,
+      });
+      expect(maxAbsDiff(prior, floats(ref.outputs['prior']).subarray(b * c * t, (b + 1) * c * t))).toBeLessThan(TOLERANCE);
     }
   });
 

@@ -48,7 +48,7 @@ describe('voice validation', () => {
   });
 
   const manifestCases: [string, VoiceErrorCode, (m: Manifest) => void, string][] = [
-    ['an unsupported format version', 'VOICE_FORMAT_UNSUPPORTED', (m) => void (m['formatVersion'] = 2), 'formatVersion'],
+    ['an unsupported format version (1 has no frame decoder)', 'VOICE_FORMAT_UNSUPPORTED', (m) => void (m['formatVersion'] = 1), 'formatVersion'],
     ['a field of the wrong type', 'VOICE_FIELD_INVALID', (m) => void (m['mel']['hopLength'] = '64'), 'mel.hopLength'],
     ['a missing field', 'VOICE_FIELD_INVALID', (m) => void delete m['diffusion']['betaMax'], 'diffusion.betaMax'],
     ['a mel option the runtime does not implement', 'VOICE_FIELD_INVALID', (m) => void (m['mel']['center'] = true), 'mel.center'],

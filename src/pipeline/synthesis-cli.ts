@@ -21,7 +21,7 @@ for each, printing one JSON line per request, in input order.
                   "recognise"?: true}
              →   {"out", "durationMs", "phonemes", "seed", "timings", "emotion"?}
                  phonemes counts phone symbols (not punctuation); timings are the engine's
-                 (frontendMs, encoderMs, estimatorMs[], vocoderMs, totalMs); with "recognise",
+                 (frontendMs, encoderMs, decoderMs, estimatorMs[], vocoderMs, totalMs); with "recognise",
                  emotion holds the voice's SER class probabilities of the output.
   mel request:   {"mel": "m.npy", "out": "a.wav"}   the vocoder alone on a log-mel saved by
                  numpy.save as float32 [nMels, frames] (C order)

@@ -1,5 +1,6 @@
-"""The acoustic model: text encoder + duration predictor + score estimator, and
-its three Grad-TTS losses (duration, prior, diffusion)."""
+"""The acoustic model: text encoder + duration predictor + frame decoder + score
+estimator, and their losses: Grad-TTS's duration, prior and diffusion losses, plus the
+prior loss of the frame decoder's per-frame μ (decoder.py says why it exists)."""
 from __future__ import annotations
 
 import math
@@ -7,6 +8,7 @@ import math
 import torch
 from torch import nn
 
+from .decoder import FrameDecoder, phone_positions
 from .diffusion import Schedule, diffusion_loss
 from .encoder import TextEncoder, sequence_mask
 from .estimators import build_estimator
@@ -21,9 +23,11 @@ def alignment_path(durations: torch.Tensor, n_frames: int) -> torch.Tensor:
 
 class AcousticModel(nn.Module):
     def __init__(self, n_symbols: int, embedding_dim: int, preset: str = "dilated1d", n_mels: int = 80,
-                 encoder: dict | None = None, estimator: dict | None = None, schedule: Schedule = Schedule()):
+                 encoder: dict | None = None, estimator: dict | None = None, decoder: dict | None = None,
+                 schedule: Schedule = Schedule()):
         super().__init__()
         self.encoder = TextEncoder(n_symbols, embedding_dim, n_mels, **(encoder or {}))
+        self.decoder = FrameDecoder(embedding_dim, n_mels, **(decoder or {}))
         self.estimator = build_estimator(preset, embedding_dim, n_mels=n_mels, **(estimator or {}))
         self.schedule, self.n_mels = schedule, n_mels
 
@@ -34,17 +38,25 @@ class AcousticModel(nn.Module):
         dur_loss = torch.sum((log_w - target) ** 2) / torch.sum(x_mask)
         path = alignment_path(durations.long(), mel.shape[2])
         mu_y = torch.bmm(mu_x, path)
-        prior_loss = torch.sum(0.5 * ((mel - mu_y) ** 2 + math.log(2 * math.pi)) * y_mask) / (
-            torch.sum(y_mask) * self.n_mels)
-        # The decoder learns on random fixed-size segments (Grad-TTS's out_size).
-        mel_seg, mu_seg, mask_seg = random_segments(mel, mu_y, y_mask, mel_lengths, segment_frames)
-        diff_loss = diffusion_loss(self.estimator, mel_seg, mask_seg, mu_seg, emotion, self.schedule)
-        return dur_loss, prior_loss, diff_loss
+        prior_loss = gaussian_nll(mel, mu_y, y_mask)
+        # The decoder and the estimator learn on random fixed-size segments (Grad-TTS's out_size).
+        position = phone_positions(durations.long(), mel.shape[2]).to(mel.device)
+        mel_seg, mu_seg, pos_seg, mask_seg = random_segments([mel, mu_y, position, y_mask], mel_lengths,
+                                                             segment_frames)
+        frame_emotion = emotion[:, :, None].expand(-1, -1, mu_seg.shape[2])
+        mu_frames = self.decoder(mu_seg, pos_seg, mask_seg, frame_emotion)
+        frame_loss = gaussian_nll(mel_seg, mu_frames, mask_seg)
+        diff_loss = diffusion_loss(self.estimator, mel_seg, mask_seg, mu_frames, emotion, self.schedule)
+        return dur_loss, prior_loss, frame_loss, diff_loss
 
 
-def random_segments(mel, mu, mask, lengths, frames: int):
-    b = mel.shape[0]
-    frames = min(frames, mel.shape[2])
+def gaussian_nll(mel, mu, mask):
+    """Grad-TTS's prior loss: the log-likelihood of the mel under N(μ, I), per mel bin."""
+    return torch.sum(0.5 * ((mel - mu) ** 2 + math.log(2 * math.pi)) * mask) / (torch.sum(mask) * mel.shape[1])
+
+
+def random_segments(tensors, lengths, frames: int):
+    """The same random window of `frames` frames from every [B,C,T] tensor of the list."""
+    frames = min(frames, tensors[0].shape[2])
     starts = [int(torch.randint(0, max(int(l) - frames, 0) + 1, ())) for l in lengths]
-    take = lambda x: torch.stack([x[i, :, s:s + frames] for i, s in enumerate(starts)])
-    return take(mel), take(mu), take(mask)
+    return [torch.stack([x[i, :, s:s + frames] for i, s in enumerate(starts)]) for x in tensors]

@@ -26,6 +26,15 @@ class EncoderGraph(nn.Module):
         return mu, log_durations
 
 
+class DecoderGraph(nn.Module):
+    def __init__(self, model: AcousticModel):
+        super().__init__()
+        self.decoder = model.decoder
+
+    def forward(self, mu, position, mask, emotion):
+        return self.decoder(mu, position, mask, emotion)
+
+
 class EstimatorGraph(nn.Module):
     def __init__(self, model: AcousticModel):
         super().__init__()
@@ -52,6 +61,11 @@ def export_acoustic(model: AcousticModel, out_dir: Path, embedding_dim: int) -> 
     t_frames = 4 * 13
     x, mu = torch.randn(2, model.n_mels, t_frames), torch.randn(2, model.n_mels, t_frames)
     mask = torch.ones(2, 1, t_frames)
+    export_graph(DecoderGraph(model), (mu, torch.rand(2, 2, t_frames), mask, torch.randn(2, embedding_dim, t_frames)),
+                 out_dir / "decoder.onnx",
+                 {"mu": {0: "B", 2: "T"}, "position": {0: "B", 2: "T"}, "mask": {0: "B", 2: "T"},
+                  "emotion": {0: "B", 2: "T"}},
+                 {"prior": {0: "B", 2: "T"}})
     export_graph(EstimatorGraph(model), (x, mu, mask, torch.rand(2), e), out_dir / "estimator.onnx",
                  {"x": {0: "B", 2: "T"}, "mu": {0: "B", 2: "T"}, "mask": {0: "B", 2: "T"}, "t": {0: "B"},
                   "emotion": {0: "B"}},
@@ -67,7 +81,7 @@ def voice_manifest(*, voice_id: str, name: str, description: str, license: str, 
                    emotions: list[str], centroids: torch.Tensor, frame_multiple: int, preset: str,
                    diffusion: dict, mel: MelConfig = MelConfig(), metrics: dict | None = None) -> dict:
     return {
-        "format": "emomix-voice", "formatVersion": 1,
+        "format": "emomix-voice", "formatVersion": 2,
         "id": voice_id, "name": name, "license": license, "description": description,
         "audio": {"sampleRate": mel.sampleRate},
         "mel": mel.to_json(),
@@ -79,8 +93,8 @@ def voice_manifest(*, voice_id: str, name: str, description: str, license: str, 
         "emotions": [{"name": n, "centroid": [round(float(v), 6) for v in c]} for n, c in zip(emotions, centroids)],
         "diffusion": diffusion,
         "estimator": {"preset": preset},
-        "files": {"encoder": "encoder.onnx", "estimator": "estimator.onnx", "vocoder": "vocoder.onnx",
-                  "ser": "ser.onnx"},
+        "files": {"encoder": "encoder.onnx", "decoder": "decoder.onnx", "estimator": "estimator.onnx",
+                  "vocoder": "vocoder.onnx", "ser": "ser.onnx"},
         "metrics": metrics or {},
     }
 
@@ -118,7 +132,7 @@ def run(a) -> None:
     export_vocoder(a.vocoder, out / "vocoder.onnx")
     if not a.fp32:
         # The shipped voice must stay under 60 MB; float32 graphs come to about 64 MB.
-        for graph in ("encoder", "estimator", "vocoder", "ser"):
+        for graph in ("encoder", "decoder", "estimator", "vocoder", "ser"):
             store_weights_fp16(out / f"{graph}.onnx")
     old = json.loads((out / "voice.json").read_text()) if (out / "voice.json").exists() else {}
     manifest = voice_manifest(

@@ -12,6 +12,7 @@ import torch
 
 from . import frontend
 from .acoustic import AcousticModel
+from .decoder import phone_positions
 from .audio import MelConfig, log_mel
 from .diffusion import MixPlan, Schedule, diffusion_loss, durations_from_log, expand, sample
 from .estimators import build_estimator
@@ -62,8 +63,10 @@ def build_tiny_voice(out: Path, symbols: list[str]) -> tuple[AcousticModel, SER,
     out.mkdir(parents=True, exist_ok=True)
     acoustic = AcousticModel(len(symbols), EMBEDDING_DIM,
                              encoder={"channels": 16, "layers": 1, "heads": 2, "ffn": 32, "dp_hidden": 16},
-                             estimator=TINY_ESTIMATOR)
+                             estimator=TINY_ESTIMATOR, decoder={"channels": 16, "dilations": (1, 2)})
     fit_tiny_estimator(acoustic)
+    # The decoder's output layer starts at zero (the identity); parity needs it to do something.
+    torch.nn.init.normal_(acoustic.decoder.out.weight, std=0.1)
     # Durations of a few frames per phoneme, as a trained model would predict.
     with torch.no_grad():
         acoustic.encoder.duration.proj.bias.fill_(1.2)
@@ -120,6 +123,10 @@ def write_references(ref: Path, acoustic: AcousticModel, ser: SER, vocoder: Voco
         x, m = torch.randn(2, 80, 30, generator=g), torch.randn(2, 80, 30, generator=g)
         mask = torch.ones(2, 1, 30)
         mask[1, :, 21:] = 0
+        position = phone_positions(torch.tensor([[3, 5, 2, 7, 4, 9], [4, 4, 6, 3, 4, 0]]), 30)
+        frame_emo = torch.randn(2, EMBEDDING_DIM, 30, generator=g)
+        write_case(ref / "decoder.json", {}, {"mu": m * mask, "position": position, "mask": mask, "emotion": frame_emo},
+                   {"prior": acoustic.decoder(m * mask, position, mask, frame_emo)})
         t, e = torch.tensor([0.9, 0.3]), torch.randn(2, EMBEDDING_DIM, generator=g)
         write_case(ref / "estimator.json", {}, {"x": x, "mu": m, "mask": mask, "t": t, "emotion": e},
                    {"score": acoustic.estimator(x, m, mask, t, e)})
@@ -201,7 +208,7 @@ def add_heun_case(out: Path) -> None:
 
 def write_synthesis(ref: Path, acoustic, vocoder, centroids, symbols) -> None:
     """The whole chain from phoneme IDs: mixed embedding → encoder → durations →
-    μ expanded → sampler (seeded noise over the padded frames) → vocoder."""
+    μ expanded → frame decoder → sampler (seeded noise over the padded frames) → vocoder."""
     weights = {"happy": 0.7, "sad": 0.3}
     rows = [EMOTIONS.index(k) for k in weights]
     w = np.array(list(weights.values()), dtype=np.float32)
@@ -212,8 +219,11 @@ def write_synthesis(ref: Path, acoustic, vocoder, centroids, symbols) -> None:
         mu, log_w, _ = acoustic.encoder(torch.tensor([ids]), torch.tensor([len(ids)]), emb)
     assert safe_durations(log_w[0].numpy(), 1.0), "durations too close to an integer: change the text"
     durations = durations_from_log(log_w[0].numpy())
-    mu_frames = expand(mu[0].numpy(), durations)
-    n = mu_frames.shape[1]
+    n = int(durations.sum())
+    with torch.no_grad():
+        mu_frames = acoustic.decoder(torch.from_numpy(expand(mu[0].numpy(), durations))[None],
+                                     phone_positions(torch.from_numpy(durations)[None], n), torch.ones(1, 1, n),
+                                     emb[:, :, None].expand(-1, -1, n))[0].numpy()
     plan = MixPlan(centroids[rows].numpy(), np.tile(w[:, None], (1, n)))
     mel = sample(acoustic.estimator, mu_frames, np.ones((1, n), dtype=np.float32), plan, steps=4,
                  temperature=1.5, seed=7)

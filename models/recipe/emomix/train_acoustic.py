@@ -20,6 +20,9 @@ def add_arguments(p):
     p.add_argument("--steps", type=int, default=60000)
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--lr", type=float, default=2e-4)
+    p.add_argument("--warmup", type=int, default=1000, help="steps of linear LR warm-up")
+    p.add_argument("--init", help="start from this checkpoint's weights (a packed one will do); parts it "
+                                  "lacks, such as a frame decoder added since, start fresh")
     p.add_argument("--segment-frames", type=int, default=172, help="decoder training segment (Grad-TTS out_size)")
     p.add_argument("--save-every", type=int, default=500)
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default, all cores)")
@@ -48,11 +51,13 @@ def run(a) -> None:
     config = {"n_symbols": len(symbols), "embedding_dim": int(ser["centroids"].shape[1]), "preset": a.preset}
     model = AcousticModel(**config).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
-    warmup = 1000
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, (s + 1) / warmup) * max(0.1, 1.0 - s / a.steps))
+        opt, lambda s: min(1.0, (s + 1) / a.warmup) * max(0.1, 1.0 - s / a.steps))
     ckpt_path = out / "checkpoint.pt"
     step = load_checkpoint(ckpt_path, {"model": model, "opt": opt, "sched": sched}, device)
+    if step == 0 and a.init:
+        missing = init_weights(model, Path(a.init))
+        print(f"train-acoustic: weights from {a.init}; fresh: {', '.join(sorted(missing)) or 'none'}", flush=True)
     n_params = sum(p.numel() for p in model.parameters())
     print(f"train-acoustic: {len(items)} utterances, {n_params / 1e6:.2f} M parameters "
           f"({a.preset}), resuming at step {step}", flush=True)
@@ -66,15 +71,15 @@ def run(a) -> None:
     while step < a.steps and not stopper.stop:
         for idx in length_batches([len(it["ids"]) for it in items], a.batch, random.Random(epoch)):
             model.train()
-            dur, prior, diff = model.losses(*make_batch(items, idx, embeddings, device), a.segment_frames)
-            loss = dur + prior + diff
+            dur, prior, frame, diff = model.losses(*make_batch(items, idx, embeddings, device), a.segment_frames)
+            loss = dur + prior + frame + diff
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
             sched.step()
             step += 1
-            progress.update(step, dur=dur.item(), prior=prior.item(), diff=diff.item())
+            progress.update(step, dur=dur.item(), prior=prior.item(), frame=frame.item(), diff=diff.item())
             if step % a.save_every == 0:
                 save()
             if step >= a.steps or stopper.stop:
@@ -82,3 +87,13 @@ def run(a) -> None:
         epoch += 1
     save()
     print(f"train-acoustic: saved step {step} to {ckpt_path}", flush=True)
+
+
+def init_weights(model: AcousticModel, path: Path) -> set[str]:
+    """Loads every tensor of the checkpoint that the model has with the same shape; returns
+    the top-level parts of the model that got nothing."""
+    own = model.state_dict()
+    found = {k: v.float() for k, v in torch.load(path, map_location="cpu")["model"].items()
+             if k in own and own[k].shape == v.shape}
+    model.load_state_dict(found, strict=False)
+    return {k.split(".")[0] for k in own if k not in found}

@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from emomix.acoustic import AcousticModel, alignment_path
+from emomix.decoder import FrameDecoder, phone_positions
 from emomix.diffusion import MixPlan, durations_from_log, expand, sample
 from emomix.encoder import TextEncoder
 
@@ -13,7 +14,8 @@ def tiny(preset="dilated1d"):
     torch.manual_seed(0)
     est = {"channels": 16, "blocks": 3, "cond_dim": 32} if preset == "dilated1d" else {"dim": 16}
     model = AcousticModel(40, E, preset, encoder={"channels": 16, "layers": 1, "heads": 2, "ffn": 32,
-                                                  "dp_hidden": 16}, estimator=est)
+                                                  "dp_hidden": 16}, estimator=est,
+                          decoder={"channels": 16, "dilations": (1, 2)})
     if preset == "dilated1d":
         # The output layer starts at zero for training; tests need a score that depends on its inputs.
         torch.nn.init.normal_(model.estimator.out2.weight, std=0.1)
@@ -74,17 +76,32 @@ def test_training_steps_lower_every_loss(preset):
         return model.losses(ids, torch.full((4,), 10), durations, mel, lengths, emo, 16)
 
     with torch.no_grad():
-        before = [sum(float(l) for l in losses(s)[i:i + 1]) for s in range(3) for i in range(3)]
+        before = np.array([[float(l) for l in losses(s)] for s in range(3)])
     for step in range(60):
-        dur, prior, diff = losses(100 + step)
         opt.zero_grad()
-        (dur + prior + diff).backward()
+        sum(losses(100 + step)).backward()
         opt.step()
     with torch.no_grad():
-        after = [sum(float(l) for l in losses(s)[i:i + 1]) for s in range(3) for i in range(3)]
-    for k, name in enumerate(("duration", "prior", "diffusion")):
-        b, a = np.mean(before[k::3]), np.mean(after[k::3])
+        after = np.array([[float(l) for l in losses(s)] for s in range(3)])
+    for k, name in enumerate(("duration", "prior", "frame prior", "diffusion")):
+        b, a = before[:, k].mean(), after[:, k].mean()
         assert a < b, f"{name} loss did not drop: {b:.4f} → {a:.4f}"
+
+
+def test_phone_positions_place_each_frame_inside_its_phoneme():
+    pos = phone_positions(torch.tensor([[2, 1, 3, 0]]), 8)
+    np.testing.assert_allclose(pos[0, 0].numpy(), [0.25, 0.75, 0.5, 1 / 6, 0.5, 5 / 6, 0, 0], atol=1e-6)
+    np.testing.assert_allclose(pos[0, 1].numpy(), np.log([2, 2, 1, 3, 3, 3, 1, 1]) / 4,
+                               atol=1e-6)
+
+
+def test_frame_decoder_starts_as_identity_and_keeps_padding_zero():
+    dec = FrameDecoder(E, channels=16, dilations=(1, 2)).eval()
+    mu = torch.randn(1, 80, 12)
+    mask = torch.ones(1, 1, 12)
+    mask[:, :, 9:] = 0
+    out = dec(mu * mask, torch.rand(1, 2, 12), mask, torch.randn(1, E, 12))
+    torch.testing.assert_close(out, mu * mask)
 
 
 def run_plan(model, plan, **kw):

@@ -31,8 +31,14 @@ def test_acoustic_export_has_contract_names_and_dynamic_axes(tmp_path, preset):
     assert (x[0], x[2], mask[0], mask[2], score[0], score[2]) == ("B", "T", "B", "T", "B", "T")
     assert mask[1] == 1
     assert max(op.version for op in est.opset_import if op.domain in ("", "ai.onnx")) <= 17
+    dec = onnx.load(tmp_path / "decoder.onnx")
+    onnx.checker.check_model(dec)
+    assert [i.name for i in dec.graph.input] == ["mu", "position", "mask", "emotion"]
+    assert [o.name for o in dec.graph.output] == ["prior"]
+    assert [dims(i) for i in dec.graph.input] == [["B", 80, "T"], ["B", 2, "T"], ["B", 1, "T"], ["B", 8, "T"]]
+    assert dims(dec.graph.output[0]) == ["B", 80, "T"]
     random_ops = {"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial"}
-    for graph in (enc, est):
+    for graph in (enc, dec, est):
         assert not random_ops & {n.op_type for n in graph.graph.node}
 
 

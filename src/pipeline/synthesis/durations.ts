@@ -39,6 +39,25 @@ export function expandByDurations(mu: Float32Array, channels: number, durations:
   return out;
 }
 
+/**
+ * Where each frame sits inside its phoneme, for the frame decoder: [2, frames] with row 0
+ * the relative position (j + ½)/d of frame j of a d-frame phoneme and row 1 ln(d)/4.
+ * Frames past the durations' sum stay 0 (CONTRACT.md, "Frame decoder").
+ */
+export function phonePositions(durations: Int32Array, frames: number): Float32Array {
+  const out = new Float32Array(2 * frames);
+  let frame = 0;
+  for (let n = 0; n < durations.length && frame < frames; n++) {
+    const d = durations[n]!;
+    const logD = Math.log(d) / 4;
+    for (let j = 0; j < d && frame < frames; j++, frame++) {
+      out[frame] = (j + 0.5) / d;
+      out[frames + frame] = logD;
+    }
+  }
+  return out;
+}
+
 /** 1 for the first `real` frames, 0 for the padding after them. */
 export function frameMask(real: number, frames: number): Float32Array {
   return new Float32Array(frames).fill(1, 0, real);

@@ -99,3 +99,16 @@ export function mixEmbedding(mix: Mix, table: EmotionTable, dim: number): Float3
   }
   return Float32Array.from(acc);
 }
+
+/** The mixed embedding of every frame, [dim, frames]: how an emotion ramp reaches the frame decoder. */
+export function frameEmbeddings(weights: FrameWeights, table: EmotionTable, dim: number): Float32Array {
+  const { frames } = weights;
+  const acc = new Float64Array(dim * frames);
+  weights.names.forEach((name, k) => {
+    const e = table.get(name)!;
+    for (let i = 0; i < dim; i++) {
+      for (let f = 0; f < frames; f++) acc[i * frames + f]! += weights.data[k * frames + f]! * e[i]!;
+    }
+  });
+  return Float32Array.from(acc);
+}

@@ -8,8 +8,8 @@ import { loadVoice } from '../voice/load.js';
 import { GRAPH_NAMES, type VoiceManifest } from '../voice/manifest.js';
 import { resample } from '../../stream/resample.js';
 import { batcherDefaults, EstimatorBatcher } from './batcher.js';
-import { expandByDurations, frameMask, padFrames, roundDurations, totalFrames, wordTimings, type WordTiming } from './durations.js';
-import { frameWeights, mixAtFrame, mixEmbedding } from './emotion-mix.js';
+import { expandByDurations, frameMask, padFrames, phonePositions, roundDurations, totalFrames, wordTimings, type WordTiming } from './durations.js';
+import { frameEmbeddings, frameWeights, mixAtFrame, mixEmbedding } from './emotion-mix.js';
 import { SynthesisError, throwIfAborted } from './errors.js';
 import { LruCache } from './lru.js';
 import { resolveRequest, type SynthesisRequest } from './request.js';
@@ -49,6 +49,8 @@ export interface EngineOptions {
 export interface SynthesisTimings {
   frontendMs: number;
   encoderMs: number;
+  /** The frame decoder's one call. */
+  decoderMs: number;
   /** One entry per estimator call: one per diffusion step, but 2N − 1 for solver 'heun'. */
   estimatorMs: number[];
   vocoderMs: number;
@@ -221,8 +223,20 @@ export class Engine {
     const durations = roundDurations(logDurations, r.lengthScale);
     const real = totalFrames(durations);
     const frames = padFrames(real, voice.frameMultiple);
-    const sample = (estimate: Estimate) => runSampler({
+    const weights = frameWeights(r.from, r.ramp, frames, frameMs);
+    mark = performance.now();
+    const prior = await this.pool.decode({
       mu: expandByDurations(mu, channels, durations, frames),
+      position: phonePositions(durations, frames),
+      mask: frameMask(real, frames),
+      emotion: frameEmbeddings(weights, r.table, dim),
+      channels,
+      frames,
+    }, r.deadline);
+    const decoderMs = performance.now() - mark;
+    throwIfAborted(r.signal);
+    const sample = (estimate: Estimate) => runSampler({
+      mu: prior,
       mask: frameMask(real, frames),
       channels,
       frames,
@@ -232,7 +246,7 @@ export class Engine {
       betaMin: voice.diffusion.betaMin,
       betaMax: voice.diffusion.betaMax,
       rng: new Mulberry32(r.seed),
-      plan: stepMixPlan({ table: r.table, dim, weights: frameWeights(r.from, r.ramp, frames, frameMs), realFrames: real, mode: r.mode, schedule: r.schedule }),
+      plan: stepMixPlan({ table: r.table, dim, weights, realFrames: real, mode: r.mode, schedule: r.schedule }),
       estimate,
       ...(r.signal ? { signal: r.signal } : {}),
     });
@@ -252,7 +266,7 @@ export class Engine {
       durations,
       mel,
       seed: r.seed,
-      timings: { frontendMs, encoderMs, estimatorMs: stepMs, vocoderMs, totalMs: performance.now() - started },
+      timings: { frontendMs, encoderMs, decoderMs, estimatorMs: stepMs, vocoderMs, totalMs: performance.now() - started },
     };
   }
 }

@@ -8,6 +8,7 @@ import { packBatches, splitScores } from './batcher.js';
 import { LogMel } from './mel.js';
 import type {
   Device,
+  DecodeResult,
   EncodeResult,
   EstimateRequest,
   EstimateResult,
@@ -146,6 +147,15 @@ async function main(): Promise<void> {
         emotion: new ort.Tensor('float32', emotion, [1, emotion.length]),
       });
       return { mu: owned(out['mu']!.data), logDurations: owned(out['log_durations']!.data) };
+    },
+    decode: async ({ mu, position, mask, emotion, channels, frames }): Promise<DecodeResult> => {
+      const out = await sessions.decoder.run({
+        mu: new ort.Tensor('float32', mu, [1, channels, frames]),
+        position: new ort.Tensor('float32', position, [1, 2, frames]),
+        mask: new ort.Tensor('float32', mask, [1, 1, frames]),
+        emotion: new ort.Tensor('float32', emotion, [1, emotion.length / frames, frames]),
+      });
+      return { prior: owned(out['prior']!.data) };
     },
     estimate: (request) => estimate(sessions.estimator, arena, request),
     vocode: async ({ mel, channels, frames }): Promise<VocodeResult> => {

@@ -8,6 +8,7 @@ import { SynthesisError } from './errors.js';
 import type { EstimatorBatch } from './sampler.js';
 import {
   transferablesOf,
+  type DecodeRequest,
   type EncodeResult,
   type InferenceRequest,
   type ResultOf,
@@ -98,6 +99,11 @@ export class WorkerPool {
    */
   encode(phonemes: BigInt64Array, emotion: Float32Array, deadline?: number): Promise<EncodeResult> {
     return this.call({ op: 'encode', phonemes, emotion }, deadline);
+  }
+
+  /** The frame decoder on one utterance; the arrays are transferred. */
+  async decode(request: Omit<DecodeRequest, 'op'>, deadline?: number): Promise<Float32Array> {
+    return (await this.call({ op: 'decode', ...request }, deadline)).prior;
   }
 
   /**

@@ -33,6 +33,25 @@ export interface EncodeResult {
   logDurations: Float32Array;
 }
 
+/** The frame decoder (CONTRACT.md): per-phoneme μ expanded over frames → per-frame prior μ. */
+export interface DecodeRequest {
+  op: 'decode';
+  /** [channels, frames], μ repeated by the durations */
+  mu: Float32Array;
+  /** [2, frames] (durations.ts: phonePositions) */
+  position: Float32Array;
+  /** [frames] */
+  mask: Float32Array;
+  /** [embeddingDim, frames], the mix of every frame */
+  emotion: Float32Array;
+  channels: number;
+  frames: number;
+}
+export interface DecodeResult {
+  /** [channels, frames] */
+  prior: Float32Array;
+}
+
 /**
  * Several batches run as one estimator call, their rows stacked on the batch axis and
  * padded to the longest (batcher.ts: packBatches); the batcher sends concurrent sessions'
@@ -78,10 +97,11 @@ export interface SerResult {
   logits: Float32Array;
 }
 
-export type InferenceRequest = EncodeRequest | EstimateRequest | VocodeRequest | SerRequest | EmbedRequest;
+export type InferenceRequest = EncodeRequest | DecodeRequest | EstimateRequest | VocodeRequest | SerRequest | EmbedRequest;
 
 export interface ResultOf {
   encode: EncodeResult;
+  decode: DecodeResult;
   estimate: EstimateResult;
   vocode: VocodeResult;
   ser: SerResult;

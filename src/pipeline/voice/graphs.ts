@@ -1,4 +1,4 @@
-// The four graphs' inputs and outputs as the contract fixes them (CONTRACT.md,
+// The five graphs' inputs and outputs as the contract fixes them (CONTRACT.md,
 // "Files and tensor names"), checked against what onnxruntime reports for a loaded
 // session, so that a mis-exported voice fails at start-up rather than mid-request.
 import { VoiceError } from './errors.js';
@@ -36,6 +36,15 @@ const SPECS: Record<GraphName, { inputs: ValueSpec[]; outputs: ValueSpec[] }> = 
       { name: 'mu', type: 'float32', dims: ['free', 'nMels', 'free'] },
       { name: 'log_durations', type: 'float32', dims: ['free', 'free'] },
     ],
+  },
+  decoder: {
+    inputs: [
+      { name: 'mu', type: 'float32', dims: ['free', 'nMels', 'free'] },
+      { name: 'position', type: 'float32', dims: ['free', 'free', 'free'] },
+      { name: 'mask', type: 'float32', dims: ['free', 'free', 'free'] },
+      { name: 'emotion', type: 'float32', dims: ['free', 'embeddingDim', 'free'] },
+    ],
+    outputs: [{ name: 'prior', type: 'float32', dims: ['free', 'nMels', 'free'] }],
   },
   estimator: {
     inputs: [

@@ -2,7 +2,7 @@
 // caller reads the file and passes its text, so that every rule is unit-testable.
 import { VoiceError } from './errors.js';
 
-export const GRAPH_NAMES = ['encoder', 'estimator', 'vocoder', 'ser'] as const;
+export const GRAPH_NAMES = ['encoder', 'decoder', 'estimator', 'vocoder', 'ser'] as const;
 export type GraphName = (typeof GRAPH_NAMES)[number];
 
 export interface MelConfig {
@@ -43,7 +43,7 @@ export interface VoiceEmotion {
 
 export interface VoiceManifest {
   format: 'emomix-voice';
-  formatVersion: 1;
+  formatVersion: 2;
   id: string;
   name: string;
   license: string;
@@ -201,8 +201,8 @@ export function parseManifest(text: string, file: string): VoiceManifest {
   if (root.raw('format') !== 'emomix-voice') {
     throw new VoiceError('VOICE_FORMAT_UNSUPPORTED', file, 'format', `must be "emomix-voice", got ${JSON.stringify(root.raw('format'))}`);
   }
-  if (root.raw('formatVersion') !== 1) {
-    throw new VoiceError('VOICE_FORMAT_UNSUPPORTED', file, 'formatVersion', `this runtime reads version 1, got ${JSON.stringify(root.raw('formatVersion'))}`);
+  if (root.raw('formatVersion') !== 2) {
+    throw new VoiceError('VOICE_FORMAT_UNSUPPORTED', file, 'formatVersion', `this runtime reads version 2 (version 1 voices have no frame decoder), got ${JSON.stringify(root.raw('formatVersion'))}`);
   }
 
   const audio = root.object('audio');
@@ -229,7 +229,7 @@ export function parseManifest(text: string, file: string): VoiceManifest {
   const metrics = root.has('metrics') ? root.object('metrics') : undefined;
   return {
     format: 'emomix-voice',
-    formatVersion: 1,
+    formatVersion: 2,
     id: root.string('id'),
     name: root.string('name'),
     license: root.string('license'),
