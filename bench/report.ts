@@ -126,8 +126,8 @@ export function renderMarkdown(r: BenchResults): string {
     '"estimator call" is one call (every emotion row of one step); "estimator" all steps. End to end = text in, Opus packets out.',
     '',
     table(
-      ['steps', 'emotions', 'front end', 'encoder', 'estimator call', 'estimator', 'vocoder', 'resample', 'Opus', 'end to end'],
-      r.stages.map((s) => [s.steps, s.emotions, fixed(s.frontend, 4), fixed(s.encoder, 4), fixed(s.estimatorCall, 4), fixed(s.estimator, 4), fixed(s.vocoder, 4), fixed(s.resample, 4), fixed(s.opus, 4), `**${fixed(s.endToEnd, 3)}**`]),
+      ['steps', 'emotions', 'front end', 'encoder', 'frame decoder', 'estimator call', 'estimator', 'vocoder', 'resample', 'Opus', 'end to end'],
+      r.stages.map((s) => [s.steps, s.emotions, fixed(s.frontend, 4), fixed(s.encoder, 4), fixed(s.decoder, 4), fixed(s.estimatorCall, 4), fixed(s.estimator, 4), fixed(s.vocoder, 4), fixed(s.resample, 4), fixed(s.opus, 4), `**${fixed(s.endToEnd, 3)}**`]),
     ),
     '',
     '### Concurrency',

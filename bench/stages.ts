@@ -1,5 +1,5 @@
 // Real-time factor of each stage of one phrase, measured in process: the engine's own
-// timings (front end, encoder, each estimator call, vocoder), then the server's delivery
+// timings (front end, encoder, frame decoder, each estimator call, vocoder), then the server's delivery
 // path on the result (resampling to 48 kHz, Opus). RTF = time / audio duration.
 import { Engine, type SynthesisResult } from '../src/pipeline/synthesis/index.js';
 import { createOpusEncoder } from '../src/stream/opus.js';
@@ -14,6 +14,7 @@ export interface StageRow {
   /** RTF of each stage, summed over the sentences. */
   frontend: number;
   encoder: number;
+  decoder: number;
   /** One estimator call (all emotion rows of one step). */
   estimatorCall: number;
   /** All steps. */
@@ -63,7 +64,7 @@ export async function measureStages(options: StageOptions): Promise<{ device: st
     const rows: StageRow[] = [];
     for (const steps of options.steps) {
       for (const weights of options.mixes) {
-        const sum = { audio: 0, frontend: 0, encoder: 0, estimator: 0, calls: 0, vocoder: 0, resample: 0, opus: 0, total: 0 };
+        const sum = { audio: 0, frontend: 0, encoder: 0, decoder: 0, estimator: 0, calls: 0, vocoder: 0, resample: 0, opus: 0, total: 0 };
         for (const text of options.sentences) {
           let best: Timed | undefined;
           for (let r = 0; r < options.rounds; r++) {
@@ -74,6 +75,7 @@ export async function measureStages(options: StageOptions): Promise<{ device: st
           sum.audio += best!.result.durationMs / 1000;
           sum.frontend += t.frontendMs;
           sum.encoder += t.encoderMs;
+          sum.decoder += t.decoderMs;
           sum.estimator += t.estimatorMs.reduce((a, b) => a + b, 0);
           sum.calls += t.estimatorMs.length;
           sum.vocoder += t.vocoderMs;
@@ -88,6 +90,7 @@ export async function measureStages(options: StageOptions): Promise<{ device: st
           audioSeconds: sum.audio,
           frontend: rtf(sum.frontend),
           encoder: rtf(sum.encoder),
+          decoder: rtf(sum.decoder),
           estimatorCall: rtf(sum.estimator / (sum.calls / options.sentences.length)),
           estimator: rtf(sum.estimator),
           vocoder: rtf(sum.vocoder),

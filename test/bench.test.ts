@@ -39,7 +39,7 @@ describe('npm run bench -- --quick', () => {
   it('gives each stage’s real-time factor, end to end covering every stage', () => {
     expect(results.stages.length).toBeGreaterThan(0);
     for (const row of results.stages) {
-      for (const stage of ['encoder', 'estimatorCall', 'estimator', 'vocoder', 'resample', 'opus', 'endToEnd'] as const) expect(positive(row[stage]), stage).toBe(true);
+      for (const stage of ['encoder', 'decoder', 'estimatorCall', 'estimator', 'vocoder', 'resample', 'opus', 'endToEnd'] as const) expect(positive(row[stage]), stage).toBe(true);
       expect(row.estimator).toBeGreaterThanOrEqual(row.estimatorCall);
       expect(row.endToEnd).toBeGreaterThanOrEqual(row.estimator + row.vocoder);
     }

@@ -28,7 +28,7 @@ class AcousticModel(nn.Module):
         super().__init__()
         self.encoder = TextEncoder(n_symbols, embedding_dim, n_mels, **(encoder or {}))
         self.decoder = FrameDecoder(embedding_dim, n_mels, **(decoder or {}))
-        self.estimator = build_estimator(preset, embedding_dim, n_mels=n_mels, **(estimator or {}))
+        self.estimator = build_estimator(preset, embedding_dim, n_mels=n_mels, schedule=schedule, **(estimator or {}))
         self.schedule, self.n_mels = schedule, n_mels
 
     def losses(self, ids, id_lengths, durations, mel, mel_lengths, emotion, segment_frames: int):

@@ -74,7 +74,7 @@ def test_heun_one_hot_mix_equals_single_emotion_run():
     torch.manual_seed(0)
     est = build_estimator("dilated1d", E, channels=16, blocks=3, cond_dim=32).eval()
     # The output layer starts at zero for training; the test needs a score that depends on its inputs.
-    torch.nn.init.normal_(est.out2.weight, std=0.1)
+    torch.nn.init.normal_(est.noise.weight, std=0.1)
     emb = np.random.RandomState(2).randn(3, E).astype(np.float32)
     one_hot = np.zeros((3, T), dtype=np.float32)
     one_hot[1] = 1
