@@ -183,7 +183,6 @@ describe('emotion', () => {
     const b = await speak({ happy: 1 }, 'Listen to my mood.');
     const c = await speak({ sad: 1 }, 'Listen to my mood.');
     expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer))).toBe(true);
-    expect(c.length).toBe(a.length);
     expect(Buffer.from(a.buffer).equals(Buffer.from(c.buffer))).toBe(false);
   });
 
