@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { expandByDurations, frameMask, padFrames, phonePositions, roundDurations, totalFrames, wordTimings } from '../src/pipeline/synthesis/durations.js';
 
 describe('durations', () => {
-  it('rounds exp(logd)·lengthScale up (Grad-TTS)', () => {
-    const logd = Float32Array.from([Math.log(2.2), Math.log(3), 0, -50]);
-    expect(Array.from(roundDurations(logd, 1))).toEqual([3, 3, 1, 1]);
-    expect(Array.from(roundDurations(logd, 1.5))).toEqual([4, 5, 2, 1]);
+  it('rounds exp(logd)·lengthScale to the nearest frame, halves up, at least 1', () => {
+    const logd = Float32Array.from([Math.log(2.2), Math.log(3), 0, -50, Math.log(2.6)]);
+    expect(Array.from(roundDurations(logd, 1))).toEqual([2, 3, 1, 1, 3]);
+    expect(Array.from(roundDurations(logd, 1.5))).toEqual([3, 5, 2, 1, 4]);
   });
 
   it('gives an utterance at least one frame', () => {

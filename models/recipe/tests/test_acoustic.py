@@ -49,9 +49,9 @@ def test_alignment_path_expands_by_durations():
     assert expand(np.arange(3.0)[None], np.array([2, 1, 3]))[0].tolist() == [0, 0, 1, 2, 2, 2]
 
 
-def test_durations_round_up_to_at_least_one_frame():
-    assert durations_from_log(np.log(np.array([0.01, 1.0, 2.2]))).tolist() == [1, 1, 3]
-    assert durations_from_log(np.log(np.array([2.0])), 1.5).tolist() == [3]
+def test_durations_round_to_nearest_with_at_least_one_frame():
+    assert durations_from_log(np.log(np.array([0.01, 1.0, 2.2, 2.6, 3.0]))).tolist() == [1, 1, 2, 3, 3]
+    assert durations_from_log(np.log(np.array([2.0, 3.0])), 1.5).tolist() == [3, 5]
 
 
 @pytest.mark.parametrize("preset", ["dilated1d", "unet2d"])

@@ -2,14 +2,20 @@
 import type { WordSpan } from '../frontend/index.js';
 
 /**
- * Grad-TTS rounding: frames_n = ceil(exp(logd_n)·lengthScale). The product is taken in
- * float32, as the recipe's torch code does, so that values near an integer round the
- * same way on both sides.
+ * frames_n = exp(logd_n)·lengthScale rounded to the nearest integer (halves up), at least 1.
+ * Grad-TTS takes the ceiling, which lengthens every phoneme by half a frame on average:
+ * measured on the default voice, 6 % slower speech than the teacher's. The product is taken
+ * in float32, as the recipe's numpy code does, and the fraction compared exactly, so that
+ * values near a half round the same way on both sides.
  */
 export function roundDurations(logDurations: Float32Array, lengthScale: number): Int32Array {
   const out = new Int32Array(logDurations.length);
   const scale = Math.fround(lengthScale);
-  for (let n = 0; n < out.length; n++) out[n] = Math.ceil(Math.fround(Math.fround(Math.exp(logDurations[n]!)) * scale));
+  for (let n = 0; n < out.length; n++) {
+    const v = Math.fround(Math.fround(Math.exp(logDurations[n]!)) * scale);
+    const whole = Math.floor(v);
+    out[n] = Math.max(1, whole + (v - whole >= 0.5 ? 1 : 0));
+  }
   return out;
 }
 
