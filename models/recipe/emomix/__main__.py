@@ -9,7 +9,7 @@ from pathlib import Path
 def cmd_make_corpus(a):
     from .corpus import make_corpus
     from .prepare import prepare_audio, prepare_text
-    make_corpus(Path(a.out), a.train, a.eval, a.seed, a.jobs, Path(a.transcripts))
+    make_corpus(Path(a.out), a.train, a.eval, a.seed, a.jobs, Path(a.transcripts), weak=a.weak)
     prepare_audio(Path(a.out))
     prepare_text(Path(a.out))
 
@@ -37,6 +37,8 @@ def main(argv=None):
     s.add_argument("--eval", type=int, default=50, help="held-out sentences (rendered in every emotion)")
     s.add_argument("--seed", type=int, default=1)
     s.add_argument("--jobs", type=int, default=2)
+    s.add_argument("--weak", type=int, default=0,
+                   help="extra training utterances at low intensity (0.05-0.6), non-neutral emotions")
     s.add_argument("--transcripts", default=str(DEFAULT_TRANSCRIPTS))
     s.set_defaults(fn=cmd_make_corpus)
 

@@ -109,9 +109,15 @@ def render_batch(items: list[dict], out_dir: Path) -> list[dict]:
     return [finish(it, out_dir) for it in items]
 
 
-def plan(train: list[str], eval_set: list[str], seed: int) -> list[dict]:
+WEAK_INTENSITY = (0.05, 0.6)
+
+
+def plan(train: list[str], eval_set: list[str], seed: int, weak: int = 0) -> list[dict]:
     """One emotion per training sentence (balanced, shuffled); every emotion for
-    each held-out sentence, at full intensity."""
+    each held-out sentence, at full intensity. `weak` more training utterances repeat the
+    first training sentences in the four non-neutral emotions at intensities of 0.05–0.6,
+    below the usual draw, so that the acoustic model hears the way from neutral to each
+    emotion (without them no surprise utterance's SER embedding lay below 0.74 of the way)."""
     rng = random.Random(seed + 1)
     items = []
     labels = [EMOTIONS[i % len(EMOTIONS)] for i in range(len(train))]
@@ -123,11 +129,16 @@ def plan(train: list[str], eval_set: list[str], seed: int) -> list[dict]:
         for emo in EMOTIONS:
             items.append({"id": f"ev{i:03d}-{emo}", "split": "eval", "text": text, "emotion": emo,
                           "params": draw(emo, rng, intensity=1.0)})
+    weak_rng = random.Random(seed + 2)
+    for i, text in enumerate(train[:weak]):
+        emo = EMOTIONS[1 + i % (len(EMOTIONS) - 1)]
+        items.append({"id": f"tw{i:05d}", "split": "train", "text": text, "emotion": emo,
+                      "params": draw(emo, weak_rng, intensity=weak_rng.uniform(*WEAK_INTENSITY))})
     return items
 
 
 def make_corpus(out: Path, n_train: int, n_eval: int, seed: int, jobs: int,
-                transcripts: Path = DEFAULT_TRANSCRIPTS, batch: int = 50,
+                transcripts: Path = DEFAULT_TRANSCRIPTS, batch: int = 50, weak: int = 0,
                 progress=print) -> Path:
     """Renders the corpus into out/wavs and writes out/metadata.jsonl. Resumable:
     utterances already listed in the metadata are not rendered again."""
@@ -136,7 +147,7 @@ def make_corpus(out: Path, n_train: int, n_eval: int, seed: int, jobs: int,
     wav_dir.mkdir(exist_ok=True)
     train, eval_set = select_sentences(read_lines(transcripts), read_lines(CONVERSATIONAL),
                                        n_train, n_eval, seed)
-    items = plan(train, eval_set, seed)
+    items = plan(train, eval_set, seed, weak)
     meta_path = out / "metadata.jsonl"
     done = {}
     if meta_path.exists():

@@ -1,5 +1,5 @@
 """train-ser: the speech emotion recogniser, then every utterance's embedding and
-each emotion's centroid (mean embedding of its training utterances)."""
+each emotion's centroid (mean embedding of its training utterances at the usual intensities)."""
 from __future__ import annotations
 
 import random
@@ -7,6 +7,8 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+
+from .corpus import WEAK_INTENSITY
 
 from .data import load_items
 from .ser import SER
@@ -86,7 +88,9 @@ def run(a) -> None:
     print(f"train-ser: held-out utterance accuracy {acc:.3f}", flush=True)
     embeddings = embed_all(model, train + held, device)
     emotions = sorted({it["emotion"] for it in train})
-    centroids = torch.stack([torch.stack([embeddings[it["id"]] for it in train if it["emotion"] == k]).mean(0)
+    # The low-intensity utterances (make-corpus --weak) would pull every centroid toward neutral.
+    typical = [it for it in train if it["params"]["intensity"] >= WEAK_INTENSITY[1]]
+    centroids = torch.stack([torch.stack([embeddings[it["id"]] for it in typical if it["emotion"] == k]).mean(0)
                              for k in emotions])
     save_atomic({"embeddings": embeddings, "centroids": centroids, "heldout_accuracy": acc}, out / "embeddings.pt")
     print(f"train-ser: wrote {out / 'embeddings.pt'}", flush=True)
