@@ -9,7 +9,8 @@ from pathlib import Path
 def cmd_make_corpus(a):
     from .corpus import make_corpus
     from .prepare import prepare_audio, prepare_text
-    make_corpus(Path(a.out), a.train, a.eval, a.seed, a.jobs, Path(a.transcripts), weak=a.weak)
+    make_corpus(Path(a.out), a.train, a.eval, a.seed, a.jobs, Path(a.transcripts), weak=a.weak,
+                blends=a.blends)
     prepare_audio(Path(a.out))
     prepare_text(Path(a.out))
 
@@ -39,6 +40,8 @@ def main(argv=None):
     s.add_argument("--jobs", type=int, default=2)
     s.add_argument("--weak", type=int, default=0,
                    help="extra training utterances at low intensity (0.05-0.6), non-neutral emotions")
+    s.add_argument("--blends", type=int, default=0,
+                   help="extra training utterances in a blend of two non-neutral emotions")
     s.add_argument("--transcripts", default=str(DEFAULT_TRANSCRIPTS))
     s.set_defaults(fn=cmd_make_corpus)
 

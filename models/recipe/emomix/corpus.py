@@ -7,6 +7,7 @@ voice rate. The held-out evaluation sentences are rendered in every emotion.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -16,7 +17,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .profiles import EMOTIONS, draw
+from .profiles import EMOTIONS, NEUTRAL, draw
 
 SAMPLE_RATE = 22050
 HERE = Path(__file__).resolve().parent.parent
@@ -77,8 +78,9 @@ def sox_effects(params: dict) -> list[str]:
     """Pitch (timing kept), timbre, then loudness after peak normalisation, so that
     loudness is a class cue rather than an accident of the text."""
     return ["pitch", f"{params['pitch_cents']:.1f}",
-            "bass", f"{params['bass_db']:.2f}", "200",
-            "treble", f"{params['treble_db']:.2f}", "3000",
+            "treble", f"{params['bright_db']:.2f}", "3000",
+            "equalizer", "400", "1.5o", f"{params['chest_db']:.2f}",
+            "equalizer", "1600", "1o", f"{params['press_db']:.2f}",
             "rate", "-v", str(SAMPLE_RATE),
             "gain", "-n", f"{params['gain_db']:.2f}"]
 
@@ -110,35 +112,46 @@ def render_batch(items: list[dict], out_dir: Path) -> list[dict]:
 
 
 WEAK_INTENSITY = (0.05, 0.6)
+BLEND_WEIGHT = (0.25, 0.75)
+BLEND_PAIRS = list(itertools.combinations([e for e in EMOTIONS if e != NEUTRAL], 2))
 
 
-def plan(train: list[str], eval_set: list[str], seed: int, weak: int = 0) -> list[dict]:
+def plan(train: list[str], eval_set: list[str], seed: int, weak: int = 0, blends: int = 0) -> list[dict]:
     """One emotion per training sentence (balanced, shuffled); every emotion for
-    each held-out sentence, at full intensity. `weak` more training utterances repeat the
-    first training sentences in the four non-neutral emotions at intensities of 0.05–0.6,
-    below the usual draw, so that the acoustic model hears the way from neutral to each
-    emotion (without them no surprise utterance's SER embedding lay below 0.74 of the way)."""
+    each held-out sentence, at full intensity. Two optional extras follow, each with its
+    own random stream so that adding them leaves the plan before them unchanged:
+    `weak` utterances repeat the first training sentences in the four non-neutral
+    emotions at intensities of 0.05–0.6, below the usual draw, so that the acoustic
+    model hears the way from neutral to each emotion; `blends` utterances repeat the
+    last training sentences in a blend of two non-neutral emotions (the first's share
+    0.25–0.75), so that it hears the way between two emotions, which a mix asks for."""
     rng = random.Random(seed + 1)
     items = []
     labels = [EMOTIONS[i % len(EMOTIONS)] for i in range(len(train))]
     rng.shuffle(labels)
     for i, (text, emo) in enumerate(zip(train, labels)):
         items.append({"id": f"tr{i:05d}", "split": "train", "text": text, "emotion": emo,
-                      "params": draw(emo, rng)})
+                      "params": draw({emo: 1.0}, rng)})
     for i, text in enumerate(eval_set):
         for emo in EMOTIONS:
             items.append({"id": f"ev{i:03d}-{emo}", "split": "eval", "text": text, "emotion": emo,
-                          "params": draw(emo, rng, intensity=1.0)})
+                          "params": draw({emo: 1.0}, rng, intensity=1.0)})
     weak_rng = random.Random(seed + 2)
     for i, text in enumerate(train[:weak]):
         emo = EMOTIONS[1 + i % (len(EMOTIONS) - 1)]
         items.append({"id": f"tw{i:05d}", "split": "train", "text": text, "emotion": emo,
-                      "params": draw(emo, weak_rng, intensity=weak_rng.uniform(*WEAK_INTENSITY))})
+                      "params": draw({emo: 1.0}, weak_rng, intensity=weak_rng.uniform(*WEAK_INTENSITY))})
+    blend_rng = random.Random(seed + 3)
+    for i, text in enumerate(train[len(train) - blends:] if blends else []):
+        x, y = BLEND_PAIRS[i % len(BLEND_PAIRS)]
+        w = blend_rng.uniform(*BLEND_WEIGHT)
+        items.append({"id": f"tb{i:05d}", "split": "train", "text": text, "emotion": x if w >= 0.5 else y,
+                      "params": draw({x: w, y: 1.0 - w}, blend_rng)})
     return items
 
 
 def make_corpus(out: Path, n_train: int, n_eval: int, seed: int, jobs: int,
-                transcripts: Path = DEFAULT_TRANSCRIPTS, batch: int = 50, weak: int = 0,
+                transcripts: Path = DEFAULT_TRANSCRIPTS, batch: int = 50, weak: int = 0, blends: int = 0,
                 progress=print) -> Path:
     """Renders the corpus into out/wavs and writes out/metadata.jsonl. Resumable:
     utterances already listed in the metadata are not rendered again."""
@@ -147,7 +160,7 @@ def make_corpus(out: Path, n_train: int, n_eval: int, seed: int, jobs: int,
     wav_dir.mkdir(exist_ok=True)
     train, eval_set = select_sentences(read_lines(transcripts), read_lines(CONVERSATIONAL),
                                        n_train, n_eval, seed)
-    items = plan(train, eval_set, seed, weak)
+    items = plan(train, eval_set, seed, weak, blends)
     meta_path = out / "metadata.jsonl"
     done = {}
     if meta_path.exists():

@@ -1,5 +1,7 @@
-"""train-ser: the speech emotion recogniser, then every utterance's embedding and
-each emotion's centroid (mean embedding of its training utterances at the usual intensities)."""
+"""train-ser: the speech emotion recogniser, taught each utterance's soft label (its
+mix and intensity, profiles.soft_label), then every utterance's embedding and each
+emotion's centroid (mean embedding of its single-emotion training utterances at the
+usual intensities)."""
 from __future__ import annotations
 
 import random
@@ -8,9 +10,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from .corpus import WEAK_INTENSITY
-
 from .data import load_items
+from .profiles import TYPICAL_INTENSITY, soft_label
 from .ser import SER
 from .training import Progress, Stopper, load_checkpoint, save_atomic, setup
 
@@ -18,7 +19,7 @@ from .training import Progress, Stopper, load_checkpoint, save_atomic, setup
 def random_crops(items: list[dict], batch: int, rng: random.Random, min_frames=48, max_frames=256):
     """Crops of 0.55–3 s so the recogniser also works on short reference clips."""
     n = rng.randint(min_frames, max_frames)
-    mels, labels = [], []
+    mels, targets = [], []
     for it in rng.sample(items, batch):
         mel = it["mel"].float()
         if mel.shape[1] > n:
@@ -27,8 +28,8 @@ def random_crops(items: list[dict], batch: int, rng: random.Random, min_frames=4
         else:
             mel = F.pad(mel, (0, n - mel.shape[1]), mode="replicate")
         mels.append(mel)
-        labels.append(it["emotion"])
-    return torch.stack(mels), torch.tensor(labels)
+        targets.append(soft_label(it["params"]))
+    return torch.stack(mels), torch.tensor(targets)
 
 
 @torch.no_grad()
@@ -68,8 +69,8 @@ def run(a) -> None:
     rng, stopper, progress = random.Random(step), Stopper(), Progress("train-ser", a.steps, step)
     while step < a.steps and not stopper.stop:
         model.train()
-        mel, label = random_crops(train, a.batch, rng)
-        loss = F.cross_entropy(model(mel.to(device))[1], label.to(device))
+        mel, target = random_crops(train, a.batch, rng)
+        loss = F.cross_entropy(model(mel.to(device))[1], target.to(device))
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -88,8 +89,9 @@ def run(a) -> None:
     print(f"train-ser: held-out utterance accuracy {acc:.3f}", flush=True)
     embeddings = embed_all(model, train + held, device)
     emotions = sorted({it["emotion"] for it in train})
-    # The low-intensity utterances (make-corpus --weak) would pull every centroid toward neutral.
-    typical = [it for it in train if it["params"]["intensity"] >= WEAK_INTENSITY[1]]
+    # Weak and blended utterances (make-corpus --weak, --blends) would pull every centroid toward another.
+    typical = [it for it in train if len(it["params"]["mix"]) == 1
+               and it["params"]["intensity"] >= TYPICAL_INTENSITY[0]]
     centroids = torch.stack([torch.stack([embeddings[it["id"]] for it in typical if it["emotion"] == k]).mean(0)
                              for k in emotions])
     save_atomic({"embeddings": embeddings, "centroids": centroids, "heldout_accuracy": acc}, out / "embeddings.pt")

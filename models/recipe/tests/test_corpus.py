@@ -1,5 +1,7 @@
-from emomix.corpus import WEAK_INTENSITY, plan
-from emomix.profiles import EMOTIONS
+import random
+
+from emomix.corpus import BLEND_PAIRS, BLEND_WEIGHT, WEAK_INTENSITY, plan
+from emomix.profiles import EMOTIONS, JITTER, NEUTRAL, PROFILES, draw, soft_label
 
 TRAIN = [f"Training sentence number {i}." for i in range(40)]
 HELD = [f"Held-out sentence number {i}." for i in range(3)]
@@ -26,3 +28,50 @@ def test_weak_utterances_sit_between_neutral_and_their_emotion():
         if w["emotion"] == "surprise":
             # The surprise profile raises pitch by 550 cents; a weak draw raises it less (jitter aside).
             assert w["params"]["pitch_cents"] < 550 * WEAK_INTENSITY[1] + 150
+
+
+def test_blends_come_after_the_weak_utterances_and_cover_every_pair():
+    base = plan(TRAIN, HELD, seed=1, weak=12)
+    more = plan(TRAIN, HELD, seed=1, weak=12, blends=18)
+    assert more[:len(base)] == base
+    blends = more[len(base):]
+    assert [b["id"] for b in blends] == [f"tb{i:05d}" for i in range(18)]
+    # The last training sentences, so that they are not the ones the weak utterances repeat.
+    assert [b["text"] for b in blends] == TRAIN[-18:]
+    pairs = [tuple(b["params"]["mix"]) for b in blends]
+    assert sorted(set(pairs)) == sorted(BLEND_PAIRS) and len(BLEND_PAIRS) == 6
+    assert all(pairs.count(p) == 3 for p in BLEND_PAIRS)
+    for b in blends:
+        (x, wx), (y, wy) = b["params"]["mix"].items()
+        assert BLEND_WEIGHT[0] <= wx <= BLEND_WEIGHT[1] and abs(wx + wy - 1) < 1e-12
+        assert NEUTRAL not in (x, y) and b["emotion"] == (x if wx >= wy else y)
+
+
+def test_a_blend_is_drawn_between_its_two_emotions():
+    rng = random.Random(3)
+    # Without jitter in the way, the mean of many draws sits at the weighted profile.
+    draws = [draw({"happy": 0.5, "sad": 0.5}, rng, intensity=1.0) for _ in range(2000)]
+    for field in ("pitch_cents", "bright_db", "chest_db"):
+        mean = sum(d[field] for d in draws) / len(draws)
+        expected = 0.5 * getattr(PROFILES["happy"], field) + 0.5 * getattr(PROFILES["sad"], field)
+        assert abs(mean - expected) < 3 * getattr(JITTER, field) / len(draws) ** 0.5 + 1e-9
+
+
+def test_happy_sad_and_angry_each_have_a_timbre_cue_no_other_emotion_moves():
+    neutral = PROFILES[NEUTRAL]
+    for field in ("bright_db", "chest_db", "press_db"):
+        moved = [e for e, p in PROFILES.items() if getattr(p, field) != getattr(neutral, field)]
+        assert len(moved) == 1, (field, moved)
+    assert {e for f in ("bright_db", "chest_db", "press_db") for e, p in PROFILES.items()
+            if getattr(p, f) != getattr(neutral, f)} == {"happy", "sad", "angry"}
+
+
+def test_soft_labels_share_between_the_mix_and_neutral_by_intensity():
+    assert soft_label({"intensity": 1.1, "mix": {"sad": 1.0}}) == [0.0, 0.0, 1.0, 0.0, 0.0]
+    assert soft_label({"intensity": 1.0, "mix": {NEUTRAL: 1.0}}) == [1.0, 0.0, 0.0, 0.0, 0.0]
+    weak = soft_label({"intensity": 0.25, "mix": {"surprise": 1.0}})
+    assert weak == [0.75, 0.0, 0.0, 0.0, 0.25]
+    blend = soft_label({"intensity": 0.8, "mix": {"happy": 0.25, "angry": 0.75}})
+    assert [round(v, 6) for v in blend] == [0.2, 0.2, 0.0, 0.6, 0.0]
+    for label in (weak, blend):
+        assert abs(sum(label) - 1.0) < 1e-9
