@@ -70,11 +70,12 @@ def build_tiny_voice(out: Path, symbols: list[str]) -> tuple[AcousticModel, SER,
     # Durations of a few frames per phoneme, as a trained model would predict.
     with torch.no_grad():
         acoustic.encoder.duration.proj.bias.fill_(1.2)
+    centroids = torch.tanh(torch.randn(len(EMOTIONS), EMBEDDING_DIM))
     ser = SER(channels=16, embedding_dim=EMBEDDING_DIM, n_classes=len(EMOTIONS))
+    ser.anchors.copy_(centroids)
     vocoder = Vocoder(VocoderConfig(dim=32, intermediate=64, layers=2, n_fft=TINY_MEL.nFft, hop=TINY_MEL.hopLength))
     for m in (acoustic, ser, vocoder):
         m.eval()
-    centroids = torch.tanh(torch.randn(len(EMOTIONS), EMBEDDING_DIM))
     export_acoustic(acoustic, out, EMBEDDING_DIM)
     export_ser(ser, out)
     export_graph(vocoder, (torch.randn(1, 80, 10),), out / "vocoder.onnx",

@@ -1,5 +1,13 @@
-"""Speech emotion recogniser. Its pooled penultimate activation is the emotion
-embedding that conditions the acoustic model (EmoMix)."""
+"""Speech emotion recogniser. Its emotion embedding conditions the acoustic model (EmoMix).
+
+The embedding is the recogniser's class posterior times one anchor per class (the mean
+hidden feature of that class's training utterances), not the hidden feature itself. The
+runtime mixes emotions by mixing their centroids linearly; the hidden tanh layer bends,
+so that a centroid midpoint lay far from every training utterance (distance about 2,
+against 7-9 between centroids) and was classified as neutral. A posterior-weighted
+anchor is linear in the classes: a half-happy, half-sad utterance lands where the
+half-and-half mix of the centroids does.
+"""
 from __future__ import annotations
 
 import torch
@@ -17,10 +25,23 @@ class SER(nn.Module):
         self.convs = nn.Sequential(*layers)
         self.embed = nn.Linear(2 * channels, embedding_dim)
         self.classify = nn.Linear(embedding_dim, n_classes)
+        # Set by train-ser once the classifier is trained (set_anchors).
+        self.register_buffer("anchors", torch.zeros(n_classes, embedding_dim))
 
-    def forward(self, mel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """mel [B,80,T] → (embedding [B,E] in (−1, 1), logits [B,K]). Pools over all T."""
+    def features(self, mel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """mel [B,80,T] → (hidden feature [B,E] in (−1, 1), logits [B,K]). Pools over all T."""
         h = self.convs((mel + 5.0) / 2.5)
         stats = torch.cat([h.mean(dim=2), h.std(dim=2)], dim=1)
-        e = torch.tanh(self.embed(stats))
-        return e, self.classify(e)
+        f = torch.tanh(self.embed(stats))
+        return f, self.classify(f)
+
+    def forward(self, mel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """mel [B,80,T] → (embedding [B,E], logits [B,K])."""
+        _, logits = self.features(mel)
+        return torch.softmax(logits, dim=1) @ self.anchors, logits
+
+    @torch.no_grad()
+    def set_anchors(self, features: torch.Tensor, labels: torch.Tensor) -> None:
+        """Each class's anchor: the mean hidden feature of its utterances ([N,E], [N])."""
+        for k in range(self.anchors.shape[0]):
+            self.anchors[k] = features[labels == k].mean(dim=0)

@@ -38,6 +38,20 @@ def embed_all(model: SER, items: list[dict], device) -> dict[str, torch.Tensor]:
     return {it["id"]: model(it["mel"].float()[None].to(device))[0][0].cpu() for it in items}
 
 
+def typical(items: list[dict]) -> list[dict]:
+    """Single-emotion utterances at the usual intensities: weak and blended ones
+    (make-corpus --weak, --blends) would pull each class's anchor and centroid toward another."""
+    return [it for it in items if len(it["params"]["mix"]) == 1 and it["params"]["intensity"] >= TYPICAL_INTENSITY[0]]
+
+
+@torch.no_grad()
+def anchor(model: SER, items: list[dict], device) -> None:
+    model.eval()
+    chosen = typical(items)
+    features = torch.cat([model.features(it["mel"].float()[None].to(device))[0] for it in chosen])
+    model.set_anchors(features, torch.tensor([it["emotion"] for it in chosen], device=device))
+
+
 @torch.no_grad()
 def accuracy(model: SER, items: list[dict], device) -> float:
     model.eval()
@@ -67,6 +81,11 @@ def run(a) -> None:
     ckpt_path = out / "checkpoint.pt"
     step = load_checkpoint(ckpt_path, {"model": model, "opt": opt, "sched": sched}, device)
     rng, stopper, progress = random.Random(step), Stopper(), Progress("train-ser", a.steps, step)
+
+    def save():
+        save_atomic({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
+                     "step": step, "config": {"embedding_dim": a.embedding_dim}}, ckpt_path)
+
     while step < a.steps and not stopper.stop:
         model.train()
         mel, target = random_crops(train, a.batch, rng)
@@ -78,21 +97,18 @@ def run(a) -> None:
         step += 1
         progress.update(step, loss=loss.item())
         if step % 500 == 0 or step == a.steps:
-            save_atomic({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
-                         "step": step, "config": {"embedding_dim": a.embedding_dim}}, ckpt_path)
+            save()
     if step < a.steps:
-        save_atomic({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
-                     "step": step, "config": {"embedding_dim": a.embedding_dim}}, ckpt_path)
+        save()
         print(f"train-ser: stopped at step {step}; run again to resume", flush=True)
         return
+    anchor(model, train, device)
+    save()
     acc = accuracy(model, held, device)
     print(f"train-ser: held-out utterance accuracy {acc:.3f}", flush=True)
     embeddings = embed_all(model, train + held, device)
     emotions = sorted({it["emotion"] for it in train})
-    # Weak and blended utterances (make-corpus --weak, --blends) would pull every centroid toward another.
-    typical = [it for it in train if len(it["params"]["mix"]) == 1
-               and it["params"]["intensity"] >= TYPICAL_INTENSITY[0]]
-    centroids = torch.stack([torch.stack([embeddings[it["id"]] for it in typical if it["emotion"] == k]).mean(0)
+    centroids = torch.stack([torch.stack([embeddings[it["id"]] for it in typical(train) if it["emotion"] == k]).mean(0)
                              for k in emotions])
     save_atomic({"embeddings": embeddings, "centroids": centroids, "heldout_accuracy": acc}, out / "embeddings.pt")
     print(f"train-ser: wrote {out / 'embeddings.pt'}", flush=True)

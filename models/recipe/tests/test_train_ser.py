@@ -3,7 +3,8 @@ import random
 import torch
 
 from emomix.profiles import soft_label
-from emomix.train_ser import random_crops
+from emomix.ser import SER
+from emomix.train_ser import random_crops, typical
 
 
 def item(frames: int, params: dict) -> dict:
@@ -20,3 +21,30 @@ def test_crops_carry_each_utterances_soft_label_and_one_length():
     expected = sorted(tuple(round(v, 6) for v in soft_label(it["params"])) for it in items)
     assert sorted(tuple(round(v, 6) for v in t.tolist()) for t in targets) == expected
     assert torch.allclose(targets.sum(dim=1), torch.ones(3))
+
+
+def test_the_embedding_is_the_posterior_times_the_class_anchors():
+    torch.manual_seed(0)
+    ser = SER(channels=8, embedding_dim=6, n_classes=3).eval()
+    features = torch.randn(9, 6)
+    labels = torch.tensor([0, 1, 2] * 3)
+    ser.set_anchors(features, labels)
+    for k in range(3):
+        assert torch.allclose(ser.anchors[k], features[labels == k].mean(0))
+    with torch.no_grad():
+        mel = torch.randn(2, 80, 40) - 5
+        embedding, logits = ser(mel)
+        assert torch.allclose(embedding, torch.softmax(logits, 1) @ ser.anchors, atol=1e-6)
+        # Linear in the classes: an even posterior over two classes is their anchors' midpoint,
+        # the point the runtime's 50/50 mix of two centroids lands on.
+        ser.classify.weight.zero_()
+        ser.classify.bias.copy_(torch.tensor([0.0, 0.0, -1e4]))
+        assert torch.allclose(ser(mel)[0], (ser.anchors[0] + ser.anchors[1]).expand(2, -1) / 2, atol=1e-6)
+
+
+def test_anchors_come_from_typical_single_emotion_utterances_only():
+    items = [{"emotion": 1, "params": {"intensity": 0.9, "mix": {"happy": 1.0}}},
+             {"emotion": 1, "params": {"intensity": 0.3, "mix": {"happy": 1.0}}},
+             {"emotion": 2, "params": {"intensity": 1.0, "mix": {"sad": 0.6, "angry": 0.4}}},
+             {"emotion": 0, "params": {"intensity": 1.0, "mix": {"neutral": 1.0}}}]
+    assert typical(items) == [items[0], items[3]]
