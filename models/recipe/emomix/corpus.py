@@ -142,7 +142,7 @@ def plan(train: list[str], eval_set: list[str], seed: int, weak: int = 0, blends
         items.append({"id": f"tw{i:05d}", "split": "train", "text": text, "emotion": emo,
                       "params": draw({emo: 1.0}, weak_rng, intensity=weak_rng.uniform(*WEAK_INTENSITY))})
     blend_rng = random.Random(seed + 3)
-    for i, text in enumerate(train[len(train) - blends:] if blends else []):
+    for i, text in enumerate(train[max(len(train) - blends, 0):]):
         x, y = BLEND_PAIRS[i % len(BLEND_PAIRS)]
         w = blend_rng.uniform(*BLEND_WEIGHT)
         items.append({"id": f"tb{i:05d}", "split": "train", "text": text, "emotion": x if w >= 0.5 else y,

@@ -41,6 +41,9 @@ def test_blends_come_after_the_weak_utterances_and_cover_every_pair():
     pairs = [tuple(b["params"]["mix"]) for b in blends]
     assert sorted(set(pairs)) == sorted(BLEND_PAIRS) and len(BLEND_PAIRS) == 6
     assert all(pairs.count(p) == 3 for p in BLEND_PAIRS)
+    # More blends than training sentences: each sentence once, not a wrapped-around slice.
+    capped = plan(TRAIN, HELD, seed=1, blends=len(TRAIN) + 10)[len(TRAIN) + 5 * len(HELD):]
+    assert [b["text"] for b in capped] == TRAIN
     for b in blends:
         (x, wx), (y, wy) = b["params"]["mix"].items()
         assert BLEND_WEIGHT[0] <= wx <= BLEND_WEIGHT[1] and abs(wx + wy - 1) < 1e-12
