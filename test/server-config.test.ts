@@ -28,6 +28,12 @@ describe('parseConfig', () => {
     expect(() => parseConfig(['--batching', 'yes'], {})).toThrow(ConfigError);
   });
 
+  it('reads the load-balancer settings: instance id and drain delay', () => {
+    expect(parseConfig([], {})).toMatchObject({ instanceId: undefined, drainDelayMs: 0 });
+    expect(parseConfig([], { EMOMIX_INSTANCE_ID: 'tts-3', EMOMIX_DRAIN_DELAY_MS: '2000' })).toMatchObject({ instanceId: 'tts-3', drainDelayMs: 2000 });
+    expect(() => parseConfig(['--drain-delay-ms', '-1'], {})).toThrow(ConfigError);
+  });
+
   it('returns null for --help, and the help names every flag with its variable', () => {
     expect(parseConfig(['--help'], {})).toBeNull();
     for (const s of ['--port', 'PORT', '--auth-token', 'EMOMIX_AUTH_TOKEN', '--max-buffered-text', '--idle-timeout-ms', '--allowed-origins', '--graph-optimization', '--intra-op-threads']) expect(helpText).toContain(s);

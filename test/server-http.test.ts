@@ -38,7 +38,7 @@ describe('service routes', () => {
   it('GET /health', async () => {
     const res = await fetch(`${srv.http}/health`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ status: 'ok', sessions: 0, voices: ['tiny-voice'] });
+    expect(await res.json()).toMatchObject({ status: 'ok', instance: expect.any(String), sessions: 0, maxSessions: 64, voices: ['tiny-voice'] });
   });
 
   it('GET /v1/voices', async () => {

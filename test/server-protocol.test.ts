@@ -179,6 +179,7 @@ describe('encodeMessage', () => {
       type: 'ready',
       protocol: 1,
       session: 's',
+      instance: 'i',
       voice: 'v',
       emotions: ['neutral'],
       neutral: 'neutral',

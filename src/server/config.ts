@@ -23,6 +23,8 @@ export interface ServerConfig {
   maxMessagesPerSecond: number;
   idleTimeoutMs: number;
   drainTimeoutMs: number;
+  drainDelayMs: number;
+  instanceId: string | undefined;
   authToken: string | undefined;
   allowedOrigins: string[];
   opusBitrate: number;
@@ -89,6 +91,8 @@ const options = [
   option({ key: 'maxMessagesPerSecond', flag: 'max-messages-per-second', env: 'EMOMIX_MAX_MESSAGES_PER_SECOND', parse: integer(1, 1_000_000), fallback: 1000, help: 'client messages a session may send per second, in bursts of as many (more closes it)' }),
   option({ key: 'idleTimeoutMs', flag: 'idle-timeout-ms', env: 'EMOMIX_IDLE_TIMEOUT_MS', parse: integer(100, 24 * 60 * MINUTE), fallback: MINUTE, help: 'close a session with no message and no audio sent for this long' }),
   option({ key: 'drainTimeoutMs', flag: 'drain-timeout-ms', env: 'EMOMIX_DRAIN_TIMEOUT_MS', parse: integer(0, 60 * MINUTE), fallback: 10_000, help: 'on SIGTERM, how long in-flight phrases may take to finish' }),
+  option({ key: 'drainDelayMs', flag: 'drain-delay-ms', env: 'EMOMIX_DRAIN_DELAY_MS', parse: integer(0, 10 * MINUTE), fallback: 0, help: 'on SIGTERM, how long /health says draining while sessions are still admitted (a load balancer\'s time to notice)' }),
+  option({ key: 'instanceId', flag: 'instance-id', env: 'EMOMIX_INSTANCE_ID', parse: text, fallback: undefined, help: 'name in `ready` and /health (default: host name and process id)' }),
   option({ key: 'authToken', flag: 'auth-token', env: 'EMOMIX_AUTH_TOKEN', parse: text, fallback: undefined, help: 'require this bearer token (prefer the variable: flags show in ps)' }),
   option({ key: 'allowedOrigins', flag: 'allowed-origins', env: 'EMOMIX_ALLOWED_ORIGINS', parse: list, fallback: [], help: 'browser Origins allowed, comma-separated (default: any)' }),
   option({ key: 'opusBitrate', flag: 'opus-bitrate', env: 'EMOMIX_OPUS_BITRATE', parse: integer(6000, 510_000), fallback: 32_000, help: 'Opus bitrate in bit/s' }),

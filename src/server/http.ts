@@ -8,6 +8,7 @@ import { createPhraseSegmenter } from '../pipeline/segmenter.js';
 import { SynthesisError } from '../pipeline/synthesis/index.js';
 import type { OpusEncoderPool } from '../stream/opus.js';
 import { checkAccess, originAllowed } from './access.js';
+import { httpStatusOf, readinessOf, type Capacity, type HealthReport } from './health.js';
 import type { ServerConfig } from './config.js';
 import { ErrorCode, ProtocolError, type ErrorCode as Code } from './errors.js';
 import { pathOf, type Logger } from './logger.js';
@@ -23,8 +24,13 @@ export interface HttpContext {
   metrics: ServerMetrics;
   logger: Logger;
   startedAt: number;
+  instance: string;
+  /** Refusing new sessions and requests. */
   draining(): boolean;
+  /** Shutting down: /health says so, though sessions may still be admitted for the drain delay. */
+  leaving(): boolean;
   activeSessions(): number;
+  capacity(): Capacity;
   /** Takes a slot of the session limit, or returns null when none is free. */
   acquireSlot(): (() => void) | null;
   encoders: OpusEncoderPool;
@@ -79,13 +85,23 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
     '/health': {
       method: 'GET',
       auth: false,
-      handle: (_req, res) =>
-        sendJson(res, ctx.draining() ? 503 : 200, {
-          status: ctx.draining() ? 'draining' : 'ok',
+      handle: (_req, res) => {
+        const status = readinessOf(ctx.leaving(), ctx.capacity());
+        const report: HealthReport = {
+          status,
+          instance: ctx.instance,
           sessions: ctx.activeSessions(),
+          maxSessions: config.maxSessions,
           voices: ctx.voices.list().map((v) => v.id),
           uptimeS: Math.round((Date.now() - ctx.startedAt) / 1000),
-        }),
+        };
+        sendJson(res, httpStatusOf(status), report);
+      },
+    },
+    '/health/live': {
+      method: 'GET',
+      auth: false,
+      handle: (_req, res) => sendJson(res, 200, { status: 'live', instance: ctx.instance }),
     },
     '/metrics': {
       method: 'GET',

@@ -127,6 +127,8 @@ export type ServerMessage =
       type: 'ready';
       protocol: number;
       session: string;
+      /** The server instance that holds the session (EMOMIX_INSTANCE_ID). */
+      instance: string;
       voice: string;
       emotions: string[];
       neutral: string;

@@ -11,6 +11,7 @@ import { checkAccess } from './access.js';
 import { encodeMessage } from './codec.js';
 import type { ServerConfig } from './config.js';
 import { CloseCode, ErrorCode } from './errors.js';
+import { instanceIdOf } from './health.js';
 import { createHttpHandler } from './http.js';
 import { pathOf, type Logger } from './logger.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
@@ -43,7 +44,10 @@ export function createServer({ config, voices, logger }: ServerOptions): EmomixS
   const metrics = createMetrics();
   const sessions = new Set<Session>();
   let pendingHttp = 0;
+  // leaving: /health says draining; draining: admission refuses. The drain delay lies between them.
+  let leaving = false;
   let draining = false;
+  const instance = instanceIdOf(config.instanceId);
   const encoders = new OpusEncoderPool(config.opusBitrate);
 
   const acquireSlot = (): (() => void) | null => {
@@ -59,8 +63,11 @@ export function createServer({ config, voices, logger }: ServerOptions): EmomixS
       metrics,
       logger,
       startedAt: Date.now(),
+      instance,
       draining: () => draining,
+      leaving: () => leaving,
       activeSessions: () => sessions.size,
+      capacity: () => ({ used: sessions.size + pendingHttp, max: config.maxSessions }),
       acquireSlot,
       encoders,
     }),
@@ -90,6 +97,7 @@ export function createServer({ config, voices, logger }: ServerOptions): EmomixS
       }
       const session: Session = new Session({
         id: randomUUID(),
+        instance,
         socket,
         voices,
         limits: config,
@@ -125,13 +133,18 @@ export function createServer({ config, voices, logger }: ServerOptions): EmomixS
         http.listen(config.port, config.host, () => {
           http.off('error', reject);
           const address = http.address() as AddressInfo;
-          logger.info({ host: address.address, port: address.port, voices: voices.list().map((v) => v.id) }, 'listening');
+          logger.info({ host: address.address, port: address.port, instance, voices: voices.list().map((v) => v.id) }, 'listening');
           resolve(address);
         });
       }),
     sessions: () => [...sessions].map((s) => s.snapshot()),
     async drain() {
-      if (draining) return;
+      if (leaving) return;
+      leaving = true;
+      if (config.drainDelayMs > 0) {
+        logger.info({ delayMs: config.drainDelayMs }, 'leaving: /health says draining, sessions still admitted');
+        await new Promise((resolve) => setTimeout(resolve, config.drainDelayMs));
+      }
       draining = true;
       logger.info({ sessions: sessions.size, deadlineMs: config.drainTimeoutMs }, 'draining');
       await Promise.all([...sessions].map((s) => s.drain(config.drainTimeoutMs)));
@@ -139,6 +152,7 @@ export function createServer({ config, voices, logger }: ServerOptions): EmomixS
       logger.info('drained');
     },
     async close() {
+      leaving = true;
       draining = true;
       const closed = [...sessions].map((s) => s.closed);
       for (const s of sessions) s.terminate();

@@ -44,6 +44,8 @@ export interface SessionLimits {
 
 export interface SessionDeps {
   id: string;
+  /** The server instance, named in `ready` so that clients behind a load balancer see where they landed. */
+  instance: string;
   socket: WebSocket;
   voices: VoiceRegistry;
   limits: SessionLimits;
@@ -279,6 +281,7 @@ export class Session {
       type: 'ready',
       protocol: PROTOCOL_VERSION,
       session: this.deps.id,
+      instance: this.deps.instance,
       voice: voice.info.id,
       emotions: voice.info.emotions,
       neutral: voice.info.neutral,
