@@ -152,6 +152,20 @@ describe('POST /v1/speech', () => {
     expect((await wrongMethod.json()).error.code).toBe('method_not_allowed');
   });
 
+  it('answers an unknown path with 404 listing the routes, whatever the method; a known path with the wrong method with 405', async () => {
+    for (const method of ['POST', 'PUT', 'DELETE', 'GET']) {
+      const res = await fetch(`${srv.http}/v1/nowhere`, { method });
+      expect({ method, status: res.status }).toEqual({ method, status: 404 });
+      const { error } = await res.json();
+      expect(error.code).toBe('not_found');
+      expect(error.message).toContain(`no route ${method} /v1/nowhere`);
+      for (const route of ['GET /health', 'GET /v1/voices', 'POST /v1/speech', 'POST /v1/audio/speech', 'GET /v1/stream']) expect(error.message).toContain(route);
+    }
+    const wrong = await fetch(`${srv.http}/v1/audio/speech`);
+    expect(wrong.status).toBe(405);
+    expect((await wrong.json()).error.message).toContain('POST');
+  });
+
   it('refuses a body over the size limit with 413', async () => {
     const small = await startServer(voices, { maxMessageBytes: 1024 });
     try {

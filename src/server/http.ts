@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { createPhraseSegmenter } from '../pipeline/segmenter.js';
 import { SynthesisError } from '../pipeline/synthesis/index.js';
+import { Mp3EncoderPool } from '../stream/mp3.js';
 import type { OpusEncoderPool } from '../stream/opus.js';
 import { checkAccess, originAllowed } from './access.js';
 import { httpStatusOf, readinessOf, type Capacity, type HealthReport } from './health.js';
@@ -15,6 +16,7 @@ import { pathOf, type Logger } from './logger.js';
 import type { ServerMetrics } from './metrics.js';
 import { synthesisOptionsSchema, toProtocolError } from './protocol.js';
 import { synthesizeFile } from './speech-file.js';
+import { openAiErrorBody, openAiSpeechRoute } from './routes/openai-speech.js';
 import { resolveStaticFile, resolveVendorFile } from './static-files.js';
 import type { VoiceRegistry } from './voices.js';
 
@@ -77,11 +79,37 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+/** The request's body as JSON, at most `limit` bytes; throws ProtocolError. */
+async function readJson(req: IncomingMessage, res: ServerResponse, limit: number): Promise<unknown> {
+  let text: string;
+  try {
+    text = (await readBody(req, limit)).toString('utf8');
+  } catch (error) {
+    // The rest of the body is left unread: the connection cannot be reused.
+    if (error instanceof ProtocolError) res.setHeader('connection', 'close');
+    throw error;
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ProtocolError(ErrorCode.badMessage, 'the body must be JSON');
+  }
+}
+
 export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res: ServerResponse) => void {
   const { config, metrics } = ctx;
   const log = ctx.logger.child({ component: 'http' });
 
-  const routes: Record<string, { method: string; auth: boolean; handle(req: IncomingMessage, res: ServerResponse): Promise<void> | void }> = {
+  const routes: Record<
+    string,
+    {
+      method: string;
+      auth: boolean;
+      handle(req: IncomingMessage, res: ServerResponse): Promise<void> | void;
+      /** The route's own error body, where its clients expect another shape than ours. */
+      errorBody?(status: number, code: string, message: string, field?: string): unknown;
+    }
+  > = {
     '/health': {
       method: 'GET',
       auth: false,
@@ -118,6 +146,12 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
       handle: (_req, res) => sendJson(res, 200, { default: ctx.voices.defaultId, voices: ctx.voices.list() }),
     },
     '/v1/speech': { method: 'POST', auth: true, handle: (req, res) => speech(req, res) },
+    '/v1/audio/speech': {
+      method: 'POST',
+      auth: true,
+      handle: openAiSpeechRoute({ ...ctx, readJson, encoders: { opus: ctx.encoders, mp3: new Mp3EncoderPool() } }),
+      errorBody: openAiErrorBody,
+    },
     '/v1/stream': {
       method: 'GET',
       auth: false,
@@ -129,17 +163,7 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
 
   async function speech(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (ctx.draining()) throw new ProtocolError(ErrorCode.shuttingDown, 'the server is shutting down');
-    let json: unknown;
-    try {
-      json = JSON.parse((await readBody(req, config.maxMessageBytes)).toString('utf8'));
-    } catch (error) {
-      if (error instanceof ProtocolError) {
-        res.setHeader('connection', 'close');
-        throw error;
-      }
-      throw new ProtocolError(ErrorCode.badMessage, 'the body must be JSON');
-    }
-    const parsed = speechSchema.safeParse(json);
+    const parsed = speechSchema.safeParse(await readJson(req, res, config.maxMessageBytes));
     if (!parsed.success) throw toProtocolError(parsed.error);
     const body = parsed.data;
     if (body.text.length > config.maxBufferedText) {
@@ -190,7 +214,7 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
 
   async function serveStatic(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const file = (await resolveVendorFile(path)) ?? (await resolveStaticFile(config.webDir, path === '/' ? '/index.html' : path));
-    if (!file) throw new ProtocolError(ErrorCode.notFound, 'not found');
+    if (!file) throw new ProtocolError(ErrorCode.notFound, notFoundMessage(req.method, path));
     res.writeHead(200, {
       'content-type': file.contentType,
       'content-length': file.size,
@@ -201,6 +225,11 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
     else createReadStream(file.path).pipe(res);
   }
 
+  function notFoundMessage(method: string | undefined, path: string): string {
+    const list = Object.entries(routes).map(([route, { method: m }]) => `${m} ${route}`);
+    return `no route ${method ?? 'GET'} ${path.slice(0, 128)}; routes: ${list.join(', ')}, GET / (the studio)`;
+  }
+
   function cors(req: IncomingMessage, res: ServerResponse): void {
     const origin = req.headers.origin;
     if (origin === undefined) return;
@@ -208,7 +237,7 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
     res.setHeader('vary', 'Origin');
     res.setHeader('access-control-allow-headers', 'authorization, content-type');
     res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
-    res.setHeader('access-control-expose-headers', 'x-emomix-phrases');
+    res.setHeader('access-control-expose-headers', 'x-emomix-phrases, x-emomix-voice, x-emomix-model, x-emomix-emotion');
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<string> {
@@ -226,7 +255,8 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
       await route.handle(req, res);
       return path;
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') throw new ProtocolError(ErrorCode.methodNotAllowed, 'use GET');
+    // Only the studio's files lie outside the routes, and they are only read.
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw new ProtocolError(ErrorCode.notFound, notFoundMessage(req.method, path));
     await serveStatic(req, res, path);
     return 'static';
   }
@@ -247,8 +277,10 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
           return;
         }
         if (!originAllowed(req, config)) res.removeHeader('access-control-allow-origin');
-        const field = known && error.field ? { field: error.field } : {};
-        sendJson(res, status, { error: { code, message: known ? error.message : 'internal error', ...field } });
+        const message = known ? error.message : 'internal error';
+        const field = known ? error.field : undefined;
+        const errorBody = routes[path]?.errorBody;
+        sendJson(res, status, errorBody ? errorBody(status, code, message, field) : { error: { code, message, ...(field ? { field } : {}) } });
       },
     );
   };

@@ -5,7 +5,7 @@ import { writeOggOpus } from '../stream/ogg.js';
 import type { OpusEncoderPool } from '../stream/opus.js';
 import { writeWav } from '../stream/wav.js';
 import { OUTPUT_SAMPLE_RATE, type EmotionWeights } from './protocol.js';
-import { renderPhrase } from './render.js';
+import { renderPhrase, type RenderedPhrase } from './render.js';
 import type { ServedVoice } from './voices.js';
 
 export interface SpeechFileRequest {
@@ -26,18 +26,16 @@ export interface SpeechFile {
   synthesisMs: number;
 }
 
-export async function synthesizeFile(
+/** The phrases of a whole text, rendered one after another as the caller asks for them. */
+export async function* renderText(
   voice: ServedVoice,
-  request: SpeechFileRequest,
+  request: Omit<SpeechFileRequest, 'format'>,
   segmenter: PhraseSegmenter,
-  encoders: OpusEncoderPool,
   signal: AbortSignal,
-): Promise<SpeechFile> {
+): AsyncGenerator<RenderedPhrase> {
   const phrases = [...segmenter.push(request.text), ...segmenter.flush()];
-  const parts: Float32Array[] = [];
-  let synthesisMs = 0;
   for (const [i, text] of phrases.entries()) {
-    const rendered = await renderPhrase(voice, text, {
+    yield await renderPhrase(voice, text, {
       weights: request.emotion,
       ...(request.steps !== undefined ? { steps: request.steps } : {}),
       ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
@@ -45,13 +43,26 @@ export async function synthesizeFile(
       ...(request.seed !== undefined ? { seed: (request.seed + i + 1) % 2 ** 32 } : {}),
       signal,
     });
+  }
+}
+
+export async function synthesizeFile(
+  voice: ServedVoice,
+  request: SpeechFileRequest,
+  segmenter: PhraseSegmenter,
+  encoders: OpusEncoderPool,
+  signal: AbortSignal,
+): Promise<SpeechFile> {
+  const parts: Float32Array[] = [];
+  let synthesisMs = 0;
+  for await (const rendered of renderText(voice, request, segmenter, signal)) {
     parts.push(rendered.pcm);
     synthesisMs += rendered.synthesisMs;
   }
   const pcm = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
   parts.reduce((offset, p) => (pcm.set(p, offset), offset + p.length), 0);
   const audioMs = (pcm.length * 1000) / OUTPUT_SAMPLE_RATE;
-  const file = { phrases: phrases.length, audioMs, synthesisMs };
+  const file = { phrases: parts.length, audioMs, synthesisMs };
   if (request.format === 'wav') return { ...file, body: writeWav(pcm, OUTPUT_SAMPLE_RATE), contentType: 'audio/wav' };
   const encoder = encoders.take();
   // A file needs at least one packet, even for text with nothing to pronounce.
