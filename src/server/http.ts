@@ -15,6 +15,7 @@ import { ErrorCode, ProtocolError, type ErrorCode as Code } from './errors.js';
 import { pathOf, type Logger } from './logger.js';
 import type { ServerMetrics } from './metrics.js';
 import { synthesisOptionsSchema, toProtocolError } from './protocol.js';
+import { PCM_SAMPLE_RATES } from './output-rate.js';
 import { synthesizeFile } from './speech-file.js';
 import { openAiErrorBody, openAiSpeechRoute } from './routes/openai-speech.js';
 import { resolveStaticFile, resolveVendorFile } from './static-files.js';
@@ -40,7 +41,11 @@ export interface HttpContext {
 
 const speechSchema = synthesisOptionsSchema.extend({
   text: z.string().min(1),
-  format: z.enum(['ogg', 'wav']).optional(),
+  format: z.enum(['ogg', 'wav', 'pcm', 'mulaw']).optional(),
+  /** wav and pcm only: 8000, 16000, 24000 or 48000. */
+  sampleRate: z
+    .union(PCM_SAMPLE_RATES.map((rate) => z.literal(rate)))
+    .optional(),
 });
 
 const STATUS: Partial<Record<Code, number>> = {
@@ -166,6 +171,9 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
     const parsed = speechSchema.safeParse(await readJson(req, res, config.maxMessageBytes));
     if (!parsed.success) throw toProtocolError(parsed.error);
     const body = parsed.data;
+    if (body.sampleRate !== undefined && body.format !== 'wav' && body.format !== 'pcm') {
+      throw new ProtocolError(ErrorCode.invalidField, 'sampleRate: for wav and pcm only (ogg is 48000 Hz, mulaw 8000 Hz)', 'sampleRate');
+    }
     if (body.text.length > config.maxBufferedText) {
       throw new ProtocolError(ErrorCode.textTooLong, `text: at most ${config.maxBufferedText} characters`, 'text');
     }
@@ -188,6 +196,7 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
         {
           text: body.text,
           format: body.format ?? 'ogg',
+          sampleRate: body.sampleRate,
           emotion,
           steps: body.steps,
           temperature: body.temperature,

@@ -31,7 +31,9 @@ export type SynthesisOptions = z.infer<typeof synthesisOptionsSchema>;
 const clientSchemas = {
   start: synthesisOptionsSchema.extend({
     type: z.literal('start'),
-    format: z.enum(['opus', 'pcm16']).optional(),
+    format: z.enum(['opus', 'pcm16', 'mulaw']).optional(),
+    /** pcm16 only (8000, 16000, 24000 or 48000); checked with the format when the session starts. */
+    sampleRate: z.number().int().positive().optional(),
     pacing: z.enum(['asap', 'realtime']).optional(),
   }),
   text: z.object({ type: z.literal('text'), text: z.string() }),
@@ -134,7 +136,7 @@ export type ServerMessage =
       neutral: string;
       sampleRate: number;
       frameMs: number;
-      format: 'opus' | 'pcm16';
+      format: 'opus' | 'pcm16' | 'mulaw';
       steps: number;
       pacing: 'asap' | 'realtime';
       /** Opus only: samples of encoder delay at the start of the decoded stream (RFC 7845 pre-skip). */

@@ -5,13 +5,13 @@
 import { Observable, Subject, concatMap, defer, from, map, of, type Subscription } from 'rxjs';
 import type { RawData, WebSocket } from 'ws';
 import { SynthesisError } from '../pipeline/synthesis/index.js';
-import { OPUS_FRAME_SAMPLES, type OpusEncoder, type OpusEncoderPool } from '../stream/opus.js';
+import type { OpusEncoderPool } from '../stream/opus.js';
 import { pacePackets } from '../stream/pacing.js';
-import { floatToPcm16LE } from '../stream/pcm.js';
 import { decodeFrame } from './codec.js';
 import { EmotionTimeline, type PhraseMix } from './emotion-timeline.js';
 import { CloseCode, ErrorCode, ProtocolError } from './errors.js';
 import type { Logger } from './logger.js';
+import { atRate } from './output-rate.js';
 import type { ServerMetrics } from './metrics.js';
 import { Outbox } from './outbox.js';
 import { RateLimiter } from './rate-limit.js';
@@ -30,6 +30,7 @@ import { renderPhrase, samplesToMs, type RenderedPhrase } from './render.js';
 import type { PhraseSegmenter } from '../pipeline/segmenter.js';
 import { SpeechRun, type Outcome, type PhraseCue } from './speech-run.js';
 import type { ServedVoice, VoiceRegistry } from './voices.js';
+import { createWireEncoder, wireSampleRate, type WireEncoder } from './wire-format.js';
 
 export interface SessionLimits {
   maxBufferedText: number;
@@ -74,13 +75,14 @@ type Marker = 'flushed' | 'done' | 'drained';
 
 interface Settings {
   voice: ServedVoice;
-  format: 'opus' | 'pcm16';
   pacing: 'asap' | 'realtime';
   steps: number;
   temperature: number | undefined;
   lengthScale: number | undefined;
   seed: number | undefined;
-  encoder: OpusEncoder | undefined;
+  wire: WireEncoder;
+  /** 48 kHz samples (the session timeline's unit) per sample on the wire. */
+  wireScale: number;
   timeline: EmotionTimeline;
 }
 
@@ -88,11 +90,11 @@ interface Rendered {
   startSamples: number;
   mix: PhraseMix;
   audio: RenderedPhrase;
-  /** The audio padded with silence to whole 20 ms frames: what goes on the wire. */
+  /** The audio at the wire's rate, padded with silence to whole 20 ms frames: what goes on the wire. */
   frames: Float32Array;
 }
 
-/** One `audio` message's worth of a phrase; `sent` runs once it is on the socket. */
+/** One `audio` message's worth of a phrase, at the wire's rate; `sent` runs once it is on the socket. */
 interface WireChunk {
   phrase: number;
   pcm: Float32Array;
@@ -261,15 +263,16 @@ export class Session {
     const emotion = message.emotion ?? { [voice.info.neutral]: 1 };
     this.checkEmotions(voice, emotion, 'emotion');
     const format = message.format ?? 'opus';
+    const sampleRate = wireSampleRate(format, message.sampleRate);
     const settings: Settings = {
       voice,
-      format,
       pacing: message.pacing ?? limits.pacing,
       steps: message.steps ?? voice.info.steps,
       temperature: message.temperature,
       lengthScale: message.speed === undefined ? undefined : 1 / message.speed,
       seed: message.seed,
-      encoder: format === 'opus' ? this.deps.encoders.take() : undefined,
+      wire: createWireEncoder(format, sampleRate, this.deps.encoders),
+      wireScale: OUTPUT_SAMPLE_RATE / sampleRate,
       timeline: new EmotionTimeline(emotion),
     };
     this.settings = settings;
@@ -285,12 +288,12 @@ export class Session {
       voice: voice.info.id,
       emotions: voice.info.emotions,
       neutral: voice.info.neutral,
-      sampleRate: OUTPUT_SAMPLE_RATE,
+      sampleRate,
       frameMs: FRAME_MS,
       format,
       steps: settings.steps,
       pacing: settings.pacing,
-      ...(settings.encoder ? { preSkip: settings.encoder.preSkip } : {}),
+      ...(settings.wire.preSkip !== undefined ? { preSkip: settings.wire.preSkip } : {}),
       limits: { maxMessageBytes: limits.maxMessageBytes, maxBufferedText: limits.maxBufferedText, maxSteps: limits.maxSteps },
     });
   }
@@ -408,9 +411,11 @@ export class Session {
       signal,
     });
     this.phrasesRendered++;
-    const frames = new Float32Array(Math.ceil(audio.pcm.length / OPUS_FRAME_SAMPLES) * OPUS_FRAME_SAMPLES);
-    frames.set(audio.pcm);
-    this.renderCursor = startSamples + frames.length;
+    const { frameSamples } = s.wire;
+    const pcm = await atRate(audio.pcm, s.wire.sampleRate);
+    const frames = new Float32Array(Math.ceil(pcm.length / frameSamples) * frameSamples);
+    frames.set(pcm);
+    this.renderCursor = startSamples + frames.length * s.wireScale;
     return { startSamples, mix, audio, frames };
   }
 
@@ -445,7 +450,8 @@ export class Session {
     const { startSamples, mix, audio, frames } = rendered;
     const startMs = samplesToMs(startSamples);
     // Real time goes out frame by frame; otherwise in chunks, fewer messages for the same audio.
-    const chunk = this.settings!.pacing === 'realtime' ? OPUS_FRAME_SAMPLES : (this.deps.limits.chunkMs * OUTPUT_SAMPLE_RATE) / 1000;
+    const { pacing, wire } = this.settings!;
+    const chunk = pacing === 'realtime' ? wire.frameSamples : (this.deps.limits.chunkMs * wire.sampleRate) / 1000;
     return new Observable((subscriber) => {
       this.outbox.send({
         type: 'phrase',
@@ -476,15 +482,15 @@ export class Session {
   }
 
   private sendAudio(phrase: number, pcm: Float32Array): void {
-    const encoder = this.settings!.encoder;
-    const packets = encoder ? encoder.encode(pcm) : [floatToPcm16LE(pcm)];
+    const { wire, wireScale } = this.settings!;
+    const packets = wire.encode(pcm);
     this.outbox.send({ type: 'audio', phrase, seq: this.seq, packets });
     this.seq += packets.length;
     this.stats.packets += packets.length;
     const now = performance.now();
     const sentMs = samplesToMs(this.sentSamples);
     if (this.playStart === undefined || now > this.playStart + sentMs) this.playStart = now - sentMs;
-    this.sentSamples += pcm.length;
+    this.sentSamples += pcm.length * wireScale;
     this.touch();
     if (this.turnStartedAt !== undefined) {
       const latency = performance.now() - this.turnStartedAt;
@@ -566,7 +572,7 @@ export class Session {
     this.run?.cancel();
     this.wireSubscription?.unsubscribe();
     // Nothing encodes any more: the run and the wire are stopped.
-    if (this.settings?.encoder) this.deps.encoders.give(this.settings.encoder);
+    this.settings?.wire.release();
     this.outbox.wake();
     this.log.info({ code, phrases: this.stats.phrases, audioMs: Math.round(this.stats.audioMs) }, 'session closed');
     this.deps.onClosed();

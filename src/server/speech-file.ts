@@ -1,16 +1,21 @@
 // POST /v1/speech: a whole text to one audio file, phrase by phrase with the
 // same segmentation and synthesis as a stream, joined without gaps.
 import type { PhraseSegmenter } from '../pipeline/segmenter.js';
+import { MULAW_SAMPLE_RATE, floatToMulaw } from '../stream/mulaw.js';
 import { writeOggOpus } from '../stream/ogg.js';
 import type { OpusEncoderPool } from '../stream/opus.js';
+import { floatToPcm16LE } from '../stream/pcm.js';
 import { writeWav } from '../stream/wav.js';
+import { atRate } from './output-rate.js';
 import { OUTPUT_SAMPLE_RATE, type EmotionWeights } from './protocol.js';
 import { renderPhrase, type RenderedPhrase } from './render.js';
 import type { ServedVoice } from './voices.js';
 
 export interface SpeechFileRequest {
   text: string;
-  format: 'ogg' | 'wav';
+  format: 'ogg' | 'wav' | 'pcm' | 'mulaw';
+  /** wav and pcm: the file's rate (48 kHz by default); mulaw is 8 kHz. */
+  sampleRate?: number | undefined;
   emotion: EmotionWeights;
   steps: number | undefined;
   temperature: number | undefined;
@@ -63,7 +68,10 @@ export async function synthesizeFile(
   parts.reduce((offset, p) => (pcm.set(p, offset), offset + p.length), 0);
   const audioMs = (pcm.length * 1000) / OUTPUT_SAMPLE_RATE;
   const file = { phrases: parts.length, audioMs, synthesisMs };
-  if (request.format === 'wav') return { ...file, body: writeWav(pcm, OUTPUT_SAMPLE_RATE), contentType: 'audio/wav' };
+  if (request.format === 'mulaw') return { ...file, body: floatToMulaw(await atRate(pcm, MULAW_SAMPLE_RATE)), contentType: 'audio/basic' };
+  const rate = request.sampleRate ?? OUTPUT_SAMPLE_RATE;
+  if (request.format === 'wav') return { ...file, body: writeWav(await atRate(pcm, rate), rate), contentType: 'audio/wav' };
+  if (request.format === 'pcm') return { ...file, body: floatToPcm16LE(await atRate(pcm, rate)), contentType: `audio/pcm;rate=${rate};encoding=s16le;channels=1` };
   const encoder = encoders.take();
   // A file needs at least one packet, even for text with nothing to pronounce.
   const packets = [...encoder.encode(pcm.length > 0 ? pcm : new Float32Array(1)), ...encoder.flush()];
