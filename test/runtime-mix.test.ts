@@ -43,13 +43,13 @@ describe('frameWeights', () => {
   const to = normaliseWeights({ sad: 1 }, TABLE);
 
   it('is constant without a ramp', () => {
-    const w = frameWeights(from, undefined, 3, 10);
+    const w = frameWeights([{ atMs: 0, from }], 3, 10);
     expect(w.names).toEqual(['happy']);
     expect(Array.from(w.data)).toEqual([1, 1, 1]);
   });
 
   it('moves linearly over [startMs, endMs], including a ramp that began before the phrase', () => {
-    const w = frameWeights(from, { to, startMs: -20, endMs: 20 }, 5, 10);
+    const w = frameWeights([{ atMs: 0, from, ramp: { to, startMs: -20, endMs: 20 } }], 5, 10);
     expect(w.names).toEqual(['happy', 'sad']);
     expect(Array.from(w.data.subarray(0, 5))).toEqual([0.5, 0.25, 0, 0, 0]);
     expect(Array.from(w.data.subarray(5))).toEqual([0.5, 0.75, 1, 1, 1]);
@@ -58,12 +58,12 @@ describe('frameWeights', () => {
   });
 
   it('drops an emotion the ramp gives no weight inside the phrase', () => {
-    const w = frameWeights(from, { to, startMs: 1000, endMs: 2000 }, 4, 10);
+    const w = frameWeights([{ atMs: 0, from, ramp: { to, startMs: 1000, endMs: 2000 } }], 4, 10);
     expect(w.names).toEqual(['happy']);
   });
 
   it('switches at once when endMs = startMs', () => {
-    const w = frameWeights(from, { to, startMs: 15, endMs: 15 }, 4, 10);
+    const w = frameWeights([{ atMs: 0, from, ramp: { to, startMs: 15, endMs: 15 } }], 4, 10);
     expect(Array.from(w.data.subarray(4))).toEqual([0, 0, 1, 1]);
   });
 });
@@ -77,7 +77,7 @@ describe('mixEmbedding', () => {
 describe('frameEmbeddings', () => {
   it('gives every frame the embedding of its own mix, so a ramp reaches the frame decoder', () => {
     // happy → sad over frames 1…3 of 5 (10 ms frames): [dim, frames].
-    const w = frameWeights(new Map([['happy', 1]]), { to: new Map([['sad', 1]]), startMs: 10, endMs: 30 }, 5, 10);
+    const w = frameWeights([{ atMs: 0, from: new Map([['happy', 1]]), ramp: { to: new Map([['sad', 1]]), startMs: 10, endMs: 30 } }], 5, 10);
     const e = frameEmbeddings(w, TABLE, 2);
     expect(Array.from(e.subarray(0, 5))).toEqual([1, 1, 0.5, 0, 0]);
     expect(Array.from(e.subarray(5))).toEqual([0, 0, 0.5, 1, 1]);

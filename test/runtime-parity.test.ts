@@ -49,7 +49,7 @@ describe('parity with the Python recipe', () => {
     const dim = emotion.length / 2;
     for (let b = 0; b < 2; b++) {
       const len = lengths[b]!;
-      const out = await tiny.pool.encode(BigInt64Array.from(ids.slice(b * n, b * n + len), BigInt), emotion.slice(b * dim, (b + 1) * dim));
+      const out = await tiny.pool.encode(BigInt64Array.from(ids.slice(b * n, b * n + len), BigInt), emotion.slice(b * dim, (b + 1) * dim), 1);
       const expectedMu = Array.from({ length: 80 * len }, (_, i) => mu[b * 80 * n + Math.floor(i / len) * n + (i % len)]!);
       expect(maxAbsDiff(out.mu, expectedMu)).toBeLessThan(TOLERANCE);
       expect(maxAbsDiff(out.logDurations, logd.subarray(b * n, b * n + len))).toBeLessThan(TOLERANCE);

@@ -37,7 +37,7 @@ const VOICE = {
 const TABLE = emotionTable(VOICE);
 
 function plan(weights: Record<string, number>, extra: Partial<Parameters<typeof stepMixPlan>[0]> = {}): StepMixPlan {
-  return stepMixPlan({ table: TABLE, dim: 2, weights: frameWeights(normaliseWeights(weights, TABLE), undefined, T, 10), realFrames: 3, mode: 'score', ...extra });
+  return stepMixPlan({ table: TABLE, dim: 2, weights: frameWeights([{ atMs: 0, from: normaliseWeights(weights, TABLE) }], T, 10), realFrames: 3, mode: 'score', ...extra });
 }
 
 function options(overrides: Partial<SamplerOptions>): SamplerOptions {

@@ -75,10 +75,16 @@ export interface WordTiming {
   endMs: number;
 }
 
+/** [phonemes + 1]: the frame at which each phoneme starts, then the end of the last. */
+export function phonemeStartFrames(durations: Int32Array): Float64Array {
+  const out = new Float64Array(durations.length + 1);
+  for (let n = 0; n < durations.length; n++) out[n + 1] = out[n]! + durations[n]!;
+  return out;
+}
+
 /** Word start and end times from where their phonemes fall in the frame sequence. */
 export function wordTimings(words: readonly WordSpan[], durations: Int32Array, frameMs: number): WordTiming[] {
-  const startFrame = new Float64Array(durations.length + 1);
-  for (let n = 0; n < durations.length; n++) startFrame[n + 1] = startFrame[n]! + durations[n]!;
+  const startFrame = phonemeStartFrames(durations);
   const at = (index: number) => startFrame[Math.max(0, Math.min(durations.length, index))]! * frameMs;
   return words.map(({ word, start, end }) => ({ word, startMs: at(start), endMs: at(end) }));
 }

@@ -45,28 +45,64 @@ export interface FrameWeights {
 }
 
 /**
- * Weights of each frame, moving linearly from `from` to `ramp.to` over
- * [startMs, endMs] of phrase time (frame f starts at f·frameMs; the ramp may have begun
- * before the phrase did). A ramp with endMs = startMs switches at that instant.
+ * One stretch of a phrase's emotion: from `atMs` (phrase time) until the next piece
+ * takes over, the mix is `from`, moving linearly to `ramp.to` over [ramp.startMs,
+ * ramp.endMs] (a ramp may have begun before the phrase did) and `ramp.to` after it.
  */
-export function frameWeights(from: Mix, ramp: Ramp | undefined, frames: number, frameMs: number): FrameWeights {
-  const rows = [...new Set([...from.keys(), ...(ramp ? ramp.to.keys() : [])])].map((name) => {
+export interface CoursePiece {
+  atMs: number;
+  from: Mix;
+  ramp?: Ramp;
+}
+
+/** A phrase's emotion over its time: pieces in order of `atMs`, the first at 0. */
+export type EmotionCourse = readonly CoursePiece[];
+
+/** The mix of one piece at phrase time `timeMs`. */
+export function pieceMixAt(piece: CoursePiece, timeMs: number): Mix {
+  const { from, ramp } = piece;
+  if (!ramp) return from;
+  const t = rampProgress(timeMs, ramp);
+  const out = new Map<string, number>();
+  for (const name of new Set([...from.keys(), ...ramp.to.keys()])) {
     const a = from.get(name) ?? 0;
-    const b = ramp?.to.get(name) ?? 0;
-    return { name, row: Float64Array.from({ length: frames }, (_, f) => (ramp ? a + (b - a) * rampProgress(f * frameMs, ramp) : a)) };
-  });
-  // A ramp that ends before the phrase, or starts after it, leaves names with no weight
-  // here; they would cost an estimator row each for nothing.
-  const used = rows.filter(({ row }) => row.some((w) => w > 0));
-  const data = new Float64Array(used.length * frames);
-  used.forEach(({ row }, k) => data.set(row, k * frames));
-  return { names: used.map(({ name }) => name), frames, data };
+    const w = a + ((ramp.to.get(name) ?? 0) - a) * t;
+    if (w > 0) out.set(name, w);
+  }
+  return out;
+}
+
+/** The piece in force at phrase time `timeMs` (a later piece anchored at the same time wins). */
+export function pieceAt(course: EmotionCourse, timeMs: number): CoursePiece {
+  let k = 0;
+  while (k + 1 < course.length && course[k + 1]!.atMs <= timeMs) k++;
+  return course[k]!;
+}
+
+export function courseMixAt(course: EmotionCourse, timeMs: number): Mix {
+  return pieceMixAt(pieceAt(course, timeMs), timeMs);
+}
+
+/** Weights of each frame along the course (frame f starts at f·frameMs). */
+export function frameWeights(course: EmotionCourse, frames: number, frameMs: number): FrameWeights {
+  const mixes = Array.from({ length: frames }, (_, f) => courseMixAt(course, f * frameMs));
+  const names = [...new Set(mixes.flatMap((mix) => [...mix.keys()]))];
+  // Names with no weight in any frame (a ramp that ended before the phrase) would cost an
+  // estimator row each for nothing; mixes keep only positive weights, so none is listed.
+  const data = new Float64Array(names.length * frames);
+  names.forEach((name, k) => mixes.forEach((mix, f) => (data[k * frames + f] = mix.get(name) ?? 0)));
+  return { names, frames, data };
 }
 
 function rampProgress(timeMs: number, ramp: Ramp): number {
   if (timeMs >= ramp.endMs) return 1;
   if (timeMs <= ramp.startMs) return 0;
   return (timeMs - ramp.startMs) / (ramp.endMs - ramp.startMs);
+}
+
+/** Whether two mixes hold the same names with the same weights. */
+export function sameMix(a: Mix, b: Mix): boolean {
+  return a.size === b.size && [...a].every(([name, w]) => b.get(name) === w);
 }
 
 /** The weights of one frame as a mix (zero weights dropped). */

@@ -8,12 +8,13 @@ import { loadVoice } from '../voice/load.js';
 import { GRAPH_NAMES, type VoiceManifest } from '../voice/manifest.js';
 import { resample } from '../../stream/resample.js';
 import { batcherDefaults, EstimatorBatcher } from './batcher.js';
-import { expandByDurations, frameMask, padFrames, phonePositions, roundDurations, totalFrames, wordTimings, type WordTiming } from './durations.js';
-import { frameEmbeddings, frameWeights, mixAtFrame, mixEmbedding } from './emotion-mix.js';
+import { expandByDurations, frameMask, padFrames, phonemeStartFrames, phonePositions, roundDurations, totalFrames, wordTimings, type WordTiming } from './durations.js';
+import { courseMixAt, frameEmbeddings, frameWeights, mixEmbedding, type EmotionCourse, type Mix, type Ramp } from './emotion-mix.js';
 import { SynthesisError, throwIfAborted } from './errors.js';
 import { LruCache } from './lru.js';
 import { resolveRequest, type SynthesisRequest } from './request.js';
 import { Mulberry32 } from './rng.js';
+import { anchorPhonemes, emotionCourse, encoderRows, pickRows } from './phrase-emotion.js';
 import { runSampler, type Estimate } from './sampler.js';
 import { stepMixPlan } from './step-mix.js';
 import { decodeWavMono } from './wav.js';
@@ -69,6 +70,16 @@ export interface SynthesisResult {
   mel: Float32Array;
   /** The seed the noise came from (the request's, or the one drawn for it). */
   seed: number;
+  /** How the emotion was applied. */
+  emotion: {
+    /** The mix over phrase time: the frame decoder's and the estimator's per-frame weights follow it. */
+    course: EmotionCourse;
+    /** Phrase time (ms) at which each of the request's changes took over. */
+    anchorsMs: number[];
+    /** The encoder's batch rows (one per distinct mix) and the row each phoneme took. */
+    rows: Mix[];
+    phonemeRows: Int32Array;
+  };
   timings: SynthesisTimings;
 }
 
@@ -82,7 +93,7 @@ function checkCount(value: number, name: string): number {
 
 export class Engine {
   private readonly phonemes: LruCache<string, Phonemized>;
-  /** Keyed by the phoneme IDs and the emotion embedding. */
+  /** Keyed by the phoneme IDs and the rows' emotion embeddings. */
   private readonly encodings: LruCache<string, EncodeResult>;
 
   private constructor(
@@ -192,11 +203,14 @@ export class Engine {
     return this.pool.close();
   }
 
-  /** The encoder's μ and log-durations, from the cache when this phrase and emotion were encoded before. */
-  private async encode(ids: readonly number[], emotion: Float32Array, deadline: number | undefined): Promise<EncodeResult> {
-    const key = `${ids.join(',')}|${Buffer.from(emotion.buffer, emotion.byteOffset, emotion.byteLength).toString('base64')}`;
+  /**
+   * The encoder's μ [rows, nMels, N] and log-durations [rows, N], one row per emotion
+   * embedding ([rows, dim]), from the cache when this phrase and these mixes were encoded before.
+   */
+  private async encode(ids: readonly number[], emotions: Float32Array, rows: number, deadline: number | undefined): Promise<EncodeResult> {
+    const key = `${ids.join(',')}|${Buffer.from(emotions.buffer, emotions.byteOffset, emotions.byteLength).toString('base64')}`;
     let encoded = this.encodings.get(key);
-    if (!encoded) this.encodings.set(key, (encoded = await this.pool.encode(BigInt64Array.from(ids, (id) => BigInt(id)), emotion, deadline)));
+    if (!encoded) this.encodings.set(key, (encoded = await this.pool.encode(BigInt64Array.from(ids, (id) => BigInt(id)), emotions, rows, deadline)));
     return encoded;
   }
 
@@ -213,17 +227,27 @@ export class Engine {
     const hop = voice.mel.hopLength;
     const frameMs = (hop / voice.audio.sampleRate) * 1000;
 
-    // The encoder and duration predictor take one embedding: the mix at the phrase's first frame.
-    const firstMix = mixAtFrame(frameWeights(r.from, r.ramp, 1, frameMs), 0);
+    // The encoder and duration predictor run once per distinct mix (batch rows); each
+    // phoneme takes its own row's μ and duration, so a change inside the phrase leaves the
+    // words before it exactly as they were.
+    const first: { from: Mix; ramp?: Ramp } = { from: r.from, ...(r.ramp ? { ramp: r.ramp } : {}) };
+    const anchors = anchorPhonemes(r.changes, words, ids.length);
+    const { rows, phonemeRows } = encoderRows(courseMixAt([{ atMs: 0, ...first }], 0), r.changes, anchors, ids.length);
+    const rowEmbeddings = new Float32Array(rows.length * dim);
+    rows.forEach((mix, k) => rowEmbeddings.set(mixEmbedding(mix, r.table, dim), k * dim));
     let mark = performance.now();
-    const { mu, logDurations } = await this.encode(ids, mixEmbedding(firstMix, r.table, dim), r.deadline);
+    const encoded = await this.encode(ids, rowEmbeddings, rows.length, r.deadline);
+    const { mu, logDurations } = rows.length === 1 ? encoded : pickRows(encoded.mu, encoded.logDurations, channels, phonemeRows);
     const encoderMs = performance.now() - mark;
     throwIfAborted(r.signal);
 
     const durations = roundDurations(logDurations, r.lengthScale);
     const real = totalFrames(durations);
     const frames = padFrames(real, voice.frameMultiple);
-    const weights = frameWeights(r.from, r.ramp, frames, frameMs);
+    const startFrames = phonemeStartFrames(durations);
+    const anchorsMs = anchors.map((p) => startFrames[p]! * frameMs);
+    const course = emotionCourse(first, r.changes, anchorsMs, r.transitionMs);
+    const weights = frameWeights(course, frames, frameMs);
     mark = performance.now();
     const prior = await this.pool.decode({
       mu: expandByDurations(mu, channels, durations, frames),
@@ -266,6 +290,7 @@ export class Engine {
       durations,
       mel,
       seed: r.seed,
+      emotion: { course, anchorsMs, rows, phonemeRows },
       timings: { frontendMs, encoderMs, decoderMs, estimatorMs: stepMs, vocoderMs, totalMs: performance.now() - started },
     };
   }

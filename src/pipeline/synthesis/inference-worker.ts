@@ -139,12 +139,14 @@ async function main(): Promise<void> {
   };
 
   const handlers: { [Op in InferenceRequest['op']]: (r: Extract<InferenceRequest, { op: Op }>) => Promise<ResultOf[Op]> } = {
-    encode: async ({ phonemes, emotion }): Promise<EncodeResult> => {
+    encode: async ({ phonemes, emotions, rows }): Promise<EncodeResult> => {
       const n = phonemes.length;
+      const batch = new BigInt64Array(rows * n);
+      for (let r = 0; r < rows; r++) batch.set(phonemes, r * n);
       const out = await sessions.encoder.run({
-        phonemes: new ort.Tensor('int64', phonemes, [1, n]),
-        phoneme_lengths: new ort.Tensor('int64', BigInt64Array.of(BigInt(n)), [1]),
-        emotion: new ort.Tensor('float32', emotion, [1, emotion.length]),
+        phonemes: new ort.Tensor('int64', batch, [rows, n]),
+        phoneme_lengths: new ort.Tensor('int64', new BigInt64Array(rows).fill(BigInt(n)), [rows]),
+        emotion: new ort.Tensor('float32', emotions, [rows, emotions.length / rows]),
       });
       return { mu: owned(out['mu']!.data), logDurations: owned(out['log_durations']!.data) };
     },

@@ -7,12 +7,27 @@ import { SynthesisError } from './errors.js';
 import type { Schedule } from './step-mix.js';
 
 export const MAX_STEPS = 1000;
+/**
+ * How long a change inside a phrase takes at the least: long enough that the prior and
+ * the scores do not jump between two frames, short enough that the next word is spoken
+ * in its own emotion (docs/benchmarks.md, "Transition inside a phrase").
+ */
+export const DEFAULT_TRANSITION_MS = 60;
 
 export interface SynthesisRequest {
   /** Emotion name → weight (≥ 0; normalised to sum 1). Names are the voice's or customEmotions'. */
   weights: Record<string, number>;
   /** Per-frame move from `weights` to `to` over [startMs, endMs] of phrase time; may start before 0. */
   ramp?: { to: Record<string, number>; startMs: number; endMs: number };
+  /**
+   * Changes inside the phrase, in order: from spoken word `word` on (its index in the
+   * phrase's words), the mix moves to `to` over `rampMs` of audio, or over the transition
+   * when that is longer. The change anchors where the previous word ends, so pauses
+   * before the word take the new mix; `word` 0 anchors at the phrase's first frame.
+   */
+  changes?: { word: number; to: Record<string, number>; rampMs: number }[];
+  /** The shortest move between two mixes inside a phrase, in ms. Default DEFAULT_TRANSITION_MS. */
+  transitionMs?: number;
   /** α in [0, 1]: every mix becomes (1 − α)·neutral + α·mix. Default 1. */
   intensity?: number;
   /** Diffusion steps, 1…1000. Default: the voice's. */
@@ -39,10 +54,18 @@ export interface SynthesisRequest {
   signal?: AbortSignal;
 }
 
+export interface EmotionChange {
+  word: number;
+  to: Mix;
+  rampMs: number;
+}
+
 export interface ResolvedRequest {
   table: EmotionTable;
   from: Mix;
   ramp?: Ramp;
+  changes: EmotionChange[];
+  transitionMs: number;
   steps: number;
   temperature: number;
   solver: Solver;
@@ -82,6 +105,15 @@ export function resolveRequest(voice: VoiceManifest, request: SynthesisRequest):
     ramp = { to: mix(to, 'ramp.to'), startMs, endMs };
   }
 
+  const changes = (request.changes ?? []).map(({ word, to, rampMs }, k): EmotionChange => {
+    if (!Number.isInteger(word) || word < 0) invalid(`changes.${k}.word must be an integer ≥ 0, got ${String(word)}`);
+    if (finite(rampMs, `changes.${k}.rampMs`) < 0) invalid(`changes.${k}.rampMs must be ≥ 0, got ${rampMs}`);
+    return { word, to: mix(to, `changes.${k}.to`), rampMs };
+  });
+  if (changes.some((c, k) => k > 0 && c.word < changes[k - 1]!.word)) invalid('changes must be in order of their words');
+  const transitionMs = request.transitionMs ?? DEFAULT_TRANSITION_MS;
+  if (finite(transitionMs, 'transitionMs') < 0) invalid(`transitionMs must be ≥ 0, got ${transitionMs}`);
+
   const steps = request.steps ?? voice.diffusion.steps;
   if (!Number.isInteger(steps) || steps < 1 || steps > MAX_STEPS) invalid(`steps must be an integer from 1 to ${MAX_STEPS}, got ${steps}`);
   const solver = request.solver ?? voice.diffusion.solver;
@@ -105,6 +137,8 @@ export function resolveRequest(voice: VoiceManifest, request: SynthesisRequest):
     table,
     from: mix(request.weights, 'weights'),
     ...(ramp ? { ramp } : {}),
+    changes,
+    transitionMs,
     steps,
     temperature: positive(request.temperature ?? voice.diffusion.temperature, 'temperature'),
     solver,

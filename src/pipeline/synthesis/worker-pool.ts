@@ -97,8 +97,8 @@ export class WorkerPool {
    * earliest deadline goes first, so a session about to run out of audio overtakes one
    * with seconds buffered.
    */
-  encode(phonemes: BigInt64Array, emotion: Float32Array, deadline?: number): Promise<EncodeResult> {
-    return this.call({ op: 'encode', phonemes, emotion }, deadline);
+  encode(phonemes: BigInt64Array, emotions: Float32Array, rows: number, deadline?: number): Promise<EncodeResult> {
+    return this.call({ op: 'encode', phonemes, emotions, rows }, deadline);
   }
 
   /** The frame decoder on one utterance; the arrays are transferred. */

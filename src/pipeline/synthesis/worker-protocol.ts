@@ -21,15 +21,16 @@ export type WorkerStartup =
 
 export interface EncodeRequest {
   op: 'encode';
-  /** [phonemes] symbol IDs of one utterance. */
+  /** [phonemes] symbol IDs of one utterance, encoded once per emotion row. */
   phonemes: BigInt64Array;
-  /** [embeddingDim] */
-  emotion: Float32Array;
+  /** [rows, embeddingDim] */
+  emotions: Float32Array;
+  rows: number;
 }
 export interface EncodeResult {
-  /** [nMels, phonemes] */
+  /** [rows, nMels, phonemes] */
   mu: Float32Array;
-  /** [phonemes] */
+  /** [rows, phonemes] */
   logDurations: Float32Array;
 }
 
