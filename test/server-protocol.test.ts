@@ -191,7 +191,7 @@ describe('encodeMessage', () => {
       preSkip: 312,
       limits: { maxMessageBytes: 1, maxBufferedText: 2, maxSteps: 3 },
     },
-    { type: 'phrase', id: 1, text: 't', startMs: 0, durationMs: 12.5, words: [{ word: 't', startMs: 0, endMs: 12.5 }], emotion: { neutral: 1 }, ramp: undefined },
+    { type: 'phrase', id: 1, text: 't', startMs: 0, durationMs: 12.5, words: [{ word: 't', startMs: 0, endMs: 12.5, emotion: { neutral: 1 } }], emotion: { neutral: 1 }, ramp: undefined, segments: [{ word: 0, startMs: 0, emotion: { neutral: 1 } }] },
     { type: 'audio', phrase: 1, seq: 0, packets: [new Uint8Array([1, 2]), Buffer.from([3])] },
     { type: 'cancelled', phrases: [], text: '' },
     { type: 'done', stats: { phrases: 1, failedPhrases: 0, cancelledPhrases: 0, audioMs: 1, packets: 1, synthesisMs: 1, realTimeFactor: 1, firstAudioMs: null } },

@@ -1,56 +1,76 @@
-// Emotion on the session timeline: changes take effect at the next phrase
-// synthesized; ramps are linear in session time and may span phrases.
+// Emotion on the session timeline: each phrase starts where the previous one's course
+// left the mix (a ramp may span phrases); the phrase message reports each word's mix.
 import { describe, expect, it } from 'vitest';
-import { EmotionTimeline } from '../src/server/emotion-timeline.js';
+import { describePhraseEmotion, EmotionTimeline, toMix, changeForTag } from '../src/server/emotion-timeline.js';
+import { emotionCourse } from '../src/pipeline/synthesis/index.js';
+
+const change = (weights: Record<string, number>, rampMs = 0, word = 0) => ({ word, to: toMix(weights), rampMs });
 
 describe('EmotionTimeline', () => {
-  it('holds the initial mix, normalised, with no ramp', () => {
-    const t = new EmotionTimeline({ happy: 1, sad: 3 });
-    expect(t.forPhrase(0)).toEqual({ atStart: { happy: 0.25, sad: 0.75 }, request: { weights: { happy: 0.25, sad: 0.75 } } });
-    expect(t.forPhrase(5000).atStart).toEqual({ happy: 0.25, sad: 0.75 });
+  it('holds the initial mix with no ramp', () => {
+    const t = new EmotionTimeline({ happy: 0.25, sad: 0.75 });
+    expect(t.forPhrase(0)).toEqual({ weights: { happy: 0.25, sad: 0.75 } });
+    expect(t.forPhrase(5000)).toEqual({ weights: { happy: 0.25, sad: 0.75 } });
   });
 
-  it('applies a change at the next phrase, not before; the latest change wins', () => {
+  it('carries a ramp begun in one phrase into the next, in that phrase time', () => {
     const t = new EmotionTimeline({ neutral: 1 });
-    t.set({ happy: 1 });
-    t.set({ angry: 2 });
-    expect(t.mixAt(100)).toEqual({ neutral: 1 }); // not anchored yet
-    expect(t.forPhrase(100)).toEqual({ atStart: { angry: 1 }, request: { weights: { angry: 1 } } });
-  });
-
-  it('ramps from the mix at the anchor to the new one, across phrases', () => {
-    const t = new EmotionTimeline({ neutral: 1 });
-    t.set({ sad: 1 }, 1000);
+    // A phrase at 2000 ms whose word 0 ramps to sad over 1000 ms.
     const first = t.forPhrase(2000);
-    expect(first).toEqual({
-      atStart: { neutral: 1 },
-      ramp: { to: { sad: 1 }, startMs: 2000, endMs: 3000 },
-      request: { weights: { neutral: 1 }, ramp: { to: { sad: 1 }, startMs: 0, endMs: 1000 } },
-    });
-    // A later phrase inside the ramp: the ramp started before it (negative start in phrase time).
+    const course = emotionCourse({ from: toMix(first.weights) }, [change({ sad: 1 }, 1000)], [0], 60);
+    t.advance(2000, course);
     const second = t.forPhrase(2400);
-    expect(second.atStart.neutral).toBeCloseTo(0.6, 12);
-    expect(second.atStart.sad).toBeCloseTo(0.4, 12);
-    expect(second.request).toEqual({ weights: { neutral: 1 }, ramp: { to: { sad: 1 }, startMs: -400, endMs: 600 } });
-    // Past its end the ramp is gone.
-    expect(t.forPhrase(3000)).toEqual({ atStart: { sad: 1 }, request: { weights: { sad: 1 } } });
+    expect(second).toEqual({ weights: { neutral: 1 }, ramp: { to: { sad: 1 }, startMs: -400, endMs: 600 } });
+    expect(t.mixAt(2400).sad).toBeCloseTo(0.4, 12);
+    expect(t.forPhrase(3000)).toEqual({ weights: { sad: 1 } });
   });
 
-  it('a new ramp mid-ramp starts from the mix reached there', () => {
-    const t = new EmotionTimeline({ neutral: 1 });
-    t.set({ sad: 1 }, 1000);
-    t.forPhrase(0);
-    t.set({ happy: 1 }, 500);
-    const mix = t.forPhrase(250);
-    expect(mix.request.weights.neutral).toBeCloseTo(0.75, 12);
-    expect(mix.request.weights.sad).toBeCloseTo(0.25, 12);
-    expect(mix.request.ramp).toEqual({ to: { happy: 1 }, startMs: 0, endMs: 500 });
-    expect(t.mixAt(750)).toEqual({ happy: 1 });
+  it('a change inside a phrase takes over at its anchor, with the transition as its shortest ramp', () => {
+    const t = new EmotionTimeline({ happy: 1 });
+    const course = emotionCourse({ from: toMix(t.forPhrase(0).weights) }, [change({ sad: 1 }, 0, 3)], [500], 60);
+    t.advance(1000, course);
+    expect(t.mixAt(1500)).toEqual({ happy: 1 });
+    expect(t.mixAt(1530).sad).toBeCloseTo(0.5, 12);
+    expect(t.mixAt(1560)).toEqual({ sad: 1 });
+  });
+});
+
+describe('describePhraseEmotion', () => {
+  it('reports the phrase start, one segment per mix with its first word, and each word’s mix at its middle', () => {
+    const course = emotionCourse({ from: toMix({ happy: 1 }) }, [change({ sad: 1 }, 0, 2)], [300], 60);
+    const words = [
+      { word: 'so', startMs: 0, endMs: 100 },
+      { word: 'glad', startMs: 100, endMs: 300 },
+      { word: 'but', startMs: 320, endMs: 400 },
+    ];
+    const report = describePhraseEmotion(course, [2], 1000, words);
+    expect(report.emotion).toEqual({ happy: 1 });
+    expect(report.ramp).toBeUndefined();
+    expect(report.segments).toEqual([
+      { word: 0, startMs: 1000, emotion: { happy: 1 } },
+      { word: 2, startMs: 1300, emotion: { happy: 1 }, ramp: { to: { sad: 1 }, startMs: 1300, endMs: 1360 } },
+    ]);
+    expect(report.wordMixes).toEqual([{ happy: 1 }, { happy: 1 }, { sad: 1 }]);
   });
 
-  it('treats rampMs 0 as an immediate switch', () => {
-    const t = new EmotionTimeline({ neutral: 1 });
-    t.set({ happy: 1 }, 0);
-    expect(t.forPhrase(10)).toEqual({ atStart: { happy: 1 }, request: { weights: { happy: 1 } } });
+  it('a change at word 0 replaces the phrase’s starting mix', () => {
+    const course = emotionCourse({ from: toMix({ happy: 1 }) }, [change({ angry: 1 })], [0], 60);
+    const report = describePhraseEmotion(course, [0], 0, [{ word: 'no', startMs: 0, endMs: 100 }]);
+    expect(report.emotion).toEqual({ angry: 1 });
+    expect(report.segments).toEqual([{ word: 0, startMs: 0, emotion: { angry: 1 } }]);
+  });
+});
+
+describe('changeForTag', () => {
+  const voice = { neutral: 'neutral', known: ['neutral', 'happy', 'sad'], base: { neutral: 1 } };
+  it('normalises the mix and applies the intensity toward neutral', () => {
+    expect(changeForTag({ kind: 'set', weights: { happy: 3, sad: 1 }, intensity: 0.5, rampMs: 200 }, voice)).toEqual({
+      weights: { happy: 0.375, sad: 0.125, neutral: 0.5 },
+      rampMs: 200,
+    });
+  });
+  it('returns to the base mix, and names an unknown emotion', () => {
+    expect(changeForTag({ kind: 'base', rampMs: 0 }, voice)).toEqual({ weights: { neutral: 1 }, rampMs: 0 });
+    expect(changeForTag({ kind: 'set', weights: { joy: 1 }, intensity: 1, rampMs: 0 }, voice)).toMatch(/unknown emotion "joy"/);
   });
 });

@@ -1,67 +1,99 @@
-// A session's emotion mix as a function of its audio timeline. An `emotion`
-// message takes effect at the start of the next phrase synthesized; with a
-// ramp, the mix moves linearly from whatever it was there to the new weights
-// over rampMs of audio, possibly across several phrases. Pure and synchronous.
-import { normalizeWeights, type EmotionWeights, type PhraseRamp } from './protocol.js';
+// A session's emotion mix along its audio timeline. Changes are anchored at text
+// positions (an `emotion` message or a markup tag between two words): the runtime
+// places each at its word and returns the phrase's course, which this timeline
+// carries on into the next phrase (a ramp may span several phrases). Pure.
+import { courseMixAt, pieceAt, pieceMixAt, withIntensity, type CoursePiece, type EmotionCourse, type Mix } from '../pipeline/synthesis/index.js';
+import type { EmotionTag } from './markup.js';
+import { normalizeWeights, type EmotionWeights, type PhraseRamp, type PhraseSegment, type WordTiming } from './protocol.js';
 
-/** What one phrase starting at `startMs` on the session timeline is synthesized with. */
-export interface PhraseMix {
-  /** The mix at the phrase's first frame (normalised), as reported to the client. */
-  atStart: EmotionWeights;
-  /** The ramp overlapping this phrase, in session time; absent when the mix is constant. */
-  ramp?: PhraseRamp;
-  /** The runtime's request fields: base weights and a ramp in phrase time (it may start before 0). */
-  request: { weights: EmotionWeights; ramp?: PhraseRamp };
+/** One change of the mix, validated and normalised at the boundary. */
+export interface EmotionChange {
+  weights: EmotionWeights;
+  rampMs: number;
 }
 
-function lerp(a: EmotionWeights, b: EmotionWeights, t: number): EmotionWeights {
-  const out: EmotionWeights = {};
-  for (const name of new Set([...Object.keys(a), ...Object.keys(b)])) {
-    const w = (a[name] ?? 0) * (1 - t) + (b[name] ?? 0) * t;
-    if (w > 0) out[name] = w;
-  }
-  return out;
+export const toMix = (weights: EmotionWeights): Mix => new Map(Object.entries(weights));
+export const toWeights = (mix: Mix): EmotionWeights => Object.fromEntries(mix);
+
+/**
+ * The change a markup tag asks for, or why it cannot be made: `known` lists the names
+ * weights may use, `base` is the session's starting mix.
+ */
+export function changeForTag(tag: EmotionTag, voice: { neutral: string; known: readonly string[]; base: EmotionWeights }): EmotionChange | string {
+  if (tag.kind === 'base') return { weights: voice.base, rampMs: tag.rampMs };
+  const unknown = Object.keys(tag.weights).find((name) => !voice.known.includes(name));
+  if (unknown !== undefined) return `unknown emotion "${unknown}" (known: ${voice.known.join(', ')})`;
+  return { weights: toWeights(withIntensity(toMix(normalizeWeights(tag.weights)), voice.neutral, tag.intensity)), rampMs: tag.rampMs };
+}
+
+/** The first piece of a phrase's course, as the runtime's request takes it (phrase time). */
+export interface PhraseStart {
+  weights: EmotionWeights;
+  ramp?: PhraseRamp;
 }
 
 export class EmotionTimeline {
-  private from: EmotionWeights;
-  private to: EmotionWeights;
-  private startMs = 0;
-  private endMs = 0;
-  private pending: { weights: EmotionWeights; rampMs: number } | undefined;
+  /** The last piece of the course so far, in session time. */
+  private state: CoursePiece;
 
   constructor(initial: EmotionWeights) {
-    this.from = this.to = normalizeWeights(initial);
+    this.state = { atMs: 0, from: toMix(initial) };
   }
 
-  /** Queues a change for the next phrase whose synthesis starts. A later call before then replaces it. */
-  set(weights: EmotionWeights, rampMs = 0): void {
-    this.pending = { weights: normalizeWeights(weights), rampMs };
-  }
-
-  /** The mix at a point of the timeline (ignoring a change not yet anchored to a phrase). */
+  /** The mix at a point of the timeline, as far as phrases synthesized so far have set it. */
   mixAt(ms: number): EmotionWeights {
-    if (ms >= this.endMs) return this.to;
-    if (ms <= this.startMs) return this.from;
-    return lerp(this.from, this.to, (ms - this.startMs) / (this.endMs - this.startMs));
+    return toWeights(pieceMixAt(this.state, ms));
   }
 
-  /** Anchors a queued change at `startMs` and returns the mix of the phrase starting there. */
-  forPhrase(startMs: number): PhraseMix {
-    if (this.pending) {
-      this.from = this.mixAt(startMs);
-      this.to = this.pending.weights;
-      this.startMs = startMs;
-      this.endMs = startMs + this.pending.rampMs;
-      this.pending = undefined;
-    }
-    const atStart = this.mixAt(startMs);
-    if (startMs >= this.endMs) return { atStart, request: { weights: atStart } };
-    const ramp = { to: this.to, startMs: this.startMs, endMs: this.endMs };
-    return {
-      atStart,
-      ramp,
-      request: { weights: this.from, ramp: { to: this.to, startMs: this.startMs - startMs, endMs: this.endMs - startMs } },
+  /** How a phrase starting at `startMs` begins: where the mix is there, and any ramp still running. */
+  forPhrase(startMs: number): PhraseStart {
+    const { from, ramp } = this.state;
+    if (!ramp || startMs >= ramp.endMs) return { weights: this.mixAt(startMs) };
+    return { weights: toWeights(from), ramp: { to: toWeights(ramp.to), startMs: ramp.startMs - startMs, endMs: ramp.endMs - startMs } };
+  }
+
+  /** After a phrase starting at `startMs` was synthesized along `course`: the mix carries on from its last piece. */
+  advance(startMs: number, course: EmotionCourse): void {
+    const last = course[course.length - 1]!;
+    this.state = {
+      atMs: startMs + last.atMs,
+      from: last.from,
+      ...(last.ramp ? { ramp: { to: last.ramp.to, startMs: startMs + last.ramp.startMs, endMs: startMs + last.ramp.endMs } } : {}),
     };
   }
+}
+
+/** What a `phrase` message says about emotion (docs/protocol.md, "phrase"). */
+export interface PhraseEmotion {
+  emotion: EmotionWeights;
+  ramp?: PhraseRamp;
+  segments: PhraseSegment[];
+  /** The mix at the middle of each word, in order. */
+  wordMixes: EmotionWeights[];
+}
+
+/**
+ * The phrase's emotion on the session timeline: course piece k > 0 is the change that
+ * took over at word changeWords[k − 1]; words are relative to the phrase start.
+ */
+export function describePhraseEmotion(course: EmotionCourse, changeWords: readonly number[], startMs: number, words: readonly WordTiming[]): PhraseEmotion {
+  const rampOf = (piece: CoursePiece, fromMs: number): PhraseRamp | undefined =>
+    piece.ramp && piece.ramp.endMs > fromMs ? { to: toWeights(piece.ramp.to), startMs: startMs + piece.ramp.startMs, endMs: startMs + piece.ramp.endMs } : undefined;
+  const segments = course.map((piece, k): PhraseSegment => {
+    const ramp = rampOf(piece, piece.atMs);
+    return {
+      word: k === 0 ? 0 : Math.min(changeWords[k - 1]!, words.length),
+      startMs: startMs + piece.atMs,
+      emotion: toWeights(pieceMixAt(piece, piece.atMs)),
+      ...(ramp ? { ramp } : {}),
+    };
+  });
+  const ramp = rampOf(pieceAt(course, 0), 0);
+  return {
+    emotion: toWeights(courseMixAt(course, 0)),
+    ...(ramp ? { ramp } : {}),
+    // A later change at the same instant replaces an earlier one: only the last is reported.
+    segments: segments.filter((s, k) => k + 1 === segments.length || segments[k + 1]!.startMs > s.startMs),
+    wordMixes: words.map((w) => toWeights(courseMixAt(course, (w.startMs + w.endMs) / 2))),
+  };
 }

@@ -13,6 +13,7 @@ export const ErrorCode = {
   unknownEmotion: 'unknown_emotion',
   textTooLong: 'text_too_long',
   badReference: 'bad_reference',
+  badMarkup: 'bad_markup',
   synthesisFailed: 'synthesis_failed',
   unauthorized: 'unauthorized',
   forbiddenOrigin: 'forbidden_origin',

@@ -14,7 +14,7 @@ import type { ServerConfig } from './config.js';
 import { ErrorCode, ProtocolError, type ErrorCode as Code } from './errors.js';
 import { pathOf, type Logger } from './logger.js';
 import type { ServerMetrics } from './metrics.js';
-import { synthesisOptionsSchema, toProtocolError } from './protocol.js';
+import { normalizeWeights, synthesisOptionsSchema, toProtocolError } from './protocol.js';
 import { PCM_SAMPLE_RATES } from './output-rate.js';
 import { synthesizeFile } from './speech-file.js';
 import { openAiErrorBody, openAiSpeechRoute } from './routes/openai-speech.js';
@@ -46,6 +46,7 @@ const speechSchema = synthesisOptionsSchema.extend({
   sampleRate: z
     .union(PCM_SAMPLE_RATES.map((rate) => z.literal(rate)))
     .optional(),
+  markup: z.boolean().optional(),
 });
 
 const STATUS: Partial<Record<Code, number>> = {
@@ -55,6 +56,7 @@ const STATUS: Partial<Record<Code, number>> = {
   [ErrorCode.methodNotAllowed]: 405,
   [ErrorCode.upgradeRequired]: 426,
   [ErrorCode.tooLarge]: 413,
+  [ErrorCode.badMarkup]: 400,
   [ErrorCode.serverBusy]: 503,
   [ErrorCode.shuttingDown]: 503,
   [ErrorCode.synthesisFailed]: 500,
@@ -197,7 +199,8 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
           text: body.text,
           format: body.format ?? 'ogg',
           sampleRate: body.sampleRate,
-          emotion,
+          emotion: normalizeWeights(emotion),
+          markup: body.markup ?? false,
           steps: body.steps,
           temperature: body.temperature,
           lengthScale: body.speed === undefined ? undefined : 1 / body.speed,

@@ -35,6 +35,7 @@ const clientSchemas = {
     /** pcm16 only (8000, 16000, 24000 or 48000); checked with the format when the session starts. */
     sampleRate: z.number().int().positive().optional(),
     pacing: z.enum(['asap', 'realtime']).optional(),
+    markup: z.boolean().optional(),
   }),
   text: z.object({ type: z.literal('text'), text: z.string() }),
   emotion: z.object({
@@ -113,6 +114,14 @@ export interface PhraseRamp {
   endMs: number;
 }
 
+/** Where one mix of a phrase takes over: at word `word` (an index into the phrase's words). */
+export interface PhraseSegment {
+  word: number;
+  startMs: number;
+  emotion: EmotionWeights;
+  ramp?: PhraseRamp;
+}
+
 export interface SessionStats {
   phrases: number;
   failedPhrases: number;
@@ -149,9 +158,10 @@ export type ServerMessage =
       text: string;
       startMs: number;
       durationMs: number;
-      words: WordTiming[];
+      words: (WordTiming & { emotion: EmotionWeights })[];
       emotion: EmotionWeights;
       ramp?: PhraseRamp;
+      segments: PhraseSegment[];
     }
   | { type: 'audio'; phrase: number; seq: number; packets: Uint8Array[] }
   | { type: 'flushed' }

@@ -1,6 +1,10 @@
-// One phrase from text to 48 kHz PCM: the runtime's synthesis, then the
-// voice's resampler. Shared by WebSocket sessions and POST /v1/speech.
-import { SynthesisError, type SynthesisRequest } from '../pipeline/synthesis/index.js';
+// One phrase from text to 48 kHz PCM: the runtime's synthesis, with the phrase's
+// emotion changes placed at their words, then the voice's resampler. Shared by
+// WebSocket sessions and POST /v1/speech.
+import { wordsBefore } from '../pipeline/frontend/index.js';
+import { DEFAULT_TRANSITION_MS, emotionCourse, SynthesisError, type EmotionCourse, type SynthesisRequest } from '../pipeline/synthesis/index.js';
+import { toMix, type EmotionChange, type PhraseStart } from './emotion-timeline.js';
+import type { TextMark } from './phrase-cutter.js';
 import type { WordTiming } from './protocol.js';
 import { OUTPUT_SAMPLE_RATE } from './protocol.js';
 import type { ServedVoice } from './voices.js';
@@ -10,20 +14,61 @@ export interface RenderedPhrase {
   pcm: Float32Array;
   /** Word times relative to the phrase start. */
   words: WordTiming[];
+  /** The emotion over the phrase's time; piece k > 0 took over at word changeWords[k − 1]. */
+  course: EmotionCourse;
+  changeWords: number[];
   /** Wall time the runtime took, for the real-time factor. */
   synthesisMs: number;
 }
 
 export const samplesToMs = (samples: number): number => (samples * 1000) / OUTPUT_SAMPLE_RATE;
 
-export async function renderPhrase(voice: ServedVoice, text: string, request: SynthesisRequest): Promise<RenderedPhrase> {
+/** The phrase's changes by spoken word; of several before the same word the last wins. */
+export function changesByWord(text: string, marks: readonly TextMark<EmotionChange>[]): NonNullable<SynthesisRequest['changes']> {
+  const changes: NonNullable<SynthesisRequest['changes']> = [];
+  for (const { at, change } of marks) {
+    const word = wordsBefore(text, at);
+    if (changes.length > 0 && changes[changes.length - 1]!.word === word) changes.pop();
+    changes.push({ word, to: change.weights, rampMs: change.rampMs });
+  }
+  return changes;
+}
+
+/**
+ * The course of a phrase that produced no audio (nothing to pronounce, or its synthesis
+ * failed): its changes all take over at its start, so the mix carries on as if it had been spoken.
+ */
+export function unspokenCourse(start: PhraseStart, text: string, marks: readonly TextMark<EmotionChange>[]): EmotionCourse {
+  const changes = changesByWord(text, marks).map((c) => ({ ...c, to: toMix(c.to) }));
+  const first = { from: toMix(start.weights), ...(start.ramp ? { ramp: { ...start.ramp, to: toMix(start.ramp.to) } } : {}) };
+  return emotionCourse(first, changes, changes.map(() => 0), DEFAULT_TRANSITION_MS);
+}
+
+export async function renderPhrase(
+  voice: ServedVoice,
+  text: string,
+  marks: readonly TextMark<EmotionChange>[],
+  start: PhraseStart,
+  request: Omit<SynthesisRequest, 'weights' | 'ramp' | 'changes'>,
+): Promise<RenderedPhrase> {
+  const changes = changesByWord(text, marks);
+  const changeWords = changes.map((c) => c.word);
   let result;
   try {
-    result = await voice.engine.synthesize(text, request);
+    result = await voice.engine.synthesize(text, { ...request, weights: start.weights, ...(start.ramp ? { ramp: start.ramp } : {}), changes });
   } catch (error) {
-    // Text with nothing to pronounce (a lone "…") is a phrase of no audio, not a failure.
-    if (error instanceof SynthesisError && error.code === 'TEXT_EMPTY') return { pcm: new Float32Array(0), words: [], synthesisMs: 0 };
+    // Text with nothing to pronounce (a lone "…") is a phrase of no audio, not a failure;
+    // its changes still take over, at its (empty) start.
+    if (error instanceof SynthesisError && error.code === 'TEXT_EMPTY') {
+      return { pcm: new Float32Array(0), words: [], course: unspokenCourse(start, text, marks), changeWords, synthesisMs: 0 };
+    }
     throw error;
   }
-  return { pcm: await voice.resampler.process(result.audio), words: result.words, synthesisMs: result.timings.totalMs };
+  return {
+    pcm: await voice.resampler.process(result.audio),
+    words: result.words,
+    course: result.emotion.course,
+    changeWords,
+    synthesisMs: result.timings.totalMs,
+  };
 }

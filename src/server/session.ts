@@ -8,17 +8,19 @@ import { SynthesisError } from '../pipeline/synthesis/index.js';
 import type { OpusEncoderPool } from '../stream/opus.js';
 import { pacePackets } from '../stream/pacing.js';
 import { decodeFrame } from './codec.js';
-import { EmotionTimeline, type PhraseMix } from './emotion-timeline.js';
+import { changeForTag, describePhraseEmotion, EmotionTimeline, type EmotionChange, type PhraseEmotion } from './emotion-timeline.js';
 import { CloseCode, ErrorCode, ProtocolError } from './errors.js';
 import type { Logger } from './logger.js';
 import { atRate } from './output-rate.js';
 import type { ServerMetrics } from './metrics.js';
+import { MarkupReader, type EmotionTag, type MarkupItem } from './markup.js';
 import { Outbox } from './outbox.js';
 import { RateLimiter } from './rate-limit.js';
 import {
   FRAME_MS,
   OUTPUT_SAMPLE_RATE,
   PROTOCOL_VERSION,
+  normalizeWeights,
   parseClientMessage,
   type ClientMessage,
   type EmotionWeights,
@@ -26,7 +28,7 @@ import {
   type SessionStats,
   type StartMessage,
 } from './protocol.js';
-import { renderPhrase, samplesToMs, type RenderedPhrase } from './render.js';
+import { renderPhrase, samplesToMs, unspokenCourse, type RenderedPhrase } from './render.js';
 import type { PhraseSegmenter } from '../pipeline/segmenter.js';
 import { SpeechRun, type Outcome, type PhraseCue } from './speech-run.js';
 import type { ServedVoice, VoiceRegistry } from './voices.js';
@@ -84,11 +86,14 @@ interface Settings {
   /** 48 kHz samples (the session timeline's unit) per sample on the wire. */
   wireScale: number;
   timeline: EmotionTimeline;
+  /** The mix of `start` (normalised), which `[/emotion]` returns to. */
+  base: EmotionWeights;
+  markup: boolean;
 }
 
 interface Rendered {
   startSamples: number;
-  mix: PhraseMix;
+  emotion: PhraseEmotion;
   audio: RenderedPhrase;
   /** The audio at the wire's rate, padded with silence to whole 20 ms frames: what goes on the wire. */
   frames: Float32Array;
@@ -112,7 +117,9 @@ export class Session {
   private readonly outbox: Outbox;
   private readonly log: Logger;
   private settings: Settings | undefined;
-  private run: SpeechRun<Rendered, Marker> | undefined;
+  private run: SpeechRun<Rendered, Marker, EmotionChange> | undefined;
+  /** Takes emotion tags out of the text (passes it through when `start.markup` is off). */
+  private markup = new MarkupReader<EmotionChange>(false);
   /** The current run's audio on its way to the socket: pacing, then backpressure. */
   private wire: Subject<WireChunk> | undefined;
   private wireSubscription: Subscription | undefined;
@@ -179,7 +186,7 @@ export class Session {
       phrasesRendered: this.phrasesRendered,
       phrasesDelivered: this.stats.phrases + this.stats.failedPhrases,
       queuedBytes: this.outbox.queuedBytes,
-      pendingText: this.run?.pendingText ?? 0,
+      pendingText: this.pendingText,
     };
   }
 
@@ -242,11 +249,13 @@ export class Session {
         return this.addText(run, message.text);
       case 'emotion':
         this.checkEmotions(this.settings!.voice, message.weights, 'weights');
-        return this.settings!.timeline.set(message.weights, message.rampMs ?? 0);
+        return this.follow(run, this.markup.mark({ weights: normalizeWeights(message.weights), rampMs: message.rampMs ?? 0 }));
       case 'flush':
+        this.follow(run, this.markup.end());
         return run.flush('flushed');
       case 'end':
         this.state = 'ending';
+        this.follow(run, this.markup.end());
         return run.flush('done');
       case 'reference':
         return this.addReference(message);
@@ -273,8 +282,11 @@ export class Session {
       seed: message.seed,
       wire: createWireEncoder(format, sampleRate, this.deps.encoders),
       wireScale: OUTPUT_SAMPLE_RATE / sampleRate,
-      timeline: new EmotionTimeline(emotion),
+      timeline: new EmotionTimeline(normalizeWeights(emotion)),
+      base: normalizeWeights(emotion),
+      markup: message.markup ?? false,
     };
+    this.markup = new MarkupReader(settings.markup);
     this.settings = settings;
     this.run = this.newRun();
     this.state = 'streaming';
@@ -307,8 +319,13 @@ export class Session {
     }
   }
 
-  private addText(run: SpeechRun<Rendered, Marker>, text: string): void {
-    if (run.pendingText + text.length > this.deps.limits.maxBufferedText) {
+  /** Characters accepted and not yet spoken: in the run, or held as a possible tag. */
+  private get pendingText(): number {
+    return (this.run?.pendingText ?? 0) + this.markup.holding.length;
+  }
+
+  private addText(run: SpeechRun<Rendered, Marker, EmotionChange>, text: string): void {
+    if (this.pendingText + text.length > this.deps.limits.maxBufferedText) {
       throw new ProtocolError(
         ErrorCode.textTooLong,
         `text: ${text.length} more characters would exceed the ${this.deps.limits.maxBufferedText} not yet spoken that a session may hold`,
@@ -316,7 +333,31 @@ export class Session {
       );
     }
     if (this.turnStartedAt === undefined && run.idle) this.turnStartedAt = performance.now();
-    run.push(text);
+    this.follow(run, this.markup.feed(text));
+  }
+
+  /** Text and emotion changes, in the order of the text, into the run; bad tags to the client. */
+  private follow(run: SpeechRun<Rendered, Marker, EmotionChange>, items: MarkupItem<EmotionChange>[]): void {
+    for (const item of items) {
+      if (item.kind === 'text') run.push(item.text);
+      else if (item.kind === 'mark') run.mark(item.mark);
+      else if (item.kind === 'bad') this.badMarkup(item.source, item.reason);
+      else {
+        const change = this.tagChange(item.tag);
+        if (typeof change === 'string') this.badMarkup(item.source, change);
+        else run.mark(change);
+      }
+    }
+  }
+
+  private tagChange(tag: EmotionTag): EmotionChange | string {
+    const { voice, base } = this.settings!;
+    return changeForTag(tag, { neutral: voice.info.neutral, known: [...voice.info.emotions, ...this.references.keys()], base });
+  }
+
+  private badMarkup(source: string, reason: string): void {
+    this.deps.metrics.errors.inc({ code: ErrorCode.badMarkup });
+    this.outbox.send({ type: 'error', code: ErrorCode.badMarkup, message: `text: bad emotion tag: ${reason}; it is not spoken`, fatal: false, field: 'text', text: source });
   }
 
   private addReference(message: ReferenceMessage): void {
@@ -359,7 +400,11 @@ export class Session {
   private cancel(): void {
     const run = this.run;
     if (!run) return;
-    const { phrases, text } = run.cancel();
+    const { phrases, text: unspoken, lastChange } = run.cancel();
+    // Characters held as a possible tag were accepted and will not be spoken either.
+    const held = this.markup.holding;
+    const text = held ? [unspoken, held].filter(Boolean).join(' ') : unspoken;
+    this.markup = new MarkupReader(this.settings!.markup);
     this.wireSubscription?.unsubscribe();
     const dropped = this.phraseIds - this.stats.phrases - this.stats.failedPhrases - this.stats.cancelledPhrases;
     this.stats.cancelledPhrases += dropped;
@@ -368,9 +413,11 @@ export class Session {
     this.turnStartedAt = undefined;
     this.outbox.send({ type: 'cancelled', phrases, text });
     this.run = this.newRun();
+    // The last change sent is still the mix in force for the text that comes next.
+    if (lastChange) this.run.mark(lastChange);
   }
 
-  private newRun(): SpeechRun<Rendered, Marker> {
+  private newRun(): SpeechRun<Rendered, Marker, EmotionChange> {
     const realtime = this.settings!.pacing === 'realtime';
     // One pacer per run, so real-time pacing follows the session timeline across phrases.
     this.wire = new Subject<WireChunk>();
@@ -383,7 +430,7 @@ export class Session {
         this.sendAudio(chunk.phrase, chunk.pcm);
         chunk.sent?.();
       });
-    return new SpeechRun<Rendered, Marker>(this.deps.createSegmenter(), () => ++this.phraseIds, {
+    return new SpeechRun<Rendered, Marker, EmotionChange>(this.deps.createSegmenter(), () => ++this.phraseIds, {
       render: (phrase, signal) => this.render(phrase, signal),
       deliver: (outcome) => this.deliver(outcome),
       crashed: (error) => {
@@ -393,33 +440,40 @@ export class Session {
     });
   }
 
-  private async render(phrase: PhraseCue, signal: AbortSignal): Promise<Rendered> {
+  private async render(phrase: PhraseCue<EmotionChange>, signal: AbortSignal): Promise<Rendered> {
     const s = this.settings!;
     const startSamples = this.renderCursor;
-    // Emotion is read here, when synthesis starts, so updates reach every phrase not yet synthesized.
-    const mix = s.timeline.forPhrase(samplesToMs(startSamples));
-    const audio = await renderPhrase(s.voice, phrase.text, {
-      ...mix.request,
-      steps: s.steps,
-      ...(s.temperature !== undefined ? { temperature: s.temperature } : {}),
-      ...(s.lengthScale !== undefined ? { lengthScale: s.lengthScale } : {}),
-      // Each phrase gets its own noise, reproducibly.
-      ...(s.seed !== undefined ? { seed: (s.seed + phrase.id) % 2 ** 32 } : {}),
-      customEmotions: Object.fromEntries(this.references),
-      // Under load the engine first serves the phrase whose listener runs out of audio soonest.
-      deadline: this.playDeadline(startSamples),
-      signal,
-    });
+    const startMs = samplesToMs(startSamples);
+    const start = s.timeline.forPhrase(startMs);
+    let audio: RenderedPhrase;
+    try {
+      audio = await renderPhrase(s.voice, phrase.text, phrase.marks, start, {
+        steps: s.steps,
+        ...(s.temperature !== undefined ? { temperature: s.temperature } : {}),
+        ...(s.lengthScale !== undefined ? { lengthScale: s.lengthScale } : {}),
+        // Each phrase gets its own noise, reproducibly.
+        ...(s.seed !== undefined ? { seed: (s.seed + phrase.id) % 2 ** 32 } : {}),
+        customEmotions: Object.fromEntries(this.references),
+        // Under load the engine first serves the phrase whose listener runs out of audio soonest.
+        deadline: this.playDeadline(startSamples),
+        signal,
+      });
+    } catch (error) {
+      // A failed phrase's changes still take over: the text after it keeps the mix asked for.
+      if (!signal.aborted) s.timeline.advance(startMs, unspokenCourse(start, phrase.text, phrase.marks));
+      throw error;
+    }
     this.phrasesRendered++;
     const { frameSamples } = s.wire;
     const pcm = await atRate(audio.pcm, s.wire.sampleRate);
     const frames = new Float32Array(Math.ceil(pcm.length / frameSamples) * frameSamples);
     frames.set(pcm);
     this.renderCursor = startSamples + frames.length * s.wireScale;
-    return { startSamples, mix, audio, frames };
+    s.timeline.advance(startMs, audio.course);
+    return { startSamples, emotion: describePhraseEmotion(audio.course, audio.changeWords, startMs, audio.words), audio, frames };
   }
 
-  private deliver(outcome: Outcome<Rendered, Marker>): Observable<unknown> {
+  private deliver(outcome: Outcome<Rendered, Marker, EmotionChange>): Observable<unknown> {
     switch (outcome.kind) {
       case 'marker':
         // Reference clips still being analysed get their answer before `done`.
@@ -447,7 +501,7 @@ export class Session {
   }
 
   private deliverPhrase(phrase: PhraseCue, rendered: Rendered): Observable<unknown> {
-    const { startSamples, mix, audio, frames } = rendered;
+    const { startSamples, emotion, audio, frames } = rendered;
     const startMs = samplesToMs(startSamples);
     // Real time goes out frame by frame; otherwise in chunks, fewer messages for the same audio.
     const { pacing, wire } = this.settings!;
@@ -459,9 +513,10 @@ export class Session {
         text: phrase.text,
         startMs,
         durationMs: samplesToMs(audio.pcm.length),
-        words: audio.words.map((w) => ({ word: w.word, startMs: startMs + w.startMs, endMs: startMs + w.endMs })),
-        emotion: mix.atStart,
-        ...(mix.ramp ? { ramp: mix.ramp } : {}),
+        words: audio.words.map((w, k) => ({ word: w.word, startMs: startMs + w.startMs, endMs: startMs + w.endMs, emotion: emotion.wordMixes[k]! })),
+        emotion: emotion.emotion,
+        ...(emotion.ramp ? { ramp: emotion.ramp } : {}),
+        segments: emotion.segments,
       });
       const done = () => {
         this.phraseSpoken(audio);

@@ -6,9 +6,13 @@ import { writeOggOpus } from '../stream/ogg.js';
 import type { OpusEncoderPool } from '../stream/opus.js';
 import { floatToPcm16LE } from '../stream/pcm.js';
 import { writeWav } from '../stream/wav.js';
+import { changeForTag, EmotionTimeline, type EmotionChange } from './emotion-timeline.js';
+import { ErrorCode, ProtocolError } from './errors.js';
+import { MarkupReader } from './markup.js';
 import { atRate } from './output-rate.js';
-import { OUTPUT_SAMPLE_RATE, type EmotionWeights } from './protocol.js';
-import { renderPhrase, type RenderedPhrase } from './render.js';
+import { PhraseCutter, type CutPhrase } from './phrase-cutter.js';
+import { normalizeWeights, OUTPUT_SAMPLE_RATE, type EmotionWeights } from './protocol.js';
+import { renderPhrase, samplesToMs, type RenderedPhrase } from './render.js';
 import type { ServedVoice } from './voices.js';
 
 export interface SpeechFileRequest {
@@ -16,7 +20,10 @@ export interface SpeechFileRequest {
   format: 'ogg' | 'wav' | 'pcm' | 'mulaw';
   /** wav and pcm: the file's rate (48 kHz by default); mulaw is 8 kHz. */
   sampleRate?: number | undefined;
+  /** The starting mix; `[/emotion]` returns to it. */
   emotion: EmotionWeights;
+  /** Read emotion tags in `text`. Default false. */
+  markup?: boolean;
   steps: number | undefined;
   temperature: number | undefined;
   lengthScale: number | undefined;
@@ -38,16 +45,21 @@ export async function* renderText(
   segmenter: PhraseSegmenter,
   signal: AbortSignal,
 ): AsyncGenerator<RenderedPhrase> {
-  const phrases = [...segmenter.push(request.text), ...segmenter.flush()];
-  for (const [i, text] of phrases.entries()) {
-    yield await renderPhrase(voice, text, {
-      weights: request.emotion,
+  const base = normalizeWeights(request.emotion);
+  const phrases = cutWithMarkup(voice, { ...request, emotion: base }, segmenter);
+  const timeline = new EmotionTimeline(base);
+  let startMs = 0;
+  for (const [i, { text, marks }] of phrases.entries()) {
+    const rendered = await renderPhrase(voice, text, marks, timeline.forPhrase(startMs), {
       ...(request.steps !== undefined ? { steps: request.steps } : {}),
       ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
       ...(request.lengthScale !== undefined ? { lengthScale: request.lengthScale } : {}),
       ...(request.seed !== undefined ? { seed: (request.seed + i + 1) % 2 ** 32 } : {}),
       signal,
     });
+    timeline.advance(startMs, rendered.course);
+    startMs += samplesToMs(rendered.pcm.length);
+    yield rendered;
   }
 }
 
@@ -79,4 +91,22 @@ export async function synthesizeFile(
   encoders.give(encoder);
   const body = await writeOggOpus(packets, { preSkip, sampleCount, inputSampleRate: voice.info.sampleRate });
   return { ...file, body, contentType: 'audio/ogg' };
+}
+
+/** The request's phrases with their emotion changes; a bad tag refuses the whole request (bad_markup). */
+function cutWithMarkup(voice: ServedVoice, request: Omit<SpeechFileRequest, 'format'>, segmenter: PhraseSegmenter): CutPhrase<EmotionChange>[] {
+  const reader = new MarkupReader<EmotionChange>(request.markup ?? false);
+  const cutter = new PhraseCutter<EmotionChange>(segmenter);
+  const known = { neutral: voice.info.neutral, known: voice.info.emotions, base: request.emotion };
+  const phrases: CutPhrase<EmotionChange>[] = [];
+  for (const item of [...reader.feed(request.text), ...reader.end()]) {
+    if (item.kind === 'text') phrases.push(...cutter.push(item.text));
+    else if (item.kind === 'mark') cutter.mark(item.mark);
+    else {
+      const change = item.kind === 'tag' ? changeForTag(item.tag, known) : item.reason;
+      if (typeof change === 'string') throw new ProtocolError(ErrorCode.badMarkup, `text: bad emotion tag ${JSON.stringify(item.source.slice(0, 64))}: ${change}`, 'text');
+      cutter.mark(change);
+    }
+  }
+  return [...phrases, ...cutter.flush()];
 }

@@ -9,55 +9,64 @@
 // or returned by cancel() together with the text not yet cut.
 import { Observable, Subject, concatMap, endWith, ignoreElements, of, startWith, zip, type Subscription } from 'rxjs';
 import type { PhraseSegmenter } from '../pipeline/segmenter.js';
+import { PhraseCutter, type TextMark } from './phrase-cutter.js';
 
-export interface PhraseCue {
+export interface PhraseCue<E = unknown> {
   id: number;
   text: string;
+  /** Emotion changes inside (or just before) the phrase's text, in order. */
+  marks: TextMark<E>[];
 }
 
-export type Outcome<R, M> =
-  | { kind: 'rendered'; phrase: PhraseCue; value: R }
-  | { kind: 'failed'; phrase: PhraseCue; error: unknown }
+export type Outcome<R, M, E = unknown> =
+  | { kind: 'rendered'; phrase: PhraseCue<E>; value: R }
+  | { kind: 'failed'; phrase: PhraseCue<E>; error: unknown }
   | { kind: 'marker'; marker: M };
 
-export interface RunStages<R, M> {
+export interface RunStages<R, M, E = unknown> {
   /** Synthesizes one phrase; called in order, when its synthesis is due. Must stop when `signal` aborts. */
-  render(phrase: PhraseCue, signal: AbortSignal): Promise<R>;
+  render(phrase: PhraseCue<E>, signal: AbortSignal): Promise<R>;
   /** Sends one outcome; completes when it has been delivered. Unsubscribing stops it. */
-  deliver(outcome: Outcome<R, M>): Observable<unknown>;
+  deliver(outcome: Outcome<R, M, E>): Observable<unknown>;
   /** The pipeline itself broke (a bug, not a bad phrase). */
   crashed(error: unknown): void;
 }
 
-export interface Cancelled {
+export interface Cancelled<E = unknown> {
   /** Phrases announced to the client whose audio was cut short. */
   phrases: number[];
   /** Text accepted but never announced, in order. */
   text: string;
+  /** The last emotion change of the text never announced (it is still the one in force for what follows). */
+  lastChange?: E;
 }
 
-type Input<M> = { text: string } | { marker: M };
-type Cue<M> = PhraseCue | { kind: 'marker'; marker: M };
+type Input<M, E> = { text: string } | { marker: M } | { mark: E };
+type Cue<M, E> = PhraseCue<E> | { kind: 'marker'; marker: M };
 
-export class SpeechRun<R, M> {
-  private readonly input = new Subject<Input<M>>();
+export class SpeechRun<R, M, E = unknown> {
+  private readonly input = new Subject<Input<M, E>>();
+  private readonly cutter: PhraseCutter<E>;
   private readonly credits = new Subject<void>();
   /** Cut from the text, not yet being delivered. */
-  private readonly waiting = new Map<number, string>();
+  private readonly waiting = new Map<number, PhraseCue<E>>();
   /** Being delivered. */
   private readonly delivering = new Set<number>();
   private readonly subscription: Subscription;
 
   constructor(
-    private readonly segmenter: PhraseSegmenter,
+    segmenter: PhraseSegmenter,
     private readonly nextId: () => number,
-    stages: RunStages<R, M>,
+    stages: RunStages<R, M, E>,
     lookahead = 2,
   ) {
+    this.cutter = new PhraseCutter<E>(segmenter);
     const cues = this.input.pipe(
-      concatMap((item): Cue<M>[] =>
-        'text' in item ? this.cut(this.segmenter.push(item.text)) : [...this.cut(this.segmenter.flush()), { kind: 'marker', marker: item.marker }],
-      ),
+      concatMap((item): Cue<M, E>[] => {
+        if ('text' in item) return this.cut(this.cutter.push(item.text));
+        if ('mark' in item) return (this.cutter.mark(item.mark), []);
+        return [...this.cut(this.cutter.flush()), { kind: 'marker', marker: item.marker }];
+      }),
     );
     const grants = this.credits.pipe(startWith(...Array.from({ length: lookahead }, () => undefined)));
     this.subscription = zip(cues, grants)
@@ -85,6 +94,11 @@ export class SpeechRun<R, M> {
     this.input.next({ text });
   }
 
+  /** An emotion change at the current end of the text: it applies from the next word on. */
+  mark(change: E): void {
+    this.input.next({ mark: change });
+  }
+
   /** Cuts whatever text is buffered into phrases, then delivers `marker` after them. */
   flush(marker: M): void {
     this.input.next({ marker });
@@ -92,35 +106,36 @@ export class SpeechRun<R, M> {
 
   /** Characters accepted and not yet delivered or being delivered. */
   get pendingText(): number {
-    let n = this.segmenter.buffered.length;
-    for (const text of this.waiting.values()) n += text.length;
+    let n = this.cutter.buffered.length;
+    for (const cue of this.waiting.values()) n += cue.text.length;
     return n;
   }
 
   /** True when nothing is waiting or being delivered. */
   get idle(): boolean {
-    return this.waiting.size === 0 && this.delivering.size === 0 && this.segmenter.buffered.trim() === '';
+    return this.waiting.size === 0 && this.delivering.size === 0 && this.cutter.buffered.trim() === '';
   }
 
   /** Stops synthesis and delivery at once and reports what will never be spoken. */
-  cancel(): Cancelled {
+  cancel(): Cancelled<E> {
     this.subscription.unsubscribe();
-    const text = [...this.waiting.values(), ...this.segmenter.flush()].join(' ');
+    const rest: { text: string; marks: TextMark<E>[] }[] = [...this.waiting.values(), ...this.cutter.flush()];
+    const changes = [...rest.flatMap((cue) => cue.marks.map((m) => m.change)), ...this.cutter.pendingMarks];
     const phrases = [...this.delivering];
     this.waiting.clear();
     this.delivering.clear();
-    return { phrases, text };
+    return { phrases, text: rest.map((cue) => cue.text).join(' '), ...(changes.length > 0 ? { lastChange: changes[changes.length - 1]! } : {}) };
   }
 
-  private cut(texts: string[]): PhraseCue[] {
-    return texts.map((text) => {
-      const cue = { id: this.nextId(), text };
-      this.waiting.set(cue.id, text);
+  private cut(cut: { text: string; marks: TextMark<E>[] }[]): PhraseCue<E>[] {
+    return cut.map(({ text, marks }) => {
+      const cue = { id: this.nextId(), text, marks };
+      this.waiting.set(cue.id, cue);
       return cue;
     });
   }
 
-  private renderCue(cue: PhraseCue, stages: RunStages<R, M>): Observable<Outcome<R, M>> {
+  private renderCue(cue: PhraseCue<E>, stages: RunStages<R, M, E>): Observable<Outcome<R, M, E>> {
     return new Observable((subscriber) => {
       const abort = new AbortController();
       stages.render(cue, abort.signal).then(

@@ -42,5 +42,16 @@ export function phonemize(text: string): Phonemized {
   return { ids: symbols.map((s) => SYMBOL_IDS.get(s)!), symbols, words };
 }
 
+/**
+ * How many spoken words of `text` lie before character `at`: a position inside a word
+ * counts that word as before it, so a change of emotion there lands after the word.
+ */
+export function wordsBefore(text: string, at: number): number {
+  if (at <= 0) return 0;
+  const midWord = !/\s/u.test(text[at - 1]!);
+  const end = midWord ? text.slice(at).search(/\s/u) : 0;
+  return phonemize(end < 0 ? text : text.slice(0, at + end)).words.length;
+}
+
 export { normalize, normalizeTokens, SYMBOLS };
 export type { Token } from './tokens.js';
