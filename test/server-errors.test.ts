@@ -158,7 +158,7 @@ function faultyVoices(): VoiceRegistry {
   const broken = {
     ...real,
     info: { ...real.info, id: 'broken' },
-    engine: { synthesize: async () => ({ audio: new Float32Array(1600), words: null, timings: { totalMs: 1 } }) },
+    engine: { synthesize: async () => ({ audio: new Float32Array(1600), words: null, emotion: { course: [{ atMs: 0, from: new Map([['neutral', 1]]) }] }, timings: { totalMs: 1 } }) },
   } as unknown as ServedVoice;
   const registry = Object.create(voices) as VoiceRegistry;
   registry.get = (id?: string) => {

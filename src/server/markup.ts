@@ -39,11 +39,13 @@ export function parseEmotionTag(source: string): EmotionTag {
   for (const word of words) {
     const [key, value, extra] = word.split('=');
     if (value === undefined || extra !== undefined) throw new Error(`"${word}" is not key=value`);
+    const allowed = closing ? ['ramp'] : ['intensity', 'ramp'];
+    if (!allowed.includes(key!)) throw new Error(`unknown attribute "${key}" (${allowed.join(', ')})`);
     const number = parseNumber(value, key!);
-    if (key === 'ramp' && number <= MAX_RAMP_MS) rampMs = number;
-    else if (key === 'intensity' && !closing && number <= 1) intensity = number;
-    else if (key === 'ramp' || key === 'intensity') throw new Error(`${key}=${value} is out of range (${key === 'ramp' ? `0…${MAX_RAMP_MS} ms` : '0…1'})`);
-    else throw new Error(`unknown attribute "${key}" (${closing ? 'ramp' : 'intensity, ramp'})`);
+    const max = key === 'ramp' ? MAX_RAMP_MS : 1;
+    if (number > max) throw new Error(`${key}=${value} is out of range (0…${max}${key === 'ramp' ? ' ms' : ''})`);
+    if (key === 'ramp') rampMs = number;
+    else intensity = number;
   }
   return weights ? { kind: 'set', weights, intensity, rampMs } : { kind: 'base', rampMs };
 }

@@ -8,7 +8,7 @@ import { SynthesisError } from '../pipeline/synthesis/index.js';
 import type { OpusEncoderPool } from '../stream/opus.js';
 import { pacePackets } from '../stream/pacing.js';
 import { decodeFrame } from './codec.js';
-import { changeForTag, describePhraseEmotion, EmotionTimeline, type EmotionChange, type PhraseEmotion } from './emotion-timeline.js';
+import { changeForTag, describePhraseEmotion, EmotionTimeline, type EmotionChange } from './emotion-timeline.js';
 import { CloseCode, ErrorCode, ProtocolError } from './errors.js';
 import type { Logger } from './logger.js';
 import { atRate } from './output-rate.js';
@@ -93,7 +93,6 @@ interface Settings {
 
 interface Rendered {
   startSamples: number;
-  emotion: PhraseEmotion;
   audio: RenderedPhrase;
   /** The audio at the wire's rate, padded with silence to whole 20 ms frames: what goes on the wire. */
   frames: Float32Array;
@@ -470,7 +469,7 @@ export class Session {
     frames.set(pcm);
     this.renderCursor = startSamples + frames.length * s.wireScale;
     s.timeline.advance(startMs, audio.course);
-    return { startSamples, emotion: describePhraseEmotion(audio.course, audio.changeWords, startMs, audio.words), audio, frames };
+    return { startSamples, audio, frames };
   }
 
   private deliver(outcome: Outcome<Rendered, Marker, EmotionChange>): Observable<unknown> {
@@ -501,8 +500,9 @@ export class Session {
   }
 
   private deliverPhrase(phrase: PhraseCue, rendered: Rendered): Observable<unknown> {
-    const { startSamples, emotion, audio, frames } = rendered;
+    const { startSamples, audio, frames } = rendered;
     const startMs = samplesToMs(startSamples);
+    const emotion = describePhraseEmotion(audio.course, audio.changeWords, startMs, audio.words);
     // Real time goes out frame by frame; otherwise in chunks, fewer messages for the same audio.
     const { pacing, wire } = this.settings!;
     const chunk = pacing === 'realtime' ? wire.frameSamples : (this.deps.limits.chunkMs * wire.sampleRate) / 1000;

@@ -12,7 +12,7 @@ export const MAX_STEPS = 1000;
  * the scores do not jump between two frames, short enough that the next word is spoken
  * in its own emotion (docs/benchmarks.md, "Transition inside a phrase").
  */
-export const DEFAULT_TRANSITION_MS = 60;
+export const DEFAULT_TRANSITION_MS = 100;
 
 export interface SynthesisRequest {
   /** Emotion name → weight (≥ 0; normalised to sum 1). Names are the voice's or customEmotions'. */
