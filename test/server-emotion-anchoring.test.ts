@@ -65,26 +65,13 @@ describe('emotion anchored in the text', () => {
     expect(phrase.words.at(-1).emotion).toEqual({ sad: 1 });
   });
 
-  it('leaves the words before the change as in the all-happy rendering, up to the transition', async () => {
+  it('leaves the words before the change timed as in the all-happy rendering (their sound: runtime-emotion-anchoring.test.ts)', async () => {
     const changed = await speak([BEFORE, SAD, AFTER]);
     const happy = await speak([BEFORE, AFTER]);
     const [a, b] = [phrases(changed)[1]!, phrases(happy)[1]!];
     // Durations of the earlier words come from their own (happy) encoder row: identical.
-    expect(a.words.slice(0, 6)).toEqual(b.words.slice(0, 6).map((w: Message) => w));
-    const anchorMs = a.segments[1].startMs - a.startMs;
-    // The frame decoder and estimator see a few frames past the anchor, and the noise of
-    // a longer phrase is laid out differently ([80, T] row-major), so the earlier audio
-    // is close, not equal: RMS of the difference under 35 % of the signal's RMS.
-    const samples = Math.floor((anchorMs * 48_000) / 1000);
-    const pcm = (m: Message[]) => new Int16Array(new Uint8Array(audioBytes(m, 2)).buffer).subarray(0, samples);
-    const [x, y] = [pcm(changed), pcm(happy)];
-    let diff = 0;
-    let energy = 0;
-    for (let i = 0; i < samples; i++) {
-      diff += (x[i]! - y[i]!) ** 2;
-      energy += y[i]! ** 2;
-    }
-    expect(Math.sqrt(diff / energy)).toBeLessThan(0.35);
+    expect(a.words.slice(0, 6)).toEqual(b.words.slice(0, 6));
+    expect(a.words.at(-1).endMs).not.toBe(b.words.at(-1).endMs);
   });
 
   it('treats a tag split into 1-character messages exactly like the same tag whole, and like an emotion message', async () => {

@@ -129,6 +129,25 @@ describe('POST /v1/speech', () => {
     expect(decoded - (preSkip + samples)).toBeLessThan(2 * 960);
   });
 
+  it('reads emotion markup when asked: a tag acts like the starting mix it sets, and a bad one is refused', async () => {
+    const wav = async (request: Record<string, unknown>) => {
+      const res = await speech({ seed: 5, format: 'wav', ...request });
+      expect(res.status).toBe(200);
+      return Buffer.from(await res.arrayBuffer());
+    };
+    const tagged = await wav({ text: '[emotion=sad]Hello there. Bye now.', emotion: { happy: 1 }, markup: true });
+    expect(tagged.equals(await wav({ text: 'Hello there. Bye now.', emotion: { sad: 1 } }))).toBe(true);
+    const back = await wav({ text: '[emotion=sad]Hello there. [/emotion]Bye now.', emotion: { happy: 1 }, markup: true });
+    expect(back.equals(tagged)).toBe(false);
+    // Without markup the brackets are text, spoken as such: a longer file.
+    expect((await wav({ text: '[emotion=sad]Hello there. Bye now.', emotion: { happy: 1 } })).length).toBeGreaterThan(tagged.length);
+    for (const text of ['Hi [emotion=joy] there.', 'Hi [emotion=sad:x] there.', 'Hi [emotion=sad']) {
+      const res = await speech({ text, markup: true });
+      expect(res.status).toBe(400);
+      expect((await res.json()).error).toMatchObject({ code: 'bad_markup', field: 'text' });
+    }
+  });
+
   it('refuses bad requests with JSON errors and stable codes', async () => {
     const cases: [unknown, number, string][] = [
       [{ format: 'wav' }, 400, 'invalid_field'],

@@ -36,12 +36,16 @@ export function encoderRows(first: Mix, changes: readonly EmotionChange[], ancho
   const phonemeRows = new Int32Array(phonemes);
   let current = first;
   let from = 0;
+  const fill = (to: number) => {
+    // A mix no phoneme takes (a change at the phrase start) costs no row.
+    if (to > from) phonemeRows.fill(rowOf(current), from, to);
+    from = Math.max(from, to);
+  };
   changes.forEach((change, k) => {
-    phonemeRows.fill(rowOf(current), from, anchors[k]);
-    from = Math.max(from, anchors[k]!);
+    fill(anchors[k]!);
     if (change.rampMs === 0) current = change.to;
   });
-  phonemeRows.fill(rowOf(current), from, phonemes);
+  fill(phonemes);
   return { rows, phonemeRows };
 }
 
