@@ -101,7 +101,7 @@ describe('emotion anchored in the text', () => {
       ['bad_markup', false, 'text', '[emotion=happy:x]'],
       ['bad_markup', false, 'text', '[emotion=angry'],
     ]);
-    expect(errors[2].message).toMatch(/unterminated/);
+    expect(errors[2]!.message).toMatch(/unterminated/);
     const spoken = phrases(messages).map((p) => p.text).join(' ');
     expect(wordsOf(spoken)).toEqual(wordsOf('One two three four five. Six'));
     const four = phrases(messages)[0]!;

@@ -23,7 +23,7 @@ describe('PhraseCutter', () => {
   });
 
   it('places them the same when the text comes one character at a time', () => {
-    expect(cut(steps.flatMap((s) => (typeof s === 'string' ? [...s] : [s])))).toEqual(expected);
+    expect(cut(steps.flatMap((s): (string | { mark: string })[] => (typeof s === 'string' ? [...s] : [s])))).toEqual(expected);
   });
 
   it('keeps a mark after the last text for the text that follows a flush', () => {
