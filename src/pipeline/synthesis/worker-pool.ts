@@ -1,7 +1,8 @@
 // A pool of inference workers (inference-worker.ts). Calls queue until a worker is
 // free, earliest deadline first, each worker runs one call at a time, arrays are
 // transferred rather than copied, and a worker that dies fails only its own call and
-// is replaced.
+// is replaced. Closing never terminates a worker while onnxruntime runs in it: that
+// aborts the whole process (the native call completes into a torn-down thread).
 import { Worker } from 'node:worker_threads';
 import { VoiceError } from '../voice/errors.js';
 import { SynthesisError } from './errors.js';
@@ -57,6 +58,8 @@ interface Slot {
   state: 'starting' | 'ready' | 'failed';
   call?: Call;
   error?: Error;
+  /** Resolved when the worker has neither a call in flight nor sessions being opened (close waits for it). */
+  quiet: (() => void)[];
 }
 
 export class WorkerPool {
@@ -135,10 +138,18 @@ export class WorkerPool {
     return this.call({ op: 'embed', wave });
   }
 
+  /**
+   * Refuses new calls and fails the queued ones with ENGINE_CLOSED; a call in flight
+   * finishes (its caller gets its result) before its worker is terminated. A cancelled
+   * synthesis stops at its next estimator step, so that wait is one call's time.
+   */
   async close(): Promise<void> {
     this.closed = true;
     for (const call of this.queue.splice(0)) call.reject(new SynthesisError('ENGINE_CLOSED', 'the engine was closed'));
-    await Promise.all([...this.slots].map((slot) => slot.worker.terminate()));
+    await Promise.all([...this.slots].map(async (slot) => {
+      if (slot.call || slot.state === 'starting') await new Promise<void>((resolve) => slot.quiet.push(resolve));
+      await slot.worker.terminate();
+    }));
   }
 
   private call<Op extends InferenceRequest['op']>(request: Extract<InferenceRequest, { op: Op }>, deadline = performance.now()): Promise<ResultOf[Op]> {
@@ -177,7 +188,7 @@ export class WorkerPool {
     const { init } = this.options;
     return new Promise<WorkerReady>((resolve, reject) => {
       const worker = (this.options.createWorker ?? createInferenceWorker)(init);
-      const slot: Slot = { worker, state: 'starting' };
+      const slot: Slot = { worker, state: 'starting', quiet: [] };
       this.slots.add(slot);
       worker.on('message', (message: WorkerStartup | WorkerReply) => {
         if (slot.state !== 'starting') return this.settle(slot, message as WorkerReply);
@@ -191,6 +202,7 @@ export class WorkerPool {
           reject(new VoiceError('VOICE_GRAPH_LOAD_FAILED', init.graphFiles[failed.graph], undefined, `onnxruntime cannot load it: ${failed.message}`));
           void worker.terminate();
         }
+        this.quieted(slot);
       });
       worker.on('error', (err) => {
         slot.error = err;
@@ -210,6 +222,7 @@ export class WorkerPool {
         }
         if (!this.closed && slot.state === 'ready') this.replace();
         this.failQueueIfNoWorkers();
+        this.quieted(slot);
       });
     });
   }
@@ -234,5 +247,10 @@ export class WorkerPool {
     if (reply.ok) call.resolve(reply.result);
     else call.reject(new SynthesisError('INFERENCE_FAILED', `${call.request.op}: ${reply.message}`));
     this.dispatch();
+    if (!slot.call) this.quieted(slot);
+  }
+
+  private quieted(slot: Slot): void {
+    for (const resolve of slot.quiet.splice(0)) resolve();
   }
 }
