@@ -1,0 +1,224 @@
+// Drives one protocol session for a LiveKit stream: text (with its markup)
+// goes out as it arrives, audio and word timings come back as LiveKit frames.
+import { APIError, AudioByteStream, createTimedString, log, shortuuid, type TimedString, type tts } from '@livekit/agents';
+import type { AudioFrame } from '@livekit/rtc-node';
+import { expressionMix } from './emotions.js';
+import { MarkupReader } from './markup.js';
+import type { ClientMessage, DoneMessage, Weights } from './protocol.js';
+import { refusal, type EmomixSession } from './session.js';
+import { alignTokens } from './transcript.js';
+
+/** A phrase as the server announced it. */
+export interface SpokenPhrase {
+  text: string;
+  /** On the session timeline: milliseconds from the session's first audio. */
+  startMs: number;
+  /** Its speech; its audio is this rounded up to whole 20 ms frames. */
+  durationMs: number;
+  /** The emotion mix at its first frame, normalised. */
+  emotion: Weights;
+}
+
+/** Where the accepted text ended up, as the server reported it. */
+export interface SpeechOutcome {
+  /** The server's session id (also in its logs). */
+  session: string;
+  /** The phrases spoken in full, in order. */
+  spoken: SpokenPhrase[];
+  /** Texts of the phrases cut short by a cancel. */
+  cancelledPhrases: string[];
+  /** Text accepted but never announced, cancelled before synthesis (empty when none). */
+  cancelledText: string;
+  /** Texts of the phrases whose synthesis failed. */
+  failed: string[];
+  /** The server's `done` statistics; undefined when the session was cancelled or lost. */
+  stats: DoneMessage['stats'] | undefined;
+}
+
+// A `flush` is sent either for LiveKit (the end of a segment) or to place an
+// expression exactly: the server applies an emotion to the phrases it starts
+// after receiving it and works one phrase ahead, so an expression written
+// between two sentences waits until the text before it is all spoken.
+type FlushKind = 'segment' | 'sync';
+
+// Frames of the wire's 20 ms: pcm16 packets are whole frames, so no audio waits in the byte stream between phrases.
+const FRAME_SAMPLES = 960;
+
+export class Speech {
+  private readonly markup = new MarkupReader();
+  private readonly flushes: FlushKind[] = [];
+  /** Messages held back until the `flushed` of a sync flush; undefined when none is awaited. */
+  private held: { message: ClientMessage; flush: FlushKind | undefined }[] | undefined;
+  private textSinceSync = false;
+  private readonly bytes: AudioByteStream;
+  private frame: AudioFrame | undefined;
+  private transcripts: TimedString[] = [];
+  private segmentId = shortuuid('SEG_');
+  private readonly phrases = new Map<number, SpokenPhrase>();
+  private readonly outcome: SpeechOutcome;
+  private cancelling = false;
+
+  constructor(
+    private readonly session: EmomixSession,
+    private readonly emit: (audio: tts.SynthesizedAudio) => void,
+    private readonly rampMs: number,
+  ) {
+    this.bytes = new AudioByteStream(session.ready.sampleRate, 1, FRAME_SAMPLES);
+    this.outcome = { session: session.id, spoken: [], cancelledPhrases: [], cancelledText: '', failed: [], stats: undefined };
+  }
+
+  /** Text as the LLM writes it, markup included. Returns whether any text was sent on. */
+  push(text: string): boolean {
+    let spoke = false;
+    for (const piece of this.markup.push(text)) {
+      if (piece.kind === 'text') spoke = this.text(piece.text) || spoke;
+      else this.expression(piece.label);
+    }
+    return spoke;
+  }
+
+  /** The end of a LiveKit segment: speak what is buffered; its last frame is marked final. */
+  flush(): void {
+    this.drainMarkup();
+    this.send({ type: 'flush' }, 'segment');
+  }
+
+  /** No more text: the session ends once everything is spoken. */
+  end(): void {
+    this.drainMarkup();
+    this.send({ type: 'end' });
+  }
+
+  /** Changes the mix of the phrases the server starts from now on. */
+  setEmotion(weights: Weights, rampMs = this.rampMs): void {
+    this.send({ type: 'emotion', weights, ...(rampMs > 0 ? { rampMs } : {}) });
+  }
+
+  /** Barge-in: the server stops at once and reports what it will not speak; no audio is emitted after this. */
+  cancel(): void {
+    if (this.cancelling) return;
+    this.cancelling = true;
+    this.held = undefined;
+    this.session.send({ type: 'cancel' });
+  }
+
+  /** Receives until the session is over; rejects when it failed. */
+  async receive(): Promise<SpeechOutcome> {
+    let finished = false;
+    for await (const message of this.session) {
+      switch (message.type) {
+        case 'phrase':
+          this.phrases.set(message.id, { text: message.text, startMs: message.startMs, durationMs: message.durationMs, emotion: message.emotion });
+          for (const token of alignTokens(message.text, message.words)) {
+            this.transcripts.push(createTimedString({ text: token.text, startTime: token.startMs / 1000, endTime: token.endMs / 1000 }));
+          }
+          break;
+        case 'audio':
+          if (!this.cancelling) for (const packet of message.packets) this.frames(this.bytes.write(packet));
+          break;
+        case 'flushed':
+          if (this.flushes.shift() === 'sync') this.release();
+          else this.endSegment();
+          break;
+        case 'cancelled':
+          for (const id of message.phrases) {
+            this.outcome.cancelledPhrases.push(this.phrases.get(id)?.text ?? '');
+            this.phrases.delete(id);
+          }
+          this.outcome.cancelledText = message.text;
+          if (this.cancelling) {
+            finished = true;
+            this.session.close();
+          }
+          break;
+        case 'error':
+          if (message.code === 'synthesis_failed') {
+            log().warn({ session: this.session.id, phrase: message.phrase }, `emomix: ${message.message}`);
+            this.outcome.failed.push(message.text ?? '');
+            if (message.phrase !== undefined) this.phrases.delete(message.phrase);
+          } else if (message.fatal || message.code === 'text_too_long') {
+            // Text already taken from LiveKit's input would be lost on a retry: never retryable.
+            throw refusal(message, false);
+          } else {
+            log().warn({ session: this.session.id, code: message.code, field: message.field }, `emomix refused a message: ${message.message}`);
+          }
+          break;
+        case 'done':
+          this.endSegment();
+          this.outcome.stats = message.stats;
+          finished = true;
+          break;
+      }
+    }
+    if (!finished) throw new APIError(`emomix: session ${this.session.id} closed before it was done`, { retryable: false });
+    this.outcome.spoken = [...this.phrases.values()];
+    return this.outcome;
+  }
+
+  private text(text: string): boolean {
+    if (text === '') return false;
+    this.send({ type: 'text', text });
+    if (/\S/.test(text)) this.textSinceSync = true;
+    return true;
+  }
+
+  private expression(label: string): void {
+    const { emotions, neutral } = this.session.ready;
+    if (this.textSinceSync) this.send({ type: 'flush' }, 'sync');
+    this.textSinceSync = false;
+    this.setEmotion(expressionMix(label, emotions, neutral), 0);
+  }
+
+  private drainMarkup(): void {
+    for (const piece of this.markup.end()) {
+      if (piece.kind === 'text') this.text(piece.text);
+      else this.expression(piece.label);
+    }
+  }
+
+  private send(message: ClientMessage, flush?: FlushKind): void {
+    if (this.cancelling) return;
+    if (this.held) this.held.push({ message, flush });
+    else this.transmit(message, flush);
+  }
+
+  private transmit(message: ClientMessage, flush?: FlushKind): void {
+    this.session.send(message);
+    if (!flush) return;
+    this.flushes.push(flush);
+    if (flush === 'sync') this.held = [];
+  }
+
+  /** A sync flush was answered: what waited goes out, up to the next sync flush. */
+  private release(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const [index, { message, flush }] of held.entries()) {
+      this.transmit(message, flush);
+      if (flush === 'sync') {
+        this.held = held.slice(index + 1);
+        return;
+      }
+    }
+  }
+
+  private frames(frames: AudioFrame[]): void {
+    for (const frame of frames) {
+      if (this.frame) this.put(this.frame, false);
+      this.frame = frame;
+    }
+  }
+
+  private endSegment(): void {
+    this.frames(this.bytes.flush());
+    if (this.frame) this.put(this.frame, true);
+    this.frame = undefined;
+    this.segmentId = shortuuid('SEG_');
+  }
+
+  private put(frame: AudioFrame, final: boolean): void {
+    const timedTranscripts = this.transcripts.length > 0 ? this.transcripts : undefined;
+    this.transcripts = [];
+    this.emit({ requestId: this.session.id, segmentId: this.segmentId, frame, final, ...(timedTranscripts ? { timedTranscripts } : {}) });
+  }
+}
