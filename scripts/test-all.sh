@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the tests need (Debian packages when missing, npm packages) and
-# runs every suite: vitest (TypeScript) and pytest (the Python recipe).
+# Installs what the tests need (Debian packages when missing, npm packages, the
+# LiveKit plugin's own packages) and runs every suite: vitest (TypeScript, the
+# plugin's tests included) and pytest (the Python recipe).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,9 +23,13 @@ fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund || exit 1
 fi
+# The LiveKit plugin is a package of its own (its tests run in the vitest suite below).
+if [ ! -d clients/livekit/node_modules ] || [ clients/livekit/package-lock.json -nt clients/livekit/node_modules/.package-lock.json ]; then
+  (cd clients/livekit && npm ci --no-audit --no-fund) || exit 1
+fi
 
 mkdir -p test-output
-npm run --silent typecheck
+npm run --silent typecheck && (cd clients/livekit && npm run --silent typecheck)
 typecheck_rc=$?
 npx vitest run --reporter=default --reporter=json --outputFile.json=test-output/vitest.json
 vitest_rc=$?

@@ -2,5 +2,5 @@
 // emomix server over its WebSocket protocol.
 export { ChunkedStream, SynthesizeStream, TTS, type TTSOptions } from './tts.js';
 export { MOOD_EMOTIONS, expressionMix, type AgentMood } from './emotions.js';
-export type { SpeechOutcome, SpokenPhrase } from './speech.js';
+export type { Phrase, SpeechOutcome } from './speech.js';
 export type { Weights } from './protocol.js';

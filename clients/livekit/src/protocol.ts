@@ -82,7 +82,9 @@ export type ServerMessage =
 // Plain maps both ways: the server refuses msgpackr's records and extensions.
 const packr = new Packr({ useRecords: false, mapsAsObjects: true });
 
-export const encode = (message: ClientMessage): Buffer => packr.pack(message);
+/** Optional fields left undefined are omitted: msgpackr would write undefined as an extension type. */
+export const encode = (message: ClientMessage): Buffer =>
+  packr.pack(Object.fromEntries(Object.entries(message).filter(([, value]) => value !== undefined)));
 
 /** The server's message, or undefined for a frame that is not a map with a `type` (ignored, as the protocol asks for unknown types). */
 export function decode(data: Buffer): ServerMessage | undefined {

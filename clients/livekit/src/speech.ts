@@ -9,7 +9,7 @@ import { refusal, type EmomixSession } from './session.js';
 import { alignTokens } from './transcript.js';
 
 /** A phrase as the server announced it. */
-export interface SpokenPhrase {
+export interface Phrase {
   text: string;
   /** On the session timeline: milliseconds from the session's first audio. */
   startMs: number;
@@ -24,9 +24,9 @@ export interface SpeechOutcome {
   /** The server's session id (also in its logs). */
   session: string;
   /** The phrases spoken in full, in order. */
-  spoken: SpokenPhrase[];
-  /** Texts of the phrases cut short by a cancel. */
-  cancelledPhrases: string[];
+  spoken: Phrase[];
+  /** The phrases cut short by a cancel. */
+  cancelledPhrases: Phrase[];
   /** Text accepted but never announced, cancelled before synthesis (empty when none). */
   cancelledText: string;
   /** Texts of the phrases whose synthesis failed. */
@@ -54,7 +54,7 @@ export class Speech {
   private frame: AudioFrame | undefined;
   private transcripts: TimedString[] = [];
   private segmentId = shortuuid('SEG_');
-  private readonly phrases = new Map<number, SpokenPhrase>();
+  private readonly phrases = new Map<number, Phrase>();
   private readonly outcome: SpeechOutcome;
   private cancelling = false;
 
@@ -122,7 +122,8 @@ export class Speech {
           break;
         case 'cancelled':
           for (const id of message.phrases) {
-            this.outcome.cancelledPhrases.push(this.phrases.get(id)?.text ?? '');
+            const phrase = this.phrases.get(id);
+            if (phrase) this.outcome.cancelledPhrases.push(phrase);
             this.phrases.delete(id);
           }
           this.outcome.cancelledText = message.text;
