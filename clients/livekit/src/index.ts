@@ -3,4 +3,4 @@
 export { ChunkedStream, SynthesizeStream, TTS, type TTSOptions } from './tts.js';
 export { MOOD_EMOTIONS, expressionMix, type AgentMood } from './emotions.js';
 export type { Phrase, SpeechOutcome } from './speech.js';
-export type { Weights } from './protocol.js';
+export type { SpokenWord, Weights } from './protocol.js';

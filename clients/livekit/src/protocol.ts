@@ -10,6 +10,8 @@ export interface SpokenWord {
   /** On the session timeline: milliseconds from the session's first audio. */
   startMs: number;
   endMs: number;
+  /** The mix at the middle of the word, normalised. */
+  emotion: Weights;
 }
 
 export type ClientMessage =

@@ -4,7 +4,7 @@ import { APIError, AudioByteStream, createTimedString, log, shortuuid, type Time
 import type { AudioFrame } from '@livekit/rtc-node';
 import { expressionMix } from './emotions.js';
 import { MarkupReader } from './markup.js';
-import type { ClientMessage, DoneMessage, Weights } from './protocol.js';
+import type { ClientMessage, DoneMessage, SpokenWord, Weights } from './protocol.js';
 import { refusal, type EmomixSession } from './session.js';
 import { alignTokens } from './transcript.js';
 
@@ -17,6 +17,8 @@ export interface Phrase {
   durationMs: number;
   /** The emotion mix at its first frame, normalised. */
   emotion: Weights;
+  /** The words as pronounced, with their times and mixes. */
+  words: SpokenWord[];
 }
 
 /** Where the accepted text ended up, as the server reported it. */
@@ -35,21 +37,11 @@ export interface SpeechOutcome {
   stats: DoneMessage['stats'] | undefined;
 }
 
-// A `flush` is sent either for LiveKit (the end of a segment) or to place an
-// expression exactly: the server applies an emotion to the phrases it starts
-// after receiving it and works one phrase ahead, so an expression written
-// between two sentences waits until the text before it is all spoken.
-type FlushKind = 'segment' | 'sync';
-
 // Frames of the wire's 20 ms: pcm16 packets are whole frames, so no audio waits in the byte stream between phrases.
 const FRAME_SAMPLES = 960;
 
 export class Speech {
   private readonly markup = new MarkupReader();
-  private readonly flushes: FlushKind[] = [];
-  /** Messages held back until the `flushed` of a sync flush; undefined when none is awaited. */
-  private held: { message: ClientMessage; flush: FlushKind | undefined }[] | undefined;
-  private textSinceSync = false;
   private readonly bytes: AudioByteStream;
   private frame: AudioFrame | undefined;
   private transcripts: TimedString[] = [];
@@ -80,7 +72,7 @@ export class Speech {
   /** The end of a LiveKit segment: speak what is buffered; its last frame is marked final. */
   flush(): void {
     this.drainMarkup();
-    this.send({ type: 'flush' }, 'segment');
+    this.send({ type: 'flush' });
   }
 
   /** No more text: the session ends once everything is spoken. */
@@ -89,7 +81,7 @@ export class Speech {
     this.send({ type: 'end' });
   }
 
-  /** Changes the mix of the phrases the server starts from now on. */
+  /** Changes the mix from this point of the text on (the server anchors a change at its place in the text). */
   setEmotion(weights: Weights, rampMs = this.rampMs): void {
     this.send({ type: 'emotion', weights, ...(rampMs > 0 ? { rampMs } : {}) });
   }
@@ -98,7 +90,6 @@ export class Speech {
   cancel(): void {
     if (this.cancelling) return;
     this.cancelling = true;
-    this.held = undefined;
     this.session.send({ type: 'cancel' });
   }
 
@@ -108,7 +99,7 @@ export class Speech {
     for await (const message of this.session) {
       switch (message.type) {
         case 'phrase':
-          this.phrases.set(message.id, { text: message.text, startMs: message.startMs, durationMs: message.durationMs, emotion: message.emotion });
+          this.phrases.set(message.id, { text: message.text, startMs: message.startMs, durationMs: message.durationMs, emotion: message.emotion, words: message.words });
           for (const token of alignTokens(message.text, message.words)) {
             this.transcripts.push(createTimedString({ text: token.text, startTime: token.startMs / 1000, endTime: token.endMs / 1000 }));
           }
@@ -117,8 +108,7 @@ export class Speech {
           if (!this.cancelling) for (const packet of message.packets) this.frames(this.bytes.write(packet));
           break;
         case 'flushed':
-          if (this.flushes.shift() === 'sync') this.release();
-          else this.endSegment();
+          this.endSegment();
           break;
         case 'cancelled':
           for (const id of message.phrases) {
@@ -159,14 +149,11 @@ export class Speech {
   private text(text: string): boolean {
     if (text === '') return false;
     this.send({ type: 'text', text });
-    if (/\S/.test(text)) this.textSinceSync = true;
     return true;
   }
 
   private expression(label: string): void {
     const { emotions, neutral } = this.session.ready;
-    if (this.textSinceSync) this.send({ type: 'flush' }, 'sync');
-    this.textSinceSync = false;
     this.setEmotion(expressionMix(label, emotions, neutral), 0);
   }
 
@@ -177,30 +164,8 @@ export class Speech {
     }
   }
 
-  private send(message: ClientMessage, flush?: FlushKind): void {
-    if (this.cancelling) return;
-    if (this.held) this.held.push({ message, flush });
-    else this.transmit(message, flush);
-  }
-
-  private transmit(message: ClientMessage, flush?: FlushKind): void {
-    this.session.send(message);
-    if (!flush) return;
-    this.flushes.push(flush);
-    if (flush === 'sync') this.held = [];
-  }
-
-  /** A sync flush was answered: what waited goes out, up to the next sync flush. */
-  private release(): void {
-    const held = this.held ?? [];
-    this.held = undefined;
-    for (const [index, { message, flush }] of held.entries()) {
-      this.transmit(message, flush);
-      if (flush === 'sync') {
-        this.held = held.slice(index + 1);
-        return;
-      }
-    }
+  private send(message: ClientMessage): void {
+    if (!this.cancelling) this.session.send(message);
   }
 
   private frames(frames: AudioFrame[]): void {

@@ -11,6 +11,9 @@ export interface TimedToken {
   endMs: number;
 }
 
+/** What alignment needs of a spoken word. */
+type Timed = Pick<SpokenWord, 'word' | 'startMs' | 'endMs'>;
+
 const key = (s: string): string => s.toLowerCase().replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, '');
 
 /**
@@ -20,7 +23,7 @@ const key = (s: string): string => s.toLowerCase().replace(/^[^\p{L}\p{N}]+|[^\p
  * that became no word at all joins its neighbour's text, so the tokens' texts
  * always join back to `text` (whitespace normalised).
  */
-export function alignTokens(text: string, words: readonly SpokenWord[]): TimedToken[] {
+export function alignTokens(text: string, words: readonly Timed[]): TimedToken[] {
   const tokens = text.split(/\s+/).filter(Boolean);
   if (tokens.length === 0) return [];
   if (words.length === 0) return [{ text: tokens.join(' ') + ' ', startMs: 0, endMs: 0 }];
@@ -40,7 +43,7 @@ export function alignTokens(text: string, words: readonly SpokenWord[]): TimedTo
   const out: TimedToken[] = [];
   // Tokens and words waiting for the next match, which closes the gap.
   let gapTokens: string[] = [];
-  let gapWords: SpokenWord[] = [];
+  let gapWords: Timed[] = [];
   let leadStartMs: number | undefined;
   const closeGap = (): void => {
     if (gapTokens.length > 0 && gapWords.length > 0) {

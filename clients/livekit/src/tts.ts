@@ -83,7 +83,7 @@ export class TTS extends tts.TTS {
 
   /**
    * Changes the options of later streams. An emotion change also reaches the
-   * streams speaking now, from the next phrase the server starts (gliding over
+   * streams speaking now, from the point their text has reached (gliding over
    * `rampMs`); voice, steps, speed and seed are fixed for a session.
    */
   updateOptions(opts: Partial<TTSOptions>): void {
@@ -190,7 +190,7 @@ export class SynthesizeStream extends tts.SynthesizeStream {
     return this.#outcome.promise;
   }
 
-  /** Changes the emotion from the next phrase the server starts; other options apply to the next stream. */
+  /** Changes the emotion from the point the text has reached; other options apply to the next stream. */
   updateOptions(opts: Pick<Partial<TTSOptions>, 'emotion' | 'rampMs'>): void {
     const weights = weightsOf(checked(opts).emotion);
     this.#opts = { ...this.#opts, ...opts };

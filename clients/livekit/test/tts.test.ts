@@ -164,22 +164,26 @@ describe('emotion', () => {
     await engine.close();
   });
 
-  it('reaches a stream that is speaking when updateOptions changes it within a turn', async () => {
+  it('reaches a stream that is speaking when updateOptions changes it within a turn, at that point of the text', async () => {
     const engine = new TTS({ url: srv.ws });
     const stream = engine.stream();
-    // The second sentence cannot start before its end arrives, after the update.
-    stream.pushText('The first sentence is calm. The');
+    stream.pushText('The first sentence is calm. And the');
     expect((await stream.next()).done).toBe(false);
     engine.updateOptions({ emotion: 'angry' });
     stream.pushText(' second one is not.');
     stream.endInput();
     await drain(stream);
-    const { spoken } = await stream.outcome;
-    expect(spoken.map((p) => p.emotion)).toEqual([{ neutral: 1 }, { angry: 1 }]);
+    const words = (await stream.outcome).spoken.flatMap((p) => p.words);
+    expect(words.map((w) => w.word)).toEqual(['the', 'first', 'sentence', 'is', 'calm', 'and', 'the', 'second', 'one', 'is', 'not']);
+    // The server anchors the change where it came in the text, after "And the"; the word after
+    // it is spoken during the server's 100 ms transition to the new mix.
+    expect(words.slice(0, 7).map((w) => w.emotion)).toEqual(Array(7).fill({ neutral: 1 }));
+    expect(words[7]!.emotion['angry']).toBeGreaterThan(0);
+    expect(words.slice(8).map((w) => w.emotion)).toEqual(Array(3).fill({ angry: 1 }));
     await engine.close();
   });
 
-  it("turns LiveKit expression markup into mixes on exactly the sentences that follow, and keeps markup out of speech and transcript", async () => {
+  it("turns LiveKit expression markup into mixes on exactly the words that follow, and keeps markup out of speech and transcript", async () => {
     const engine = new TTS({ url: srv.ws });
     const instructions = engine.markup.llmInstructions();
     expect(instructions).toContain('<expr type="expression" label="EMOTION"/>');
@@ -204,8 +208,9 @@ describe('emotion', () => {
       ['Nobody warned us.', { angry: 1 }],
     ];
     expect(spoken.map((p) => p.text).join(' ')).toBe(sentences.map(([s]) => s).join(' '));
-    // The server may cut a sentence in several phrases (the first one early); each has its sentence's mix.
-    for (const phrase of spoken) expect(phrase.emotion).toEqual(sentences.find(([s]) => s.includes(phrase.text))![1]);
+    // Every word has the mix of the expression before its sentence, however the server cut the phrases.
+    const expected = sentences.flatMap(([s, mix]) => wordsOf(s).map(() => mix));
+    expect(spoken.flatMap((p) => p.words.map((w) => w.emotion))).toEqual(expected);
     expect(transcriptOf(chunks).map((t) => t.text).join('')).toBe('I cannot wait to tell you! But first, some bad news. Nobody warned us. ');
     await engine.close();
   });
