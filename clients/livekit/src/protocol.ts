@@ -15,7 +15,7 @@ export interface SpokenWord {
 }
 
 export type ClientMessage =
-  | { type: 'start'; format: 'pcm16'; voice?: string; emotion?: Weights; steps?: number; speed?: number; seed?: number }
+  | { type: 'start'; format: 'pcm16'; sampleRate?: number; voice?: string; emotion?: Weights; steps?: number; speed?: number; seed?: number }
   | { type: 'text'; text: string }
   | { type: 'emotion'; weights: Weights; rampMs?: number }
   | { type: 'flush' }

@@ -8,6 +8,7 @@ import { decode, encode, type ClientMessage, type ReadyMessage, type ServerMessa
 export interface SessionSettings {
   url: string;
   apiKey?: string;
+  sampleRate?: number;
   voice?: string;
   emotion?: Weights;
   steps?: number;

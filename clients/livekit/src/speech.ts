@@ -33,12 +33,12 @@ export interface SpeechOutcome {
   cancelledText: string;
   /** Texts of the phrases whose synthesis failed. */
   failed: string[];
-  /** The server's `done` statistics; undefined when the session was cancelled or lost. */
+  /** The server's `done` statistics; undefined when the session ended without one (cancelled before `end`, or lost). */
   stats: DoneMessage['stats'] | undefined;
 }
 
 // Frames of the wire's 20 ms: pcm16 packets are whole frames, so no audio waits in the byte stream between phrases.
-const FRAME_SAMPLES = 960;
+const FRAMES_PER_SECOND = 50;
 
 export class Speech {
   private readonly markup = new MarkupReader();
@@ -55,7 +55,8 @@ export class Speech {
     private readonly emit: (audio: tts.SynthesizedAudio) => void,
     private readonly rampMs: number,
   ) {
-    this.bytes = new AudioByteStream(session.ready.sampleRate, 1, FRAME_SAMPLES);
+    const { sampleRate } = session.ready;
+    this.bytes = new AudioByteStream(sampleRate, 1, sampleRate / FRAMES_PER_SECOND);
     this.outcome = { session: session.id, spoken: [], cancelledPhrases: [], cancelledText: '', failed: [], stats: undefined };
   }
 

@@ -22,10 +22,11 @@ export interface TTSOptions {
   seed?: number;
   /** Milliseconds of audio over which an `updateOptions` emotion change glides in (0: at once). */
   rampMs?: number;
+  /** The frames' sample rate: 8000, 16000, 24000 or 48000 (default), converted by the server. */
+  sampleRate?: 8000 | 16000 | 24000 | 48000;
 }
 
-// Every emomix voice speaks 48 kHz mono on the wire, whatever the model's own rate.
-const SAMPLE_RATE = 48_000;
+const SAMPLE_RATES: readonly number[] = [8000, 16000, 24000, 48000];
 
 function weightsOf(emotion: string | Weights | undefined): Weights | undefined {
   return typeof emotion === 'string' ? { [emotion]: 1 } : emotion;
@@ -35,6 +36,7 @@ function checked(opts: Partial<TTSOptions>): Partial<TTSOptions> {
   if (opts.url !== undefined && !/^wss?:\/\//.test(opts.url)) throw new TypeError(`emomix TTS: url must be ws:// or wss://, got ${opts.url}`);
   if (opts.speed !== undefined && !(opts.speed >= 0.25 && opts.speed <= 4)) throw new RangeError(`emomix TTS: speed must be within 0.25–4, got ${opts.speed}`);
   if (opts.steps !== undefined && !(Number.isInteger(opts.steps) && opts.steps >= 1)) throw new RangeError(`emomix TTS: steps must be a positive integer, got ${opts.steps}`);
+  if (opts.sampleRate !== undefined && !SAMPLE_RATES.includes(opts.sampleRate)) throw new RangeError(`emomix TTS: sampleRate must be one of ${SAMPLE_RATES.join(', ')}, got ${opts.sampleRate}`);
   if (opts.rampMs !== undefined && !(opts.rampMs >= 0 && opts.rampMs <= 600_000)) throw new RangeError(`emomix TTS: rampMs must be within 0–600000, got ${opts.rampMs}`);
   const weights = weightsOf(opts.emotion);
   if (weights !== undefined) {
@@ -52,10 +54,10 @@ export class TTS extends tts.TTS {
   readonly #live = new Set<SynthesizeStream>();
 
   constructor(opts: Partial<TTSOptions> = {}) {
-    super(SAMPLE_RATE, 1, { streaming: true, alignedTranscript: true });
+    super(checked(opts).sampleRate ?? 48_000, 1, { streaming: true, alignedTranscript: true });
     const url = opts.url ?? process.env['EMOMIX_URL'];
     if (!url) throw new TypeError('emomix TTS: url is required, as an option or as $EMOMIX_URL (ws://host:port/v1/stream)');
-    this.#opts = { apiKey: process.env['EMOMIX_TOKEN'], ...checked({ ...opts, url }), url } as TTSOptions;
+    this.#opts = { apiKey: process.env['EMOMIX_TOKEN'], ...checked({ ...opts, url }), url, sampleRate: this.sampleRate } as TTSOptions;
   }
 
   override get model(): string {
@@ -86,7 +88,7 @@ export class TTS extends tts.TTS {
    * streams speaking now, from the point their text has reached (gliding over
    * `rampMs`); voice, steps, speed and seed are fixed for a session.
    */
-  updateOptions(opts: Partial<TTSOptions>): void {
+  updateOptions(opts: Partial<Omit<TTSOptions, 'sampleRate'>>): void {
     this.#opts = { ...this.#opts, ...checked(opts) };
     if (opts.emotion !== undefined) for (const stream of this.#live) stream.updateOptions({ emotion: opts.emotion, rampMs: opts.rampMs });
   }
@@ -112,8 +114,8 @@ export class TTS extends tts.TTS {
 }
 
 function settingsOf(opts: TTSOptions): SessionSettings {
-  const { url, apiKey, voice, steps, speed, seed } = opts;
-  return { url, apiKey, voice, steps, speed, seed, emotion: weightsOf(opts.emotion) };
+  const { url, apiKey, sampleRate, voice, steps, speed, seed } = opts;
+  return { url, apiKey, sampleRate, voice, steps, speed, seed, emotion: weightsOf(opts.emotion) };
 }
 
 /**
@@ -157,7 +159,13 @@ async function speak(
   feed: (speech: Speech) => Promise<void>,
 ): Promise<SpeechOutcome> {
   const session = await EmomixSession.open(settingsOf(opts), connOptions.timeoutMs, signal);
-  const speech = new Speech(session, (audio) => signal.aborted || emit(audio), opts.rampMs ?? 0);
+  const speech = new Speech(
+    session,
+    (audio) => {
+      if (!signal.aborted) emit(audio);
+    },
+    opts.rampMs ?? 0,
+  );
   started(speech);
   const onAbort = (): void => speech.cancel();
   signal.addEventListener('abort', onAbort, { once: true });

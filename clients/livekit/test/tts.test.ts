@@ -241,6 +241,18 @@ describe('synthesize()', () => {
     await engine.close();
   });
 
+  it('stops on the server when closed mid-way', async () => {
+    const engine = new TTS({ url: srv.ws });
+    const text = Array.from({ length: 30 }, (_, i) => `Whole text sentence number ${i + 1}.`).join(' ');
+    const chunked = engine.synthesize(text);
+    let frames = 0;
+    for await (const _ of chunked) if (++frames === 2) chunked.close();
+    const outcome = await chunked.outcome;
+    expect(outcome.spoken.length).toBeLessThan(30);
+    expect([...outcome.spoken, ...outcome.cancelledPhrases].map((p) => p.text).concat(outcome.cancelledText).flatMap(wordsOf)).toEqual(wordsOf(text));
+    await engine.close();
+  });
+
   it('collects into one frame of the whole duration', async () => {
     const engine = new TTS({ url: srv.ws });
     const chunked = engine.synthesize('Short and sweet.');
@@ -252,7 +264,38 @@ describe('synthesize()', () => {
   });
 });
 
+describe('sample rate', () => {
+  it('asks the server for the rate it was built with: 24 kHz frames of 20 ms, same duration', async () => {
+    const engine = new TTS({ url: srv.ws, sampleRate: 24_000 });
+    expect(engine.sampleRate).toBe(24_000);
+    const stream = engine.stream();
+    stream.pushText('Half the samples, the same speech.');
+    stream.endInput();
+    const chunks = await drain(stream);
+    const outcome = await stream.outcome;
+    for (const c of chunks) {
+      expect(c.frame.sampleRate).toBe(24_000);
+      expect(c.frame.samplesPerChannel).toBe(480);
+    }
+    expect(samplesOf(chunks) * 2).toBe(announcedSamples(outcome));
+    await engine.close();
+  });
+});
+
 describe('errors', () => {
+  it('reports a server it cannot reach once LiveKit has retried, as LiveKit plugins do', async () => {
+    const engine = new TTS({ url: 'ws://127.0.0.1:1/v1/stream' });
+    const errors: Parameters<tts.TTSCallbacks['error']>[0][] = [];
+    engine.on('error', (e) => errors.push(e));
+    const stream = engine.stream({ connOptions: { maxRetry: 1, retryIntervalMs: 10, timeoutMs: 5_000 } });
+    stream.pushText('Never spoken.');
+    stream.endInput();
+    expect(await drain(stream)).toEqual([]);
+    await expect(stream.outcome).rejects.toThrow(/cannot connect/);
+    expect(errors.map((e) => e.recoverable)).toEqual([false]);
+    await engine.close();
+  });
+
   it('fails a stream with a clear, non-retryable error when the server refuses the voice', async () => {
     const engine = new TTS({ url: srv.ws, voice: 'no-such-voice' });
     const errors: Parameters<tts.TTSCallbacks['error']>[0][] = [];
@@ -273,5 +316,6 @@ describe('errors', () => {
     expect(() => new TTS({ url: 'http://127.0.0.1:1/v1/stream' })).toThrow(/ws:\/\//);
     expect(() => new TTS({ url: srv.ws, speed: 9 })).toThrow(/speed/);
     expect(() => new TTS({ url: srv.ws, emotion: { happy: -1 } })).toThrow(/weights/);
+    expect(() => new TTS({ url: srv.ws, sampleRate: 44_100 as 48_000 })).toThrow(/sampleRate/);
   });
 });
