@@ -69,6 +69,7 @@ function weightsFault(field: string, v: unknown): string | null {
     if (!text(1, 64)(key) || !finite(w) || w < 0) return `${field}.${key.length > 64 ? `${key.slice(0, 64)}…` : key}`;
   }
   if (entries.length > 64 || !entries.some(([, w]) => (w as number) > 0)) return field;
+  if (!Number.isFinite(entries.reduce((sum, [, w]) => sum + (w as number), 0))) return field;
   return null;
 }
 
@@ -83,7 +84,7 @@ const FIELDS: FieldSpec[] = [
   { type: 'start', field: 'voice', valid: text(1, 128) },
   { type: 'start', field: 'emotion' },
   { type: 'start', field: 'steps', valid: integer(1, 1000) },
-  { type: 'start', field: 'temperature', valid: (v) => finite(v) && v > 0 && v <= 10 },
+  { type: 'start', field: 'temperature', valid: (v) => finite(v) && v >= 0.1 && v <= 10 },
   { type: 'start', field: 'speed', valid: inRange(0.25, 4) },
   { type: 'start', field: 'seed', valid: integer(0, 2 ** 32 - 1) },
   { type: 'start', field: 'format', valid: oneOf('opus', 'pcm16') },
@@ -91,7 +92,7 @@ const FIELDS: FieldSpec[] = [
   { type: 'text', field: 'text', required: true, valid: (v) => typeof v === 'string' },
   { type: 'emotion', field: 'weights', required: true },
   { type: 'emotion', field: 'rampMs', valid: inRange(0, 600_000) },
-  { type: 'reference', field: 'name', required: true, valid: text(1, 64, /^[A-Za-z0-9_-]+$/) },
+  { type: 'reference', field: 'name', required: true, valid: (v) => text(1, 64, /^[A-Za-z0-9_-]+$/)(v) && v !== '__proto__' },
   { type: 'reference', field: 'audio', required: true, valid: (v) => v instanceof Uint8Array },
 ];
 const TYPES = ['start', 'text', 'emotion', 'flush', 'cancel', 'end', 'reference'];
@@ -218,9 +219,9 @@ class Generator {
     return s.pick<() => unknown>([
       () => '',
       () => 'x',
-      () => s.pick(['opus', 'pcm16', 'asap', 'realtime', 'happy', 'tiny-voice', 'start', 'ref0', 'bad name', 'a-b_c']),
+      () => s.pick(['opus', 'pcm16', 'asap', 'realtime', 'happy', 'tiny-voice', 'start', 'ref0', 'bad name', 'a-b_c', '__proto__']),
       () => 'y'.repeat(s.between(60, 300)),
-      () => s.pick([0, -0, 1, -1, 0.25, 0.5, 1.5, 4, 4.01, 10, 10.5, 100, 101, 1000, 1001, 600_000, 600_001, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 53, -(2 ** 53), 1e308, -1e308, Number.MIN_VALUE]),
+      () => s.pick([0, -0, 1, -1, 0.25, 0.5, 1.5, 4, 4.01, 10, 10.5, 100, 101, 1000, 1001, 600_000, 600_001, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 53, -(2 ** 53), 1e308, -1e308, Number.MIN_VALUE, 1e-300, 0.05, 0.1]),
       () => s.pick([NaN, Infinity, -Infinity]),
       () => s.pick([2n ** 63n - 1n, -(2n ** 63n), 5n, 2n ** 64n - 1n]),
       () => s.chance(0.5),
@@ -232,6 +233,8 @@ class Generator {
       () => this.weights(),
       () => ({ happy: s.pick([NaN, Infinity, -1, 0, 'x', null]) }),
       () => ({ [s.pick(['', 'k'.repeat(65), 'joy', 'neutral'])]: 1 }),
+      // Each weight finite, their sum not.
+      () => ({ happy: 1e308, sad: s.pick([1e308, 1.7e308]) }),
       () => Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`e${i}`, 1])),
     ])();
   }

@@ -6,6 +6,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { createPhraseSegmenter } from '../pipeline/segmenter.js';
 import { SynthesisError } from '../pipeline/synthesis/index.js';
+import type { RepeatLog } from './repeat-log.js';
+import { failureKey, synthesisFailed } from './synthesis-failure.js';
 import { Mp3EncoderPool } from '../stream/mp3.js';
 import type { OpusEncoderPool } from '../stream/opus.js';
 import { checkAccess, originAllowed } from './access.js';
@@ -37,6 +39,8 @@ export interface HttpContext {
   /** Takes a slot of the session limit, or returns null when none is free. */
   acquireSlot(): (() => void) | null;
   encoders: OpusEncoderPool;
+  /** Synthesis failures, logged once per kind and window. */
+  failures: RepeatLog;
 }
 
 const speechSchema = synthesisOptionsSchema.extend({
@@ -217,7 +221,10 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
       res.end(file.body);
     } catch (error) {
       if (abort.signal.aborted) return;
-      if (error instanceof SynthesisError) throw new ProtocolError(ErrorCode.synthesisFailed, `${error.code}: ${error.message}`);
+      if (error instanceof SynthesisError) {
+        ctx.failures.warn(failureKey(error), { err: error, route: '/v1/speech' }, 'request synthesis failed');
+        throw synthesisFailed(error);
+      }
       throw error;
     } finally {
       release();

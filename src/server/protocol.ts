@@ -9,12 +9,15 @@ export const OUTPUT_SAMPLE_RATE = 48_000;
 export const FRAME_MS = 20;
 
 const name = z.string().min(1).max(64);
+export const MIN_TEMPERATURE = 0.1;
 
-/** Emotion name → weight: finite, non-negative, not all zero; normalised by the server. */
+/** Emotion name → weight: finite, non-negative, not all zero, with a finite sum; normalised by the server. */
 export const weightsSchema = z
   .record(name, z.number().nonnegative())
   .refine((w) => Object.keys(w).length <= 64, 'at most 64 emotions')
-  .refine((w) => Object.values(w).some((v) => v > 0), 'at least one weight must be positive');
+  .refine((w) => Object.values(w).some((v) => v > 0), 'at least one weight must be positive')
+  // {a: 1e308, b: 1e308}: each weight is finite, their sum is not, and normalising would zero them all.
+  .refine((w) => Number.isFinite(Object.values(w).reduce((sum, v) => sum + v, 0)), 'the weights must sum to a finite number');
 export type EmotionWeights = Record<string, number>;
 
 /** Synthesis options shared by the WebSocket `start` and `POST /v1/speech`. */
@@ -22,7 +25,9 @@ export const synthesisOptionsSchema = z.object({
   voice: z.string().min(1).max(128).optional(),
   emotion: weightsSchema.optional(),
   steps: z.number().int().min(1).max(1000).optional(),
-  temperature: z.number().positive().max(10).optional(),
+  // Below MIN_TEMPERATURE the initial noise (scaled by 1/temperature) swamps the sampler
+  // and the voice comes out as silence or noise; 1e-300 overflowed to silence.
+  temperature: z.number().min(MIN_TEMPERATURE).max(10).optional(),
   speed: z.number().min(0.25).max(4).optional(),
   seed: z.number().int().min(0).max(0xffff_ffff).optional(),
 });
@@ -48,7 +53,8 @@ const clientSchemas = {
   end: z.object({ type: z.literal('end') }),
   reference: z.object({
     type: z.literal('reference'),
-    name: name.regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only'),
+    // `__proto__` cannot be a key of the weights maps that would name it.
+    name: name.regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').refine((n) => n !== '__proto__', '"__proto__" cannot name an emotion'),
     audio: z.instanceof(Uint8Array),
   }),
 };

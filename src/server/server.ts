@@ -14,6 +14,7 @@ import { CloseCode, ErrorCode } from './errors.js';
 import { instanceIdOf } from './health.js';
 import { createHttpHandler } from './http.js';
 import { pathOf, type Logger } from './logger.js';
+import { RepeatLog } from './repeat-log.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
 import { Session, type SessionSnapshot } from './session.js';
 import type { VoiceRegistry } from './voices.js';
@@ -49,6 +50,7 @@ export function createServer({ config, voices, logger }: ServerOptions): EmomixS
   let draining = false;
   const instance = instanceIdOf(config.instanceId);
   const encoders = new OpusEncoderPool(config.opusBitrate);
+  const failures = new RepeatLog(logger);
 
   const acquireSlot = (): (() => void) | null => {
     if (sessions.size + pendingHttp >= config.maxSessions) return null;
@@ -70,6 +72,7 @@ export function createServer({ config, voices, logger }: ServerOptions): EmomixS
       capacity: () => ({ used: sessions.size + pendingHttp, max: config.maxSessions }),
       acquireSlot,
       encoders,
+      failures,
     }),
   );
   // Oversized frames are refused by ws itself with close code 1009.
@@ -105,6 +108,7 @@ export function createServer({ config, voices, logger }: ServerOptions): EmomixS
         metrics,
         createSegmenter: () => createPhraseSegmenter(),
         encoders,
+        failures,
         onClosed: () => {
           sessions.delete(session);
           metrics.sessionsActive.dec();

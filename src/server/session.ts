@@ -4,7 +4,6 @@
 // and never throws out of here.
 import { Observable, Subject, concatMap, defer, from, map, of, type Subscription } from 'rxjs';
 import type { RawData, WebSocket } from 'ws';
-import { SynthesisError } from '../pipeline/synthesis/index.js';
 import type { OpusEncoderPool } from '../stream/opus.js';
 import { pacePackets } from '../stream/pacing.js';
 import { decodeFrame } from './codec.js';
@@ -16,6 +15,8 @@ import type { ServerMetrics } from './metrics.js';
 import { MarkupReader, type EmotionTag, type MarkupItem } from './markup.js';
 import { Outbox } from './outbox.js';
 import { RateLimiter } from './rate-limit.js';
+import type { RepeatLog } from './repeat-log.js';
+import { failureKey, isClipRefusal, publicSynthesisMessage, referenceMessage } from './synthesis-failure.js';
 import {
   FRAME_MS,
   OUTPUT_SAMPLE_RATE,
@@ -57,6 +58,8 @@ export interface SessionDeps {
   createSegmenter(): PhraseSegmenter;
   /** Opus encoders, shared by the server's sessions; the session gives its own back when it closes. */
   encoders: OpusEncoderPool;
+  /** Phrase failures, logged once per kind and window (shared by the server's sessions). */
+  failures: RepeatLog;
   /** Called once, when the socket has closed and everything is released. */
   onClosed(): void;
 }
@@ -106,8 +109,8 @@ interface WireChunk {
 }
 
 const MAX_REFERENCES = 32;
-// Reference clips are analysed one at a time per session (their WAV decoding and
-// resampling run on the main thread) and only this many may wait, so a client
+// Reference clips are analysed one at a time per session (in an inference worker, which
+// they then hold for up to a few hundred ms) and only this many may wait, so a client
 // cannot queue unbounded audio and inference.
 const MAX_WAITING_REFERENCES = 4;
 
@@ -383,8 +386,8 @@ export class Session {
       this.references.set(name, embedding);
       this.outbox.send({ type: 'emotionAdded', name });
     } catch (error) {
-      const detail = error instanceof Error ? error.message : String(error);
-      this.sendError(new ProtocolError(ErrorCode.badReference, `audio: ${detail}`, 'audio'));
+      if (!isClipRefusal(error)) this.deps.failures.warn(failureKey(error), { err: error, session: this.deps.id }, 'reference analysis failed');
+      this.sendError(new ProtocolError(ErrorCode.badReference, `audio: ${referenceMessage(error)}`, 'audio'));
     }
   }
 
@@ -493,8 +496,8 @@ export class Session {
   private phraseFailed(phrase: PhraseCue, error: unknown): void {
     this.stats.failedPhrases++;
     this.deps.metrics.phrases.inc({ voice: this.voiceId, outcome: 'failed' });
-    const detail = error instanceof SynthesisError ? `${error.code}: ${error.message}` : 'synthesis failed';
-    this.log.warn({ err: error, phrase: phrase.id }, 'phrase failed');
+    const detail = publicSynthesisMessage(error);
+    this.deps.failures.warn(failureKey(error), { err: error, session: this.deps.id, phrase: phrase.id }, 'phrase failed');
     this.deps.metrics.errors.inc({ code: ErrorCode.synthesisFailed });
     this.outbox.send({ type: 'error', code: ErrorCode.synthesisFailed, message: detail, fatal: false, phrase: phrase.id, text: phrase.text });
   }

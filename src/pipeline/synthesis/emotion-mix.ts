@@ -18,6 +18,8 @@ export function normaliseWeights(weights: Record<string, number>, table: Emotion
   }
   const total = entries.reduce((sum, [, w]) => sum + w, 0);
   if (!(total > 0)) throw new SynthesisError('WEIGHT_INVALID', `${field}: at least one weight must be greater than 0`);
+  // Each weight finite but their sum not ({a: 1e308, b: 1e308}): every share would be 0.
+  if (!Number.isFinite(total)) throw new SynthesisError('WEIGHT_INVALID', `${field}: the weights must sum to a finite number`);
   return new Map(entries.filter(([, w]) => w > 0).map(([name, w]) => [name, w / total]));
 }
 

@@ -6,7 +6,6 @@ import { phonemize, type Phonemized, type WordSpan } from '../frontend/index.js'
 import { checkGraphSignature } from '../voice/graphs.js';
 import { loadVoice } from '../voice/load.js';
 import { GRAPH_NAMES, type VoiceManifest } from '../voice/manifest.js';
-import { resample } from '../../stream/resample.js';
 import { batcherDefaults, EstimatorBatcher } from './batcher.js';
 import { expandByDurations, frameMask, padFrames, phonemeStartFrames, phonePositions, roundDurations, totalFrames, wordTimings, type WordTiming } from './durations.js';
 import { courseMixAt, frameEmbeddings, frameWeights, mixEmbedding, type EmotionCourse, type Mix, type Ramp } from './emotion-mix.js';
@@ -17,7 +16,6 @@ import { Mulberry32 } from './rng.js';
 import { anchorPhonemes, emotionCourse, encoderRows, pickRows } from './phrase-emotion.js';
 import { runSampler, type Estimate } from './sampler.js';
 import { stepMixPlan } from './step-mix.js';
-import { decodeWavMono } from './wav.js';
 import { WorkerPool, type Logger, type WorkerPoolOptions } from './worker-pool.js';
 import type { Device, EncodeResult, GraphOptimization } from './worker-protocol.js';
 
@@ -169,18 +167,14 @@ export class Engine {
   }
 
   /**
-   * The SER embedding of a reference recording (WAV: PCM 8/16/24/32-bit or float, any
-   * rate and channel count), usable as a custom emotion.
+   * The SER embedding of a reference recording (WAV: PCM 8/16/24/32-bit or float, 8–192 kHz,
+   * any channel count, at most 30 s: REFERENCE_LIMITS), usable as a custom emotion; a clip
+   * outside those limits or with non-finite samples fails with WAV_INVALID.
    */
   async embedReference(wav: Uint8Array): Promise<Float32Array> {
-    const { samples, sampleRate } = await decodeWavMono(wav);
-    const rate = this.voice.audio.sampleRate;
-    const wave = sampleRate === rate ? samples : await resample(samples, sampleRate, rate);
-    // Reflect padding needs more samples than it pads on each side.
-    if (wave.length <= this.voice.mel.padding) {
-      throw new SynthesisError('WAV_INVALID', `the reference clip is too short: ${wave.length} samples at ${rate} Hz, need more than ${this.voice.mel.padding}`);
-    }
-    return (await this.pool.embed(wave)).embedding;
+    // Decoding and resampling grow with the clip: the worker does them, within REFERENCE_LIMITS.
+    // A copy: the caller's bytes may view a larger buffer (a socket's), which must not be transferred.
+    return (await this.pool.reference(new Uint8Array(wav))).embedding;
   }
 
   /**

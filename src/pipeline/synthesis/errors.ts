@@ -4,6 +4,7 @@ export type SynthesisErrorCode =
   | 'EMBEDDING_INVALID'
   | 'REQUEST_INVALID'
   | 'TEXT_EMPTY'
+  | 'PHRASE_TOO_LONG'
   | 'WAV_INVALID'
   | 'WORKER_DIED'
   | 'INFERENCE_FAILED'

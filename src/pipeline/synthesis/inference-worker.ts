@@ -5,7 +5,9 @@ import ort from 'onnxruntime-node';
 import type { GraphSignature, GraphValueInfo } from '../voice/graphs.js';
 import { GRAPH_NAMES, type GraphName } from '../voice/manifest.js';
 import { packBatches, splitScores } from './batcher.js';
+import { SynthesisError } from './errors.js';
 import { LogMel } from './mel.js';
+import { checkEmbedding, referenceSamples } from './reference-clip.js';
 import type {
   Device,
   DecodeResult,
@@ -169,6 +171,13 @@ async function main(): Promise<void> {
       const { data, frames } = logMel.compute(wave);
       return ser(data, frames);
     },
+    reference: async ({ wav }) => {
+      const wave = await referenceSamples(wav, init.mel.sampleRate, init.mel.padding);
+      const { data, frames } = logMel.compute(wave);
+      const result = await ser(data, frames);
+      checkEmbedding(result.embedding);
+      return result;
+    },
   };
 
   // One request at a time: the pool sends a worker its next request only after the reply.
@@ -178,7 +187,7 @@ async function main(): Promise<void> {
       const handler = handlers[request.op] as (r: InferenceRequest) => Promise<ResultOf[keyof ResultOf]>;
       reply = { id, ok: true, result: await handler(request) };
     } catch (err) {
-      reply = { id, ok: false, message: (err as Error).message };
+      reply = { id, ok: false, message: (err as Error).message, ...(err instanceof SynthesisError ? { code: err.code } : {}) };
     }
     port.postMessage(reply, reply.ok ? transferablesOf(reply.result) : []);
   });

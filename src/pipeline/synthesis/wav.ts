@@ -42,7 +42,8 @@ export async function decodeWavMono(bytes: Uint8Array): Promise<DecodedAudio> {
     return { samples, sampleRate: track.sampleRate };
   } catch (err) {
     if (err instanceof SynthesisError) throw err;
-    throw new SynthesisError('WAV_INVALID', `cannot decode the WAV file: ${(err as Error).message}`, { cause: err });
+    // The decoder's own message describes its internals; the cause keeps it for the log.
+    throw new SynthesisError('WAV_INVALID', 'the bytes are not a WAV file that can be decoded (RIFF WAVE, PCM 8/16/24/32-bit or float)', { cause: err });
   } finally {
     input.dispose();
   }

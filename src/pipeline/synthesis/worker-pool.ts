@@ -133,6 +133,11 @@ export class WorkerPool {
     return this.call({ op: 'ser', mel, frames });
   }
 
+  /** A reference recording's SER, decoded, checked and resampled in the worker (reference-clip.ts); `wav` is transferred. */
+  reference(wav: Uint8Array): Promise<SerResult> {
+    return this.call({ op: 'reference', wav });
+  }
+
   /** Log-mel and SER of a mono waveform at the voice rate; `wave` is transferred. */
   embed(wave: Float32Array): Promise<SerResult> {
     return this.call({ op: 'embed', wave });
@@ -245,7 +250,8 @@ export class WorkerPool {
     if (!call || call.id !== reply.id) return;
     slot.call = undefined;
     if (reply.ok) call.resolve(reply.result);
-    else call.reject(new SynthesisError('INFERENCE_FAILED', `${call.request.op}: ${reply.message}`));
+    // The worker's own refusals (a bad reference clip) keep their code and message.
+    else call.reject(reply.code ? new SynthesisError(reply.code, reply.message) : new SynthesisError('INFERENCE_FAILED', `${call.request.op}: ${reply.message}`));
     this.dispatch();
     if (!slot.call) this.quieted(slot);
   }

@@ -2,6 +2,7 @@
 // as transferable typed arrays; everything else is plain data.
 import type { GraphSignature } from '../voice/graphs.js';
 import type { GraphName, MelConfig } from '../voice/manifest.js';
+import type { SynthesisErrorCode } from './errors.js';
 import type { EstimatorBatch } from './sampler.js';
 
 export type Device = 'cpu' | 'cuda';
@@ -98,7 +99,13 @@ export interface SerResult {
   logits: Float32Array;
 }
 
-export type InferenceRequest = EncodeRequest | DecodeRequest | EstimateRequest | VocodeRequest | SerRequest | EmbedRequest;
+/** A reference recording: WAV decoding, its checks and resampling (reference-clip.ts), then log-mel and SER. */
+export interface ReferenceRequest {
+  op: 'reference';
+  wav: Uint8Array;
+}
+
+export type InferenceRequest = EncodeRequest | DecodeRequest | EstimateRequest | VocodeRequest | SerRequest | EmbedRequest | ReferenceRequest;
 
 export interface ResultOf {
   encode: EncodeResult;
@@ -107,11 +114,12 @@ export interface ResultOf {
   vocode: VocodeResult;
   ser: SerResult;
   embed: SerResult;
+  reference: SerResult;
 }
 
 export type WorkerReply =
   | { id: number; ok: true; result: ResultOf[keyof ResultOf] }
-  | { id: number; ok: false; message: string };
+  | { id: number; ok: false; message: string; code?: SynthesisErrorCode };
 
 /** The typed arrays reachable in a message, for the transfer list. */
 export function transferablesOf(value: unknown, out: ArrayBuffer[] = []): ArrayBuffer[] {

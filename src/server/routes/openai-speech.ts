@@ -13,6 +13,8 @@ import type { ServerConfig } from '../config.js';
 import { ErrorCode, ProtocolError } from '../errors.js';
 import type { ServerMetrics } from '../metrics.js';
 import { atRate } from '../output-rate.js';
+import type { RepeatLog } from '../repeat-log.js';
+import { failureKey, synthesisFailed } from '../synthesis-failure.js';
 import { OUTPUT_SAMPLE_RATE, toProtocolError, weightsSchema, type EmotionWeights } from '../protocol.js';
 import { samplesToMs } from '../render.js';
 import { renderText } from '../speech-file.js';
@@ -56,6 +58,7 @@ export interface OpenAiSpeechContext {
   /** The body as JSON (at most `limit` bytes); throws ProtocolError. */
   readJson(req: IncomingMessage, res: ServerResponse, limit: number): Promise<unknown>;
   encoders: { opus: OpusEncoderPool; mp3: Mp3EncoderPool };
+  failures: RepeatLog;
 }
 
 /** OpenAI's error body: the SDKs raise their typed errors from the status and read `error.message`. */
@@ -187,7 +190,10 @@ export function openAiSpeechRoute(ctx: OpenAiSpeechContext): (req: IncomingMessa
       if (audioMs > 0) metrics.realTimeFactor.observe({ voice: voice.info.id }, synthesisMs / audioMs);
     } catch (error) {
       if (abort.signal.aborted) return;
-      if (error instanceof SynthesisError) throw new ProtocolError(ErrorCode.synthesisFailed, `${error.code}: ${error.message}`);
+      if (error instanceof SynthesisError) {
+        ctx.failures.warn(failureKey(error), { err: error, route: '/v1/audio/speech' }, 'request synthesis failed');
+        throw synthesisFailed(error);
+      }
       throw error;
     } finally {
       encoder?.discard();
