@@ -140,6 +140,20 @@ describe('POST /v1/audio/speech with the openai SDK', () => {
     expect((bad as Error).message).toContain('bored');
   });
 
+  it('reads emotion tags in the input unless markup is false; a bad tag is a 400 bad_markup', async () => {
+    const tagged = 'Hello [emotion=happy:0.7,surprise:0.3]there, friend[/emotion]. Bye now.';
+    const res = await client.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: tagged, response_format: 'pcm' });
+    expect((await res.arrayBuffer()).byteLength).toBeGreaterThan(0);
+    const bad = (await client.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'Hi [emotion=bored] there.' }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    expect(bad).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(bad.code).toBe('bad_markup');
+    const plain = await speak('pcm', { input: 'Hi [emotion=bored] there.', markup: false });
+    expect((await plain.arrayBuffer()).byteLength).toBeGreaterThan(0);
+    const badInstructions = (await speak('pcm', { instructions: '[emotion=bored]' }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    expect(badInstructions.code).toBe('bad_markup');
+    expect(badInstructions.param).toBe('instructions');
+  });
+
   it('streams: the first audio arrives while the second phrase is still held in synthesis', async () => {
     const voice = voices.get()!;
     const original = voice.engine.synthesize.bind(voice.engine);
@@ -198,7 +212,7 @@ describe('POST /v1/audio/speech with the openai SDK', () => {
 });
 
 describe('instructions grammar', () => {
-  const emotions = ['neutral', 'happy', 'sad', 'angry', 'surprise'];
+  const emotions = { emotions: ['neutral', 'happy', 'sad', 'angry', 'surprise'], neutral: 'neutral' };
   it('reads names, synonyms and weights in several spellings', () => {
     expect(emotionFromInstructions('happy', emotions)).toEqual({ happy: 1 });
     expect(emotionFromInstructions('Happy: 0.6, SAD=0.4', emotions)).toEqual({ happy: 0.6, sad: 0.4 });
@@ -208,6 +222,14 @@ describe('instructions grammar', () => {
   it('names no emotion: undefined (the voice stays neutral); names only unknown ones: undefined', () => {
     expect(emotionFromInstructions('Speak slowly and clearly.', emotions)).toBeUndefined();
     expect(emotionFromInstructions('happy 0', emotions)).toBeUndefined();
-    expect(emotionFromInstructions('happy', ['neutral', 'calm'])).toBeUndefined();
+    expect(emotionFromInstructions('happy', { emotions: ['neutral', 'calm'], neutral: 'neutral' })).toBeUndefined();
+  });
+  it('takes an emotion tag of the markup, intensity included, and says what is wrong with a bad one', () => {
+    expect(emotionFromInstructions('[emotion=happy:0.75,sad:0.25]', emotions)).toEqual({ happy: 0.75, sad: 0.25 });
+    const half = emotionFromInstructions('Read this [emotion=angry intensity=0.5] please', emotions)!;
+    expect(half.angry).toBeGreaterThan(0);
+    expect(half.angry).toBeLessThan(1);
+    expect(half.neutral).toBeGreaterThan(0);
+    expect(() => emotionFromInstructions('[emotion=bored]', emotions)).toThrow(/bored/);
   });
 });

@@ -47,6 +47,8 @@ const requestSchema = z.object({
   steps: z.number().int().min(1).max(1000).optional(),
   temperature: z.number().positive().max(10).optional(),
   seed: z.number().int().min(0).max(0xffff_ffff).optional(),
+  /** Emotion tags in `input` are read unless this is false (docs/protocol.md, Emotion markup). */
+  markup: z.boolean().optional(),
 });
 
 export interface OpenAiSpeechContext {
@@ -71,6 +73,15 @@ function resolveVoice(voices: VoiceRegistry, requested: string): ServedVoice {
   if (voice) return voice;
   const known = voices.list().map((v) => v.id);
   throw new ProtocolError(ErrorCode.unknownVoice, `unknown voice "${requested}": use one of ${known.join(', ')} (OpenAI's names, such as alloy, speak with ${voices.defaultId})`, 'voice');
+}
+
+function instructed(instructions: string | undefined, voice: ServedVoice): EmotionWeights | undefined {
+  if (!instructions) return undefined;
+  try {
+    return emotionFromInstructions(instructions, voice.info);
+  } catch (error) {
+    throw new ProtocolError(ErrorCode.badMarkup, `instructions: bad emotion tag: ${(error as Error).message}`, 'instructions');
+  }
 }
 
 function encoderFor(format: OpenAiFormat, ctx: OpenAiSpeechContext, voice: ServedVoice): Promise<SpeechEncoder> {
@@ -124,7 +135,7 @@ export function openAiSpeechRoute(ctx: OpenAiSpeechContext): (req: IncomingMessa
     if (body.steps !== undefined && body.steps > config.maxSteps) {
       throw new ProtocolError(ErrorCode.invalidField, `steps: at most ${config.maxSteps} on this server`, 'steps');
     }
-    const emotion: EmotionWeights = body.emotion ?? (body.instructions ? emotionFromInstructions(body.instructions, voice.info.emotions) : undefined) ?? { [voice.info.neutral]: 1 };
+    const emotion: EmotionWeights = body.emotion ?? instructed(body.instructions, voice) ?? { [voice.info.neutral]: 1 };
     const unknown = Object.keys(emotion).find((name) => !voice.info.emotions.includes(name));
     if (unknown !== undefined) {
       throw new ProtocolError(ErrorCode.unknownEmotion, `emotion: unknown emotion "${unknown}" (known: ${voice.info.emotions.join(', ')})`, 'emotion');
@@ -149,6 +160,7 @@ export function openAiSpeechRoute(ctx: OpenAiSpeechContext): (req: IncomingMessa
         temperature: body.temperature,
         lengthScale: body.speed === undefined ? undefined : 1 / body.speed,
         seed: body.seed,
+        markup: body.markup ?? true,
       };
       let phrases = 0;
       let samples = 0;
