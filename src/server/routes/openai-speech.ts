@@ -15,7 +15,7 @@ import type { ServerMetrics } from '../metrics.js';
 import { atRate } from '../output-rate.js';
 import type { RepeatLog } from '../repeat-log.js';
 import { failureKey, synthesisFailed } from '../synthesis-failure.js';
-import { OUTPUT_SAMPLE_RATE, toProtocolError, weightsSchema, type EmotionWeights } from '../protocol.js';
+import { OUTPUT_SAMPLE_RATE, synthesisOptionsSchema, toProtocolError, type EmotionWeights } from '../protocol.js';
 import { samplesToMs } from '../render.js';
 import { renderText } from '../speech-file.js';
 import { mp3Encoder, oggOpusEncoder, pcmEncoder, streamingWavEncoder, type SpeechEncoder } from '../speech-encoders.js';
@@ -39,14 +39,14 @@ const requestSchema = z.object({
   input: z.string().min(1).max(OPENAI_MAX_INPUT),
   voice: z.union([z.string().min(1).max(128), z.object({ id: z.string().min(1).max(128) })]),
   response_format: z.string().max(16).optional(),
-  speed: z.number().min(0.25).max(4).optional(),
+  speed: synthesisOptionsSchema.shape.speed,
   instructions: z.string().max(OPENAI_MAX_INPUT).optional(),
   stream_format: z.enum(['audio', 'sse']).optional(),
   // Our own, passed by the SDK as extra body fields.
-  emotion: weightsSchema.optional(),
-  steps: z.number().int().min(1).max(1000).optional(),
-  temperature: z.number().positive().max(10).optional(),
-  seed: z.number().int().min(0).max(0xffff_ffff).optional(),
+  emotion: synthesisOptionsSchema.shape.emotion,
+  steps: synthesisOptionsSchema.shape.steps,
+  temperature: synthesisOptionsSchema.shape.temperature,
+  seed: synthesisOptionsSchema.shape.seed,
   /** Emotion tags in `input` are read unless this is false (docs/protocol.md, Emotion markup). */
   markup: z.boolean().optional(),
 });
