@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseClientArgs, parseEmotion } from '../clients/cli/args.js';
 import { Reporter } from '../clients/cli/report.js';
+import { TextWindow } from '../clients/cli/text-window.js';
 import { readWav } from '../src/stream/wav.js';
 import { emomix, readOggOpus, reportedPhrases, rms, scratchDir, speechEnd, start, words, type Run } from './clients-harness.js';
 import { serveFixture, startServer } from './server-harness.js';
@@ -100,6 +101,18 @@ describe('emomix say', () => {
 });
 
 describe('emomix stream', () => {
+  it('changes emotion mid-stream with --markup: the tag is not spoken and the mix starts at its word', async () => {
+    const out = join(dir, 'markup.wav');
+    const text = 'Well. I am so glad you came, [emotion=sad]but I have some bad news. [emotion=happy ramp=300]Cheer up!';
+    const result = await emomix(['stream', '--url', srv.ws, '--steps', '2', '--seed', '4', '--emotion', 'happy', '--markup', '-v', '--out', out], text);
+    succeeded(result);
+    const phrases = reportedPhrases(result.stderr);
+    expect(phrases.flatMap((p) => words(p.text))).toEqual(words('Well. I am so glad you came, but I have some bad news. Cheer up!'));
+    const inside = phrases.find((p) => p.text.startsWith('I am'))!;
+    expect(inside.mixes).toEqual(['from word 0 (i) happy=1', 'from word 6 (but) sad=1']);
+    expect(phrases.at(-1)!.mixes).toEqual(['from word 0 (cheer) happy=1']);
+  });
+
   it('speaks stdin as it arrives and writes Ogg Opus as it goes', async () => {
     const out = join(dir, 'stream.ogg');
     const p = start(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'stream', '--url', srv.ws, '--steps', '2', '-v', '--out', out]);
@@ -155,5 +168,19 @@ describe('options and report', () => {
     expect(written).toBe('\r\x1b[K100/500 characters sent · 2 phrases · 3.2 s of audio');
     reporter.summary({ phrases: 3, audioMs: 4000, firstAudioMs: 150.4, wallMs: 1000, stats: undefined, failure: undefined }, 'x.ogg');
     expect(written.slice(written.indexOf('audio') + 5)).toBe('\r\x1b[Kfirst audio 150 ms · 4.00 s of audio in 3 phrases · real-time factor 0.250 → x.ogg\n');
+  });
+});
+
+describe('TextWindow', () => {
+  it('with markup, counts emotion tags as gone once the text around them is announced', async () => {
+    const window = new TextWindow(40, true);
+    window.sent('[emotion=sad]Hi there. ');
+    expect(await Promise.race([window.room(15), Promise.resolve('waiting')])).toBe('waiting');
+    window.announced('Hi there.');
+    expect(await window.room(15)).toBe(true);
+    const plain = new TextWindow(40);
+    plain.sent('[emotional] Hi. ');
+    plain.announced('[emotional] Hi.');
+    expect(await plain.room(10)).toBe(true);
   });
 });

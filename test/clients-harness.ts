@@ -84,15 +84,18 @@ export interface ReportedPhrase {
   startMs: number;
   durationMs: number;
   text: string;
+  /** The CLI's --verbose: where each emotion mix starts, `from word 6 (but) sad=1`. */
+  mixes: string[];
 }
 
-/** The phrase lines the clients print: `phrase 2 [0.540 s +0.440 s] "text"`. */
+/** The phrase lines the clients print: `phrase 2 [0.540 s +0.440 s] "text"`, then ` · ` and the mixes for the CLI. */
 export function reportedPhrases(stderr: string): ReportedPhrase[] {
-  return [...stderr.matchAll(/^phrase (\d+) \[([\d.]+) s \+([\d.]+) s\] (".*")$/gm)].map((m) => ({
+  return [...stderr.matchAll(/^phrase (\d+) \[([\d.]+) s \+([\d.]+) s\] ("(?:[^"\\]|\\.)*")(?: · (.*))?$/gm)].map((m) => ({
     id: Number(m[1]),
     startMs: Number(m[2]) * 1000,
     durationMs: Number(m[3]) * 1000,
     text: JSON.parse(m[4]!) as string,
+    mixes: m[5]?.split(' · ') ?? [],
   }));
 }
 

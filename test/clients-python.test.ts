@@ -26,6 +26,18 @@ function checkWav(path: string, stderr: string): void {
 }
 
 describe('Python client', () => {
+  it('passes markup with --markup: tags are not spoken and each mix starts at its word', async () => {
+    const out = join(dir, 'markup.wav');
+    const text = 'Well. I am so glad you came, [emotion=sad]but I have some bad news.';
+    const result = await run(PYTHON, [CLIENT, '--url', srv.ws, '--steps', '2', '--emotion', 'happy', '--markup', '--out', out, text]);
+    expect(result.stderr).not.toMatch(/warning|error|Traceback/);
+    expect(result.code).toBe(0);
+    const phrases = reportedPhrases(result.stderr);
+    expect(phrases.flatMap((p) => words(p.text))).toEqual(words('Well. I am so glad you came, but I have some bad news.'));
+    expect(phrases.at(-1)!.mixes).toEqual(['from word 0 happy=1', 'from word 6 sad=1']);
+    checkWav(out, result.stderr);
+  });
+
   it('speaks a text given as arguments into a WAV file', async () => {
     const out = join(dir, 'args.wav');
     const text = 'Hello from Python. This is a second sentence!';

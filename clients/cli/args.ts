@@ -14,6 +14,8 @@ export interface ClientOptions {
   steps: number | undefined;
   speed: number | undefined;
   seed: number | undefined;
+  /** Read emotion tags in the text (start.markup). */
+  markup: boolean;
   /** A file path (.ogg, .opus, .wav) or '-' for raw PCM on stdout. */
   out: string | undefined;
   play: boolean;
@@ -48,13 +50,17 @@ export function helpText(command: Command): string {
   --play            pipe the PCM into aplay, or SoX's play when there is no
                     aplay on PATH (with --out FILE too, both happen)
   --emotion MIX     e.g. happy=0.7,surprise=0.3 (a bare name weighs 1) [the voice's neutral]
+  --markup          read emotion tags in the text, which change the emotion
+                    where they stand, mid-stream too: "Great! [emotion=sad
+                    ramp=500]But then it rained." (tags: docs/protocol.md)
   --voice ID        voice to speak with [the server's default]
   --steps N         diffusion steps: fewer are faster [the voice's default]
   --speed X         speaking rate, 0.25 to 4 [1]
   --seed N          fixed noise, for repeatable output
   --url URL         server stream endpoint, or $EMOMIX_URL [${DEFAULT_URL}]
   --token TOKEN     bearer token, or $EMOMIX_TOKEN (preferred: flags show in ps)
-  --verbose         print each phrase with its place on the timeline
+  --verbose         print each phrase with its place on the timeline, and
+                    the word at which each of its emotion mixes starts
   --quiet           print errors only
   --help            show this text
 
@@ -95,6 +101,7 @@ export function parseClientArgs(argv: string[], env: NodeJS.ProcessEnv): ClientO
         out: { type: 'string', short: 'o' },
         play: { type: 'boolean' },
         emotion: { type: 'string', short: 'e' },
+        markup: { type: 'boolean' },
         voice: { type: 'string' },
         steps: { type: 'string' },
         speed: { type: 'string' },
@@ -123,6 +130,7 @@ export function parseClientArgs(argv: string[], env: NodeJS.ProcessEnv): ClientO
     steps: number('steps', values.steps, true),
     speed: number('speed', values.speed, false),
     seed: number('seed', values.seed, true),
+    markup: values.markup ?? false,
     out,
     play: values.play ?? false,
     verbose: values.verbose ?? false,

@@ -17,6 +17,12 @@ export interface ReportOptions {
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(3)} s`;
 
+/** `happy=0.7,sad=0.3`, weights to 2 decimals. */
+const mixText = (weights: Record<string, number>): string =>
+  Object.entries(weights)
+    .map(([name, w]) => `${name}=${Number(w.toFixed(2))}`)
+    .join(',');
+
 export class Reporter implements SpeakEvents {
   private lastProgress = 0;
   private progressShown = false;
@@ -27,7 +33,13 @@ export class Reporter implements SpeakEvents {
   ) {}
 
   phrase(p: Phrase): void {
-    if (this.options.verbose) this.line(`phrase ${p.id} [${seconds(p.startMs)} +${seconds(p.durationMs)}] ${JSON.stringify(p.text)}`);
+    if (!this.options.verbose) return;
+    // Where each mix starts: "from word 6 (but) sad=1"; a ramp shows where it goes.
+    const mixes = p.segments.map((s) => {
+      const word = p.words[s.word]?.word;
+      return `from word ${s.word}${word ? ` (${word})` : ''} ${mixText(s.ramp ? s.ramp.to : s.emotion)}`;
+    });
+    this.line(`phrase ${p.id} [${seconds(p.startMs)} +${seconds(p.durationMs)}] ${JSON.stringify(p.text)} · ${mixes.join(' · ')}`);
   }
 
   progress(p: Progress): void {

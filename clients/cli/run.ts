@@ -80,6 +80,7 @@ export async function runClient(command: Command, argv: string[], text: (options
         ...(options.steps !== undefined ? { steps: options.steps } : {}),
         ...(options.speed !== undefined ? { speed: options.speed } : {}),
         ...(options.seed !== undefined ? { seed: options.seed } : {}),
+        ...(options.markup ? { markup: true } : {}),
       },
       text: source.chunks,
       openSinks: openSinks(options, player),

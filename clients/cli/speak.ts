@@ -104,7 +104,7 @@ export async function speak(request: SpeakRequest): Promise<SpeakResult> {
         case 'ready':
           sinks = await request.openSinks(message);
           toPcm = message.format === 'opus' ? opusToPcm(message.preSkip ?? 0) : (packets) => packets[0] ?? new Uint8Array(0);
-          window = new TextWindow(message.limits.maxBufferedText);
+          window = new TextWindow(message.limits.maxBufferedText, request.start.markup === true);
           if (request.signal?.aborted) stop();
           else feed(window).catch((error: unknown) => stop(`reading the text failed: ${(error as Error).message}`));
           break;

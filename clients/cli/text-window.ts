@@ -5,6 +5,8 @@
 // sending more.
 
 const isSpace = (c: string): boolean => /\s/.test(c);
+/** A whole emotion tag (docs/protocol.md, "Emotion markup"): never spoken, so never announced. */
+const TAG = /\[\/?emotion(?:[\s=][^\]]*)?\]/giu;
 
 export class TextWindow {
   /** Text sent whose phrases have not been announced yet. */
@@ -12,8 +14,14 @@ export class TextWindow {
   private waiter: { size: number; resolve: (open: boolean) => void } | undefined;
   private closed = false;
 
-  /** `limit` is the server's maxBufferedText; half of it is used, leaving room for whitespace the count cannot see. */
-  constructor(private readonly limit: number) {}
+  /**
+   * `limit` is the server's maxBufferedText; half of it is used, leaving room for whitespace
+   * the count cannot see. With `markup`, emotion tags are not counted as text to be announced.
+   */
+  constructor(
+    private readonly limit: number,
+    private readonly markup = false,
+  ) {}
 
   /** The largest piece of text to send in one message. */
   get sliceSize(): number {
@@ -35,6 +43,7 @@ export class TextWindow {
    * left the server's buffer, together with the whitespace before it.
    */
   announced(phraseText: string): void {
+    if (this.markup) this.pending = this.pending.replace(TAG, '');
     let need = phraseText.replace(/\s+/g, '').length;
     let i = 0;
     for (; i < this.pending.length && need > 0; i++) if (!isSpace(this.pending[i]!)) need--;

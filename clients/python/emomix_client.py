@@ -4,10 +4,14 @@ and writes a WAV file while the audio arrives.
 
     python3 emomix_client.py --out hello.wav "Hello there!"
     my-llm | python3 emomix_client.py --emotion happy=0.8 --out reply.wav
+    python3 emomix_client.py --markup --out news.wav "So glad you came, [emotion=sad]but I have bad news."
 
 Without TEXT it streams stdin: each chunk read is sent at once, so speech
 starts before the input is complete. The file holds the stream as sent, the
 last phrase padded to a whole 20 ms frame. Phrases and a summary go to stderr.
+With --markup, emotion tags in the text change the emotion where they stand
+(docs/protocol.md, "Emotion markup"); each phrase line then also says where
+each of its mixes starts.
 Needs `websockets` and `msgpack` (Debian: python3-websockets python3-msgpack).
 """
 
@@ -25,6 +29,8 @@ import msgpack
 import websockets
 
 SAMPLE_RATE = 48000
+# A whole emotion tag: the server never speaks it, so it is never announced in a phrase.
+TAG = re.compile(r"\[/?emotion(?:[\s=][^\]]*)?\]", re.IGNORECASE)
 
 
 def parse_emotion(spec):
@@ -34,6 +40,11 @@ def parse_emotion(spec):
         name, _, value = part.partition("=")
         weights[name.strip()] = float(value) if value else 1.0
     return weights
+
+
+def mix_text(weights):
+    """{'happy': 0.7, 'sad': 0.3} -> 'happy=0.7,sad=0.3'"""
+    return ",".join(f"{name}={round(w, 2):g}" for name, w in weights.items())
 
 
 def connect(url, token):
@@ -65,8 +76,9 @@ class Window:
     """Keeps the text the server holds unspoken under half its limit
     (maxBufferedText), so a long input is never refused."""
 
-    def __init__(self, limit):
+    def __init__(self, limit, markup=False):
         self.limit = limit
+        self.markup = markup
         self.pending = ""
         self.changed = asyncio.Event()
 
@@ -79,7 +91,9 @@ class Window:
         self.pending += text
 
     def spoken(self, phrase_text):
-        """The phrase left the server's buffer, with the whitespace before it."""
+        """The phrase left the server's buffer, with the whitespace before it (and any tags)."""
+        if self.markup:
+            self.pending = TAG.sub("", self.pending)
         need = len(re.sub(r"\s+", "", phrase_text))
         i = 0
         while i < len(self.pending) and need > 0:
@@ -106,6 +120,8 @@ async def speak(args):
     start = {"type": "start", "format": "pcm16"}
     if args.emotion:
         start["emotion"] = parse_emotion(args.emotion)
+    if args.markup:
+        start["markup"] = True
     for field in ("voice", "steps", "seed"):
         if getattr(args, field) is not None:
             start[field] = getattr(args, field)
@@ -126,14 +142,18 @@ async def speak(args):
                 message = msgpack.unpackb(frame, raw=False)
                 kind = message["type"]
                 if kind == "ready":
-                    window = Window(message["limits"]["maxBufferedText"])
+                    window = Window(message["limits"]["maxBufferedText"], args.markup)
                     feeder = asyncio.create_task(feed(ws, args, window, clock))
                 elif kind == "phrase":
                     window.spoken(message["text"])
                     phrases += 1
                     audio_ms = max(audio_ms, message["startMs"] + message["durationMs"])
+                    mixes = ""
+                    if args.markup:
+                        mixes = "".join(f' · from word {s["word"]} {mix_text(s.get("ramp", {}).get("to", s["emotion"]))}'
+                                        for s in message["segments"])
                     print(f'phrase {message["id"]} [{message["startMs"] / 1000:.3f} s +{message["durationMs"] / 1000:.3f} s] '
-                          f'{json.dumps(message["text"], ensure_ascii=False)}', file=sys.stderr)
+                          f'{json.dumps(message["text"], ensure_ascii=False)}{mixes}', file=sys.stderr)
                 elif kind == "audio":
                     clock.setdefault("first_audio", time.monotonic())
                     for packet in message["packets"]:
@@ -172,6 +192,8 @@ def main():
     parser.add_argument("--voice")
     parser.add_argument("--steps", type=int)
     parser.add_argument("--seed", type=int)
+    parser.add_argument("--markup", action="store_true",
+                        help="read emotion tags such as [emotion=sad ramp=400] in the text (docs/protocol.md)")
     return asyncio.run(speak(parser.parse_args()))
 
 
