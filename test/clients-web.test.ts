@@ -107,6 +107,28 @@ describe('browser studio', () => {
     await page.close();
   }, 60_000);
 
+  it('reads emotion tags typed in the text box and underlines each word in the colour of its emotion', async () => {
+    const { page, problems } = await open('?format=pcm16');
+    await page.getByLabel('all at once').check();
+    expect(await page.getByLabel('Read emotion tags in the text').isChecked()).toBe(true);
+    await page.getByLabel('Text to speak').fill('Well. I am so glad you came, [emotion=sad]but I have some bad news.');
+    await page.getByRole('button', { name: 'Play' }).click();
+    await page.waitForFunction(() => !(window as any).studio.stats.taking && !(window as any).studio.stats.playing && (window as any).studio.stats.wordsHeard > 0, null, { timeout: 30_000 });
+    const words = await page.locator('#phrases .word').evaluateAll((els) => els.map((el) => [el.textContent, (el as HTMLElement).dataset.emotion, getComputedStyle(el).borderBottomColor]));
+    expect(words.map(([w]) => w).join(' ')).toBe('well i am so glad you came but i have some bad news');
+    // Up to "came" neutral; from "i" on sad ("but" itself is spoken within the 100 ms transition).
+    expect(words.slice(0, 7).map(([, e]) => e)).toEqual(Array(7).fill('neutral'));
+    expect(words.slice(8).map(([, e]) => e)).toEqual(Array(5).fill('sad'));
+    // neutral's grey, then sad's blue (mix.js PALETTE).
+    expect(words[1]![2]).toBe('rgb(138, 143, 152)');
+    expect(words.at(-1)![2]).toBe('rgb(59, 125, 216)');
+    const metas = await page.locator('#phrases .meta').allTextContents();
+    expect(metas[1]).toMatch(/from “but”: sad 100%/);
+    expect((await stats(page)).errors).toBe(0);
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 60_000);
+
   it('on a phone: adds an emotion from a clip, falls back to pcm16 and stops at once on Escape (barge-in)', async () => {
     const { page, problems } = await open('?format=pcm16', { width: 390, height: 844 });
     expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);

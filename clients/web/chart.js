@@ -7,7 +7,7 @@ const MIN_SPAN_MS = 5000;
 const COLUMN_PX = 2;
 const FRAME_MS = 20;
 
-/** @typedef {{ id: number, startMs: number, durationMs: number, emotion: Record<string, number>, ramp?: { to: Record<string, number>, endMs: number } }} ChartPhrase */
+/** @typedef {{ id: number, startMs: number, durationMs: number, emotion: Record<string, number>, ramp?: { to: Record<string, number>, startMs: number, endMs: number }, segments?: { startMs: number, emotion: Record<string, number>, ramp?: { to: Record<string, number>, startMs: number, endMs: number } }[] }} ChartPhrase */
 
 export class MixChart {
   /**
@@ -39,7 +39,8 @@ export class MixChart {
   /** @param {ChartPhrase} phrase */
   add(phrase) {
     this.phrases.push(phrase);
-    for (const name of [...Object.keys(phrase.emotion), ...Object.keys(phrase.ramp?.to ?? {})]) {
+    const mixes = [phrase, ...(phrase.segments ?? [])].flatMap((m) => [m.emotion, m.ramp?.to ?? {}]);
+    for (const name of mixes.flatMap((mix) => Object.keys(mix))) {
       if (this.names.includes(name)) continue;
       this.names.push(name);
       const entry = document.createElement('span');
@@ -49,7 +50,11 @@ export class MixChart {
       entry.append(swatch, name);
       this.legend.append(entry);
     }
-    const recent = this.phrases.slice(-4).map((p) => `phrase ${p.id}: ${describe(p.emotion)}${p.ramp ? ` moving to ${describe(p.ramp.to)}` : ''}`);
+    const ending = (/** @type {ChartPhrase} */ p) => {
+      const last = p.segments && p.segments.length > 1 ? p.segments[p.segments.length - 1] : p;
+      return last.ramp || last !== p ? ` moving to ${describe(last.ramp ? last.ramp.to : last.emotion)}` : '';
+    };
+    const recent = this.phrases.slice(-4).map((p) => `phrase ${p.id}: ${describe(p.emotion)}${ending(p)}`);
     this.canvas.setAttribute('aria-label', `Emotion mix over time. ${recent.join('; ')}`);
     this.dirty = true;
   }

@@ -30,22 +30,33 @@ export function describe(weights) {
 }
 
 /**
- * The mix at session time `ms` inside a phrase: its mix at the start, moving
- * linearly to the ramp's target until the ramp ends (as the server's timeline does).
- * @param {{ startMs: number, emotion: Record<string, number>, ramp?: { to: Record<string, number>, endMs: number } }} phrase
+ * The mix at session time `ms` inside a phrase: the last of its segments that has
+ * started, moving linearly from its mix to its ramp's target until the ramp ends
+ * (docs/protocol.md, "Emotion"). Phrases without segments are one segment.
+ * @param {{ startMs: number, emotion: Record<string, number>, ramp?: Ramp, segments?: { startMs: number, emotion: Record<string, number>, ramp?: Ramp }[] }} phrase
  * @param {number} ms
  * @returns {Record<string, number>}
  */
 export function mixAt(phrase, ms) {
-  const { ramp } = phrase;
-  if (!ramp || ramp.endMs <= phrase.startMs) return phrase.emotion;
-  const t = Math.min(1, Math.max(0, (ms - phrase.startMs) / (ramp.endMs - phrase.startMs)));
+  const segments = phrase.segments?.length ? phrase.segments : [{ startMs: phrase.startMs, emotion: phrase.emotion, ramp: phrase.ramp }];
+  let segment = segments[0];
+  for (const s of segments) if (s.startMs <= ms) segment = s;
+  const { ramp } = segment;
+  if (!ramp || ramp.endMs <= segment.startMs) return segment.emotion;
+  const t = Math.min(1, Math.max(0, (ms - segment.startMs) / (ramp.endMs - segment.startMs)));
   /** @type {Record<string, number>} */
   const out = {};
-  for (const name of new Set([...Object.keys(phrase.emotion), ...Object.keys(ramp.to)])) {
-    out[name] = (phrase.emotion[name] ?? 0) * (1 - t) + (ramp.to[name] ?? 0) * t;
+  for (const name of new Set([...Object.keys(segment.emotion), ...Object.keys(ramp.to)])) {
+    out[name] = (segment.emotion[name] ?? 0) * (1 - t) + (ramp.to[name] ?? 0) * t;
   }
   return out;
+}
+
+/** @typedef {{ to: Record<string, number>, startMs: number, endMs: number }} Ramp */
+
+/** The emotion weighing most in a mix. @param {Record<string, number>} weights */
+export function dominant(weights) {
+  return Object.entries(weights).reduce((best, entry) => (entry[1] > best[1] ? entry : best), ['', -1])[0];
 }
 
 const PALETTE = { neutral: '#8a8f98', happy: '#f2b705', sad: '#3b7dd8', angry: '#d93025', surprise: '#9c27b0' };

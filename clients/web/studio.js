@@ -17,6 +17,7 @@ const ui = {
   rateValue: $('rate-value'),
   voice: $('voice'),
   steps: $('steps'),
+  markup: $('markup'),
   play: $('play'),
   flush: $('flush'),
   cancel: $('cancel'),
@@ -165,7 +166,7 @@ function makeTake(text, clips = references) {
   return new Take({
     url: ui.url.value,
     token: ui.token.value,
-    start: { voice: ui.voice.value, ...(steps > 0 ? { steps } : {}), format: ui.codec.dataset.format },
+    start: { voice: ui.voice.value, ...(steps > 0 ? { steps } : {}), format: ui.codec.dataset.format, markup: ui.markup.checked },
     text,
     mode: document.querySelector('input[name="mode"]:checked')?.getAttribute('value') === 'whole' ? 'whole' : 'stream',
     rate: () => Number(ui.rate.value),

@@ -1,6 +1,7 @@
 // The phrases of a take as a list: each phrase's words, highlighted as they
-// are heard (from the word timestamps), its mix, and its first-audio latency.
-import { describe } from './mix.js';
+// are heard (from the word timestamps) and underlined in the colour of the
+// emotion they are spoken with, its mixes, and its first-audio latency.
+import { colorOf, describe, dominant } from './mix.js';
 
 /** @typedef {{ phrase: number, startMs: number, endMs: number, el: HTMLElement }} Word */
 
@@ -25,7 +26,7 @@ export class Transcript {
     this.wordsHeard = 0;
   }
 
-  /** @param {{ id: number, text: string, startMs: number, durationMs: number, words: { word: string, startMs: number, endMs: number }[], emotion: Record<string, number>, ramp?: { to: Record<string, number> } }} phrase */
+  /** @param {{ id: number, text: string, startMs: number, durationMs: number, words: { word: string, startMs: number, endMs: number, emotion?: Record<string, number> }[], emotion: Record<string, number>, ramp?: { to: Record<string, number> }, segments?: { word: number, emotion: Record<string, number>, ramp?: { to: Record<string, number> } }[] }} phrase */
   add(phrase) {
     const item = document.createElement('li');
     const spoken = document.createElement('p');
@@ -35,13 +36,20 @@ export class Transcript {
       const el = document.createElement('span');
       el.className = 'word';
       el.textContent = w.word;
+      if (w.emotion) {
+        el.style.setProperty('--emotion', colorOf(dominant(w.emotion)));
+        el.dataset.emotion = dominant(w.emotion);
+        el.title = describe(w.emotion);
+      }
       spoken.append(el, ' ');
       this.ahead.push({ phrase: phrase.id, startMs: w.startMs, endMs: w.endMs, el });
     }
     if (phrase.words.length === 0) spoken.textContent = phrase.text;
     const meta = document.createElement('p');
     meta.className = 'meta';
-    const mix = describe(phrase.emotion) + (phrase.ramp ? ` → ${describe(phrase.ramp.to)}` : '');
+    // Changes inside the phrase: where each starts and what it goes to.
+    const changes = (phrase.segments ?? []).slice(1).map((s) => ` · from ${s.word < phrase.words.length ? `“${phrase.words[s.word].word}”` : 'the end'}: ${describe(s.ramp ? s.ramp.to : s.emotion)}`);
+    const mix = describe(phrase.emotion) + (phrase.ramp ? ` → ${describe(phrase.ramp.to)}` : '') + changes.join('');
     meta.textContent = `“${phrase.text}” · ${(phrase.durationMs / 1000).toFixed(2)} s · ${mix}`;
     const latency = document.createElement('span');
     latency.className = 'latency';
