@@ -67,6 +67,7 @@ export class EmomixSession implements AsyncIterable<ServerMessage> {
       const timer = setTimeout(() => settle(new APITimeoutError({ message: `emomix: no ready from ${settings.url} within ${timeoutMs} ms` })), timeoutMs);
       const onAbort = (): void => settle(new APIConnectionError({ message: 'emomix: aborted while connecting', options: { retryable: false } }));
       signal.addEventListener('abort', onAbort, { once: true });
+      if (signal.aborted) onAbort();
 
       socket.once('error', (error) => settle(new APIConnectionError({ message: `emomix: cannot connect to ${settings.url}: ${error.message}` })));
       socket.once('unexpected-response', (_request, response) =>

@@ -199,20 +199,27 @@ export class SynthesizeStream extends tts.SynthesizeStream {
   }
 
   /** Changes the emotion from the point the text has reached; other options apply to the next stream. */
-  updateOptions(opts: Pick<Partial<TTSOptions>, 'emotion' | 'rampMs'>): void {
-    const weights = weightsOf(checked(opts).emotion);
-    this.#opts = { ...this.#opts, ...opts };
-    if (weights) this.#speech?.setEmotion(weights, opts.rampMs ?? this.#opts.rampMs);
+  updateOptions({ emotion, rampMs }: Pick<Partial<TTSOptions>, 'emotion' | 'rampMs'>): void {
+    checked({ emotion, rampMs });
+    if (rampMs !== undefined) this.#opts = { ...this.#opts, rampMs };
+    if (emotion === undefined) return;
+    this.#opts = { ...this.#opts, emotion };
+    this.#speech?.setEmotion(weightsOf(emotion)!, this.#opts.rampMs ?? 0);
   }
 
   protected async run(): Promise<void> {
+    const opts = this.#opts;
     try {
       const outcome = await speak(
-        this.#opts,
+        opts,
         this.connOptions,
         this.abortSignal,
         (audio) => this.queue.put(audio),
-        (speech) => (this.#speech = speech),
+        (speech) => {
+          this.#speech = speech;
+          // An update that came while connecting was not in `start`.
+          if (this.#opts.emotion !== opts.emotion) speech.setEmotion(weightsOf(this.#opts.emotion)!);
+        },
         async (speech) => {
           for await (const data of this.input) {
             if (data === tts.SynthesizeStream.FLUSH_SENTINEL) speech.flush();
@@ -269,8 +276,6 @@ export class ChunkedStream extends tts.ChunkedStream {
     } catch (error) {
       this.#outcome.failed(error);
       if (!this.abortSignal.aborted) throw error;
-    } finally {
-      if (!this.queue.closed) this.queue.close();
     }
   }
 }
