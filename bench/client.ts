@@ -88,15 +88,44 @@ class Client {
  * Time to first audio of one fresh session: from sending the `text` message that
  * completes the first phrase to the first `audio` message received.
  */
-export async function timeToFirstAudio(url: string, start: Record<string, unknown>, text: string): Promise<number> {
+export function timeToFirstAudio(url: string, start: Record<string, unknown>, text: string): Promise<number> {
+  return timeToFirstAudioOf(url, start, [text]);
+}
+
+/** A message of a scripted session: text, or any other client message (an `emotion`). */
+export type Step = string | Record<string, unknown>;
+
+const toMessage = (step: Step): Record<string, unknown> => (typeof step === 'string' ? { type: 'text', text: step } : step);
+
+/**
+ * Time to first audio of one fresh session fed `steps` at once: from sending the last of
+ * them (the text that completes the first phrase) to the first `audio` message.
+ */
+export async function timeToFirstAudioOf(url: string, start: Record<string, unknown>, steps: Step[]): Promise<number> {
   const client = await Client.open(url, start);
   try {
     const audio = client.next((m) => m.type === 'audio' || m.type === 'error');
+    for (const step of steps.slice(0, -1)) client.send(toMessage(step));
     const sent = performance.now();
-    client.send({ type: 'text', text });
+    client.send(toMessage(steps[steps.length - 1]!));
     const first = await audio;
     if (first.type !== 'audio') throw new Error(`no audio: ${String(first['message'])}`);
     return client.audio[0]!.at - sent;
+  } finally {
+    client.close();
+  }
+}
+
+/** One session fed `steps` at once, then `end`: the server's synthesis real-time factor from `done`. */
+export async function synthesisRtf(url: string, start: Record<string, unknown>, steps: Step[]): Promise<number> {
+  const client = await Client.open(url, start);
+  try {
+    const done = client.next((m) => m.type === 'done');
+    for (const step of steps) client.send(toMessage(step));
+    client.send({ type: 'end' });
+    const stats = (await done)['stats'] as { realTimeFactor: number };
+    if (client.errors.length > 0) throw new Error(client.errors[0]);
+    return stats.realTimeFactor;
   } finally {
     client.close();
   }

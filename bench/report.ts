@@ -3,6 +3,7 @@
 import type { FestivalOutcome } from './festival.js';
 import type { BackgroundLoad, MachineInfo } from './machine.js';
 import type { StageRow } from './stages.js';
+import type { SwitchResults } from './switch.js';
 
 export interface Percentiles {
   p50: number;
@@ -56,6 +57,8 @@ export interface BenchResults {
   memory: { idleRssBytes: number; sessions: number; perSessionBytes: number };
   batching: { sessions: number; wordsPerSession: number; on: ThroughputRun; off: ThroughputRun; speedup: number };
   festival: FestivalOutcome & { ratioToOurs?: number };
+  /** An emotion switched inside phrases, next to the same speech without it. */
+  emotionSwitch: SwitchResults;
   targets: Target[];
 }
 
@@ -119,6 +122,19 @@ export function renderMarkdown(r: BenchResults): string {
     'From sending the `text` message that completes the first phrase to receiving the first `audio` message, one fresh session per sample.',
     '',
     table(['first phrase', 'p50', 'p95', 'samples'], r.timeToFirstAudio.map((t) => [`${t.words} words`, ms(t.ms.p50), ms(t.ms.p95), t.ms.samples])),
+    '',
+    '### Emotion switched inside a phrase',
+    '',
+    `The same first phrase of 12 words with and without an \`emotion\` message after its fourth word (samples interleaved); ` +
+      `and the server's synthesis real-time factor (\`done.stats\`, best of the rounds) for running conversation with a switch every ${r.emotionSwitch.switchEveryWords} words, between the two emotions of the session's mix, against the same text without switches.`,
+    '',
+    table(
+      ['case', 'first audio p50', 'first audio p95', 'synthesis RTF'],
+      [
+        ['plain', ms(r.emotionSwitch.ttfa.plain.p50), ms(r.emotionSwitch.ttfa.plain.p95), fixed(r.emotionSwitch.rtf.plain, 3)],
+        ['switch inside the phrase', ms(r.emotionSwitch.ttfa.switched.p50), ms(r.emotionSwitch.ttfa.switched.p95), fixed(r.emotionSwitch.rtf.switched, 3)],
+      ],
+    ),
     '',
     '### Real-time factor per stage',
     '',

@@ -3,6 +3,7 @@
  * machine with the real server and real WebSocket clients.
  *
  *   npm run bench [-- --quick] [--out FILE.json] [--doc FILE.md] [--models DIR] [--voice ID] [--device cpu|cuda]
+ *   npm run bench -- --only switch     only the emotion-switch comparison, printed (writes nothing)
  *
  * Full mode (a few minutes) writes bench/results/latest.json and the tables of
  * docs/benchmarks.md. --quick runs every part once, small, in well under a minute, to
@@ -17,6 +18,7 @@ import { backgroundLoad, machineInfo } from './machine.js';
 import { defaultRow, evaluateTargets, percentiles, renderMarkdown, spliceIntoDoc, type BenchResults, type ThroughputRun, type Trial } from './report.js';
 import { BenchServer, samplePeak, type ServerOptions } from './server.js';
 import { measureStages } from './stages.js';
+import { measureSwitch, type SwitchResults } from './switch.js';
 import { conversation, firstPhrase, NEXT_WORD, STAGE_SENTENCES } from './texts.js';
 
 const { values } = parseArgs({
@@ -27,8 +29,10 @@ const { values } = parseArgs({
     models: { type: 'string', default: 'models' },
     voice: { type: 'string', default: 'slt-emo' },
     device: { type: 'string', default: 'cpu' },
+    only: { type: 'string' },
   },
 });
+if (values.only !== undefined && values.only !== 'switch') throw new Error(`--only: the one part that runs alone is "switch", not "${values.only}"`);
 const quick = values.quick!;
 const device = values.device === 'cuda' ? 'cuda' : 'cpu';
 const outFile = values.out ?? (quick ? undefined : 'bench/results/latest.json');
@@ -36,8 +40,8 @@ const docFile = values.doc ?? (quick ? undefined : 'docs/benchmarks.md');
 
 /** How big each part is: full mode for the figures, quick mode to prove the harness. */
 const plan = quick
-  ? { rounds: 1, sentences: STAGE_SENTENCES.slice(1, 2), steps: [2], emotions: 2, ttfaSamples: 1, levels: [1, 2], words: 10, wordsPerSecond: 20, batchSessions: 2, batchWords: 8, batchRounds: 1, memorySessions: 2, memorySettleMs: 300, idleMs: 300 }
-  : { rounds: 3, sentences: STAGE_SENTENCES, steps: [2, 4, 6, 10], emotions: 3, ttfaSamples: 20, levels: [], words: 45, wordsPerSecond: 10, batchSessions: 10, batchWords: 30, batchRounds: 4, memorySessions: 16, memorySettleMs: 1500, idleMs: 3000 };
+  ? { rounds: 1, sentences: STAGE_SENTENCES.slice(1, 2), steps: [2], emotions: 2, ttfaSamples: 1, switchWords: 16, levels: [1, 2], words: 10, wordsPerSecond: 20, batchSessions: 2, batchWords: 8, batchRounds: 1, memorySessions: 2, memorySettleMs: 300, idleMs: 300 }
+  : { rounds: 3, sentences: STAGE_SENTENCES, steps: [2, 4, 6, 10], emotions: 3, ttfaSamples: 20, switchWords: 120, levels: [], words: 45, wordsPerSecond: 10, batchSessions: 10, batchWords: 30, batchRounds: 4, memorySessions: 16, memorySettleMs: 1500, idleMs: 3000 };
 const CLIENT_BUFFER_MS = 200;
 const MAX_SESSIONS = 64;
 
@@ -58,7 +62,27 @@ const MIXES: Record<string, number>[] = [
   { [others[0] ?? manifest.neutral]: 0.5, [others[1] ?? manifest.neutral]: 0.3, [others[2] ?? manifest.neutral]: 0.2 },
 ];
 // The mixing EmoMix is for costs one estimator row per emotion: sessions use two.
-const sessionStart = { voice: values.voice, emotion: MIXES[1] };
+const sessionStart = { voice: values.voice, emotion: MIXES[1]! };
+
+// The phrase cache stays off: every phrase costs what a phrase never heard before costs.
+const serverOptions = (batching: 'auto' | 'on' | 'off'): ServerOptions => ({ modelsDir: values.models!, voice: values.voice!, device, flags: ['--cache-entries', '0', '--batching', batching, '--max-sessions', String(MAX_SESSIONS)] });
+const switchPlan = { ttfaSamples: plan.ttfaSamples, rounds: plan.rounds, words: plan.switchWords };
+
+if (values.only === 'switch') {
+  const alone = await BenchServer.start(serverOptions('auto'));
+  try {
+    await timeToFirstAudio(alone.url, sessionStart, `${firstPhrase(6, 99)} ${NEXT_WORD}`);
+    log('emotion switched inside a phrase');
+    const s = await measureSwitch(alone.url, sessionStart, switchPlan);
+    process.stdout.write(`| case | first audio p50 | first audio p95 | synthesis RTF |\n|---|---|---|---|\n`);
+    for (const [name, ttfa, rtf] of [['plain', s.ttfa.plain, s.rtf.plain], ['switch inside the phrase', s.ttfa.switched, s.rtf.switched]] as const) {
+      process.stdout.write(`| ${name} | ${ttfa.p50.toFixed(0)} ms | ${ttfa.p95.toFixed(0)} ms | ${rtf.toFixed(3)} |\n`);
+    }
+  } finally {
+    await alone.stop();
+  }
+  process.exit(0);
+}
 
 log('per-stage real-time factors');
 const stageSteps = [...new Set([...plan.steps, manifest.diffusion.steps])].sort((a, b) => a - b);
@@ -66,9 +90,6 @@ const stages = await measureStages({ voiceDir, device, sentences: plan.sentences
 
 log("Festival's HTS voice");
 const festivalOutcome = await measureFestival(plan.sentences, plan.rounds);
-
-// The phrase cache stays off: every phrase costs what a phrase never heard before costs.
-const serverOptions = (batching: 'auto' | 'on' | 'off'): ServerOptions => ({ modelsDir: values.models!, voice: values.voice!, device, flags: ['--cache-entries', '0', '--batching', batching, '--max-sessions', String(MAX_SESSIONS)] });
 
 log('starting the server');
 const server = await BenchServer.start(serverOptions('auto'));
@@ -78,6 +99,7 @@ let idleRssBytes: number;
 let perSessionBytes: number;
 let batchOn: ThroughputRun;
 let batchOff: ThroughputRun;
+let emotionSwitch: SwitchResults;
 try {
   await timeToFirstAudio(server.url, sessionStart, `${firstPhrase(6, 99)} ${NEXT_WORD}`);
   await new Promise((resolve) => setTimeout(resolve, 500));
@@ -90,6 +112,9 @@ try {
     for (let k = 0; k < plan.ttfaSamples; k++) samples.push(await timeToFirstAudio(server.url, sessionStart, `${firstPhrase(words, k)} ${NEXT_WORD}`));
     ttfa.push({ words, ms: percentiles(samples) });
   }
+
+  log('emotion switched inside a phrase');
+  emotionSwitch = await measureSwitch(server.url, sessionStart, switchPlan);
 
   log('memory per session');
   perSessionBytes = await memoryPerSession(server, idleRssBytes);
@@ -132,6 +157,7 @@ const results: Omit<BenchResults, 'targets'> = {
   memory: { idleRssBytes, sessions: plan.memorySessions, perSessionBytes },
   batching: { sessions: plan.batchSessions, wordsPerSession: plan.batchWords, on: batchOn, off: batchOff, speedup: batchOn.audioSecondsPerSecond / batchOff.audioSecondsPerSecond },
   festival: festivalOutcome,
+  emotionSwitch,
 };
 if (festivalOutcome.available) results.festival = { ...festivalOutcome, ratioToOurs: festivalOutcome.oneProcess / (defaultRow(results, 2)?.endToEnd ?? Number.NaN) };
 results.durationSeconds = (performance.now() - began) / 1000;

@@ -75,6 +75,14 @@ describe('npm run bench -- --quick', () => {
     expect(results.batching.speedup).toBeCloseTo(results.batching.on.audioSecondsPerSecond / results.batching.off.audioSecondsPerSecond, 6);
   });
 
+  it('measures first audio and real-time factor with an emotion switched inside a phrase, next to the plain case', () => {
+    const s = results.emotionSwitch;
+    for (const ttfa of [s.ttfa.plain, s.ttfa.switched]) expect(positive(ttfa.p50) && ttfa.samples === 1).toBe(true);
+    expect(positive(s.rtf.plain) && positive(s.rtf.switched)).toBe(true);
+    expect(stdout).toContain('### Emotion switched inside a phrase');
+    expect(stdout).toMatch(/\| switch inside the phrase \| \d+ ms \|/);
+  });
+
   it('measures Festival on the same sentences, or says why not', () => {
     const f = results.festival;
     if (f.available) {
