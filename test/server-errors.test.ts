@@ -99,6 +99,18 @@ describe('non-fatal errors', () => {
     expect(await client.closed).toEqual({ code: 1000, reason: 'done' });
   }, 30_000);
 
+  it('says what was wrong where a client most likely erred: JSON in a binary frame, a voice that is not there', async () => {
+    const client = await TestClient.connect(srv.ws);
+    const json = await errorFor(client, Buffer.from('{"type": "start", "voice": "tiny-voice"}\n'));
+    expect(json).toMatchObject({ code: 'bad_message', fatal: false });
+    expect(json.message).toContain('holds JSON');
+    expect(json.message).toContain('MessagePack');
+    const voice = await errorFor(client, { type: 'start', voice: 'nope' });
+    expect(voice.message).toBe('unknown voice "nope"; voices: tiny-voice');
+    expect((await client.start()).type).toBe('ready');
+    client.socket.close();
+  });
+
   it('rejects input after end with "ended"', async () => {
     const client = await TestClient.connect(srv.ws);
     await client.start({ pacing: 'realtime' });

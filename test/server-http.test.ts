@@ -166,6 +166,8 @@ describe('POST /v1/speech', () => {
     expect((await notJson.json()).error.code).toBe('bad_message');
     const tooLong = await speech({ text: 'x '.repeat(10_000) });
     expect((await tooLong.json()).error.code).toBe('text_too_long');
+    const noVoice = await speech({ text: 'hi', voice: 'nope' });
+    expect((await noVoice.json()).error.message).toContain('voices: tiny-voice');
     const wrongMethod = await fetch(`${srv.http}/v1/speech`);
     expect(wrongMethod.status).toBe(405);
     expect((await wrongMethod.json()).error.code).toBe('method_not_allowed');

@@ -18,8 +18,22 @@ export function encodeMessage(message: ServerMessage): Buffer {
   return packr.pack(message);
 }
 
+/**
+ * A frame that opens with `{` and ends with `}`: in MessagePack that is the integer
+ * 123 followed by trailing bytes, never a message, so the client most likely sent
+ * JSON. Looks at two bytes only, whatever the frame's size.
+ */
+function looksLikeJson(bytes: Uint8Array): boolean {
+  let end = bytes.length - 1;
+  while (end > 0 && (bytes[end] === 0x20 || bytes[end] === 0x0a || bytes[end] === 0x0d || bytes[end] === 0x09)) end--;
+  return bytes.length >= 2 && bytes[0] === 0x7b && bytes[end] === 0x7d;
+}
+
 /** Decodes one frame's bytes; throws ProtocolError('bad_message') for anything not plain MessagePack. */
 export function decodeFrame(bytes: Uint8Array): unknown {
+  if (looksLikeJson(bytes)) {
+    throw new ProtocolError(ErrorCode.badMessage, 'this binary frame holds JSON; each message is a MessagePack map (docs/protocol.md, Transport)');
+  }
   assertPlainMessagePack(bytes);
   try {
     return packr.unpack(bytes);

@@ -183,8 +183,7 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
     if (body.text.length > config.maxBufferedText) {
       throw new ProtocolError(ErrorCode.textTooLong, `text: at most ${config.maxBufferedText} characters`, 'text');
     }
-    const voice = ctx.voices.get(body.voice);
-    if (!voice) throw new ProtocolError(ErrorCode.unknownVoice, `unknown voice "${body.voice}"`, 'voice');
+    const voice = ctx.voices.resolve(body.voice);
     if (body.steps !== undefined && body.steps > config.maxSteps) {
       throw new ProtocolError(ErrorCode.invalidField, `steps: at most ${config.maxSteps} on this server`, 'steps');
     }

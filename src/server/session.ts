@@ -265,8 +265,7 @@ export class Session {
   }
 
   private start(message: StartMessage): void {
-    const voice = this.deps.voices.get(message.voice);
-    if (!voice) throw new ProtocolError(ErrorCode.unknownVoice, `unknown voice "${message.voice}"`, 'voice');
+    const voice = this.deps.voices.resolve(message.voice);
     const { limits } = this.deps;
     if (message.steps !== undefined && message.steps > limits.maxSteps) {
       throw new ProtocolError(ErrorCode.invalidField, `steps: at most ${limits.maxSteps} on this server`, 'steps');

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Engine, type Device, type EngineOptions, type GraphOptimization, type Logger as EngineLogger } from '../pipeline/synthesis/index.js';
 import { createPolyphaseResampler } from '../stream/polyphase.js';
 import type { Resampler } from '../stream/resample.js';
+import { ErrorCode, ProtocolError } from './errors.js';
 import { OUTPUT_SAMPLE_RATE } from './protocol.js';
 
 export interface VoiceInfo {
@@ -92,6 +93,13 @@ export class VoiceRegistry {
   /** The voice with this id, or the default one when id is undefined. */
   get(id?: string): ServedVoice | undefined {
     return this.voices.get(id ?? this.defaultId);
+  }
+
+  /** Like `get`, but an unknown id is the protocol's `unknown_voice` error, naming the voices there are. */
+  resolve(id?: string): ServedVoice {
+    const voice = this.get(id);
+    if (voice) return voice;
+    throw new ProtocolError(ErrorCode.unknownVoice, `unknown voice "${String(id).slice(0, 128)}"; voices: ${[...this.voices.keys()].join(', ')}`, 'voice');
   }
 
   list(): VoiceInfo[] {

@@ -69,10 +69,13 @@ export function openAiErrorBody(status: number, code: string, message: string, f
 }
 
 function resolveVoice(voices: VoiceRegistry, requested: string): ServedVoice {
-  const voice = voices.get(requested) ?? (OPENAI_VOICE_NAMES.includes(requested.toLowerCase()) ? voices.get() : undefined);
-  if (voice) return voice;
-  const known = voices.list().map((v) => v.id);
-  throw new ProtocolError(ErrorCode.unknownVoice, `unknown voice "${requested}": use one of ${known.join(', ')} (OpenAI's names, such as alloy, speak with ${voices.defaultId})`, 'voice');
+  if (OPENAI_VOICE_NAMES.includes(requested.toLowerCase()) && !voices.get(requested)) return voices.resolve();
+  try {
+    return voices.resolve(requested);
+  } catch (error) {
+    if (!(error instanceof ProtocolError)) throw error;
+    throw new ProtocolError(error.code, `${error.message} (OpenAI's names, such as alloy, speak with ${voices.defaultId})`, error.field);
+  }
 }
 
 function instructed(instructions: string | undefined, voice: ServedVoice): EmotionWeights | undefined {
