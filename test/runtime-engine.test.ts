@@ -3,7 +3,7 @@
 import type { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { phonemize } from '../src/pipeline/frontend/index.js';
-import { Engine } from '../src/pipeline/synthesis/engine.js';
+import { Engine, SYNTHESIS_LIMITS } from '../src/pipeline/synthesis/engine.js';
 import { createInferenceWorker, WorkerPool } from '../src/pipeline/synthesis/worker-pool.js';
 import { loadVoice } from '../src/pipeline/voice/load.js';
 import { TINY_VOICE, maxAbsDiff } from './runtime-fixtures.js';
@@ -129,6 +129,9 @@ describe('Engine on the tiny voice', () => {
     await expect(engine.synthesize(' … ', { weights: { happy: 1 } })).rejects.toMatchObject({ code: 'TEXT_EMPTY' });
     await expect(engine.synthesizeIds([], [], { weights: { happy: 1 } })).rejects.toMatchObject({ code: 'TEXT_EMPTY' });
     await expect(engine.synthesizeIds([1, 9999], [], { weights: { happy: 1 } })).rejects.toMatchObject({ code: 'REQUEST_INVALID' });
+    // Bounded work whatever the caller sends: too many phonemes, or durations stretched past the audio limit.
+    await expect(engine.synthesizeIds(Array(SYNTHESIS_LIMITS.maxPhonemes + 1).fill(1), [], { weights: { happy: 1 } })).rejects.toMatchObject({ code: 'PHRASE_TOO_LONG' });
+    await expect(engine.synthesizeIds([1, 2, 3], [], { weights: { happy: 1 }, lengthScale: 1e6 })).rejects.toMatchObject({ code: 'PHRASE_TOO_LONG', message: /at most 120 s/ });
   });
 
   it('rejects with an AbortError when aborted before it starts', async () => {

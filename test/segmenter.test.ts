@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { from, lastValueFrom, throwError, concat, toArray } from 'rxjs';
-import { createPhraseSegmenter, segmentPhrases, type SegmenterOptions } from '../src/pipeline/segmenter.js';
+import { createPhraseSegmenter, DEFAULT_SEGMENTER_OPTIONS, segmentPhrases, type SegmenterOptions } from '../src/pipeline/segmenter.js';
+import { normalizeTokens } from '../src/pipeline/frontend/normalize.js';
 
 const NO_EARLY: SegmenterOptions = { earlyFirstPhrase: false };
 
@@ -168,7 +169,7 @@ describe('phrase segmenter: clause marks and length limits', () => {
   });
 
   it('forces a cut at maxWords, at a word boundary', () => {
-    const text = Array.from({ length: 25 }, (_, i) => `w${i}`).join(' ');
+    const text = Array.from({ length: 25 }, () => 'echo').join(' ');
     const phrases = whole(text, { ...NO_EARLY, maxWords: 10 });
     expect(phrases.map((p) => words(p).length)).toEqual([10, 10, 5]);
     expect(phrases.join(' ')).toBe(text);
@@ -225,7 +226,7 @@ describe('phrase segmenter: streaming', () => {
 
   it('splits words only where the text itself allows', () => {
     const text = PARAGRAPHS.slice(0, 6).join(' ');
-    const phrases = byChar(text, { minClauseWords: 1, maxWords: 4 });
+    const phrases = byChar(text, { minClauseWords: 1, maxWords: 12 });
     expect(words(phrases.join(' ').replace(/—(?=\S)/gu, '— '))).toEqual(words(text.replace(/—(?=\S)/gu, '— ')));
     expect(phrases.some((p) => p.endsWith('fast—'))).toBe(true);
   });
@@ -345,5 +346,34 @@ describe('segmentPhrases operator', () => {
       .subscribe({ next: (p) => seen.push(p), error: (e: unknown) => (error = e) });
     expect(seen).toEqual(['Hello there.']);
     expect((error as Error).message).toBe('llm failed');
+  });
+});
+
+describe('phrase segmenter: words that cost more than they weigh', () => {
+  const spoken = (phrase: string) => normalizeTokens(phrase).filter((t) => t.kind !== 'punct').length;
+  // A kilobyte that read as 267 s of audio in one phrase, and the tokens that held a session for 60 s.
+  const HOSTILE = {
+    digits: '7'.repeat(1000),
+    url: `https://example.com/${'ab/cd.ef?g=h&'.repeat(460)}`,
+    mixed: 'a1b2c3d4e5'.repeat(800),
+    cardinals: Array.from({ length: 30 }, () => '123,456,789,012,345,678,901').join(' '),
+  };
+
+  it('cuts a long token every maxTokenChars characters, and reads no phrase as more than maxWords words, however it is fed', () => {
+    for (const [name, text] of Object.entries(HOSTILE)) {
+      const fed = [whole(text), byChar(text.slice(0, 3000)).concat(whole(text.slice(3000))), pieces(tokens(text, 5))];
+      for (const phrases of fed) {
+        expect(phrases.join('').replace(/\s+/g, ''), name).toBe(text.replace(/\s+/g, ''));
+        expect(Math.max(...phrases.map(spoken)), name).toBeLessThanOrEqual(DEFAULT_SEGMENTER_OPTIONS.maxWords);
+        expect(Math.max(...phrases.map((p) => p.length)), name).toBeLessThanOrEqual(DEFAULT_SEGMENTER_OPTIONS.maxChars + DEFAULT_SEGMENTER_OPTIONS.maxTokenChars);
+      }
+      // Where the cuts fall depends on the text only.
+      expect(whole(text), name).toEqual(pieces(tokens(text, 5)));
+    }
+  });
+
+  it('keeps URLs and numbers up to maxTokenChars whole', () => {
+    const text = 'Go to https://www.example.com/products/shoes?size=42 now. It costs $1,234.56 today.';
+    expect(whole(text, { earlyFirstPhrase: false })).toEqual(['Go to https://www.example.com/products/shoes?size=42 now.', 'It costs $1,234.56 today.']);
   });
 });

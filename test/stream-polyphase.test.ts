@@ -81,6 +81,25 @@ describe('polyphase resampler', () => {
     expect(worst).toBeLessThan(1e-6);
   });
 
+  it('lets the event loop in while it converts a long input, with the same result as in one go', async () => {
+    const r = createPolyphaseResampler(22050, 48000);
+    // 30 s of audio: 1.44 M outputs, which held the server's thread for 0.4-0.5 s in one piece.
+    const input = sine(300, 22050, 22050 * 30);
+    let turns = 0;
+    let running = true;
+    const spin = (): void => {
+      turns++;
+      if (running) setImmediate(spin);
+    };
+    setImmediate(spin);
+    const long = await r.process(input);
+    running = false;
+    // One yield per 16,384 outputs: other callbacks ran between the slices.
+    expect(turns).toBeGreaterThanOrEqual(Math.floor(long.length / 16_384) - 1);
+    const head = await r.process(input.subarray(0, 22050));
+    expect(long.subarray(0, 40_000)).toEqual(head.subarray(0, 40_000));
+  });
+
   it('refuses bad rates and calls after close', async () => {
     expect(() => createPolyphaseResampler(0, 48000)).toThrow(RangeError);
     expect(() => createPolyphaseResampler(22050.5, 48000)).toThrow(RangeError);

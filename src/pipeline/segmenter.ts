@@ -6,7 +6,11 @@
  * A boundary counts only once the character after it has arrived, so a word
  * still being streamed is never cut ("3." may yet become "3.14"). Since cuts
  * fall only at boundaries, numbers, decimals, URLs and e-mail addresses are
- * never split.
+ * not split, up to `maxTokenChars` characters: a longer run of non-space text
+ * (a thousand digits, a URL of kilobytes) is taken as words of `maxTokenChars`
+ * characters each, counted from its start, and a word that would read as more
+ * than `maxWords` words ("a1b2c3…", 64 digits) is halved until none does, so
+ * that no phrase reads as more than `maxWords` words.
  *
  * Where a phrase ends (the earliest boundary that qualifies wins):
  *  - sentence end: . ! ? … ‼ ⁇ ⁈ ⁉ 。 ！ ？ ． ｡ (any run of them), also
@@ -17,9 +21,11 @@
  *    so this cut waits for the next word's first letter (or the stream's end);
  *  - clause mark: , ; : — – ， ； ： 、 or a spaced dash, once the phrase has
  *    `minClauseWords` words;
- *  - length: once the phrase has `maxWords` words, or before a word that
- *    would take it past `maxChars` characters (a single longer word is
- *    emitted whole).
+ *  - length: once the phrase has `maxWords` spoken words (counted after
+ *    normalisation: "1,000,000" is two, "https://a.io/x" five), or before a
+ *    word whose reading would take it past that, or before a word that would
+ *    take it past `maxChars` characters (a single longer word is emitted
+ *    whole).
  * These rules see only the text, so feeding it whole, token by token or
  * character by character gives the same phrases.
  *
@@ -36,6 +42,7 @@
  */
 import { Observable, concat, defer, mergeMap, type OperatorFunction } from 'rxjs';
 import { ABBREVIATIONS, TITLES } from './frontend/abbreviations.js';
+import { normalizeTokens } from './frontend/normalize.js';
 
 export interface SegmenterOptions {
   /** Cut at a clause mark once the phrase has at least this many words (default 8). */
@@ -44,6 +51,8 @@ export interface SegmenterOptions {
   maxWords?: number;
   /** Never let a phrase of several words exceed this many characters (default 200). */
   maxChars?: number;
+  /** Longest word: longer runs of non-space text are cut every this many characters (default 64). */
+  maxTokenChars?: number;
   /** Allow the early cut of the first phrase (default true). */
   earlyFirstPhrase?: boolean;
   /** Early first phrase: cut at a clause mark after this many words (default 3). */
@@ -56,6 +65,7 @@ export const DEFAULT_SEGMENTER_OPTIONS: Readonly<Required<SegmenterOptions>> = {
   minClauseWords: 8,
   maxWords: 30,
   maxChars: 200,
+  maxTokenChars: 64,
   earlyFirstPhrase: true,
   firstClauseWords: 3,
   firstPhraseWords: 5,
@@ -99,7 +109,7 @@ const NO_SENTENCE_END = new Set([...Object.keys(TITLES), ...Object.keys(ABBREVIA
 
 export function createPhraseSegmenter(options: SegmenterOptions = {}): PhraseSegmenter {
   const opts = { ...DEFAULT_SEGMENTER_OPTIONS, ...options };
-  for (const key of ['minClauseWords', 'maxWords', 'maxChars', 'firstClauseWords', 'firstPhraseWords'] as const) {
+  for (const key of ['minClauseWords', 'maxWords', 'maxChars', 'maxTokenChars', 'firstClauseWords', 'firstPhraseWords'] as const) {
     const value = opts[key];
     if (!(value >= 1) || !(Number.isInteger(value) || value === Infinity)) {
       throw new RangeError(`Segmenter option ${key} must be a positive integer or Infinity, got ${value}`);
@@ -119,8 +129,8 @@ export function createPhraseSegmenter(options: SegmenterOptions = {}): PhraseSeg
     const phrases: string[] = [];
     for (;;) {
       const cut =
-        naturalCut(splitWords(buffer, ended), ended, opts) ??
-        (ended || emitted > 0 ? undefined : earlyCut(splitWords(buffer, ended), opts));
+        naturalCut(splitWords(buffer, ended, opts.maxTokenChars, opts.maxWords), ended, opts) ??
+        (ended || emitted > 0 ? undefined : earlyCut(splitWords(buffer, ended, opts.maxTokenChars, opts.maxWords), opts));
       if (cut === undefined) return phrases;
       phrases.push(take(cut));
     }
@@ -161,12 +171,14 @@ export function segmentPhrases(options: SegmenterOptions = {}): OperatorFunction
 function naturalCut(words: Iterable<Word>, ended: boolean, opts: Required<SegmenterOptions>): number | undefined {
   let start = 0;
   let count = 0;
+  let spoken = 0;
   let index = 0;
   for (const [word, next] of withNext(words)) {
     const first = index++ === 0;
     if (first) start = word.start;
     if (COUNTS_AS_WORD.test(word.text)) count++;
     if (!word.closed) return undefined;
+    spoken += spokenWords(word.text);
     let mark = classify(word.text, first);
     if (mark === 'sentence') {
       const lower = next ? startsLowercase(next) : false;
@@ -175,7 +187,9 @@ function naturalCut(words: Iterable<Word>, ended: boolean, opts: Required<Segmen
       mark = 'clause'; // '"Stop!" she said', '"I know…" and went': a pause, not an end
     }
     if (mark === 'clause' && count >= opts.minClauseWords) return word.end;
-    if (count >= opts.maxWords) return word.end;
+    if (spoken >= opts.maxWords) return word.end;
+    // Only a closed word's reading is known ("1000" reads shorter than "100").
+    if (next?.closed && spoken + spokenWords(next.text) > opts.maxWords) return word.end;
     // The next word may still be arriving, but it only grows: once it overflows, it will.
     if (next && next.end - start > opts.maxChars) return word.end;
   }
@@ -236,7 +250,7 @@ function classify(word: string, opensPhrase: boolean): Mark {
  * first phrase, so a long buffer is never split whole. The last word is
  * closed only if whitespace follows it or the stream has ended.
  */
-function* splitWords(buffer: string, ended: boolean): Generator<Word> {
+function* splitWords(buffer: string, ended: boolean, maxTokenChars: number, maxWords: number): Generator<Word> {
   for (const match of buffer.matchAll(/\S+/gu)) {
     const token = match[0];
     const offset = match.index;
@@ -245,11 +259,53 @@ function* splitWords(buffer: string, ended: boolean): Generator<Word> {
       for (const inner of token.matchAll(INNER_BREAK)) {
         if (inner.index === 0) continue; // a dash opening the token belongs to it
         const to = inner.index + inner[0].length;
-        yield { start: offset + from, end: offset + to, text: token.slice(from, to), closed: true };
+        yield* pieces({ start: offset + from, end: offset + to, text: token.slice(from, to), closed: true }, maxTokenChars, maxWords);
         from = to;
       }
     }
     const end = offset + token.length;
-    yield { start: offset + from, end, text: token.slice(from), closed: ended || end < buffer.length };
+    yield* pieces({ start: offset + from, end, text: token.slice(from), closed: ended || end < buffer.length }, maxTokenChars, maxWords);
   }
+}
+
+/**
+ * A word cut every `maxChars` characters from its start, and each closed piece that
+ * would read as more than `maxWords` words halved until none does; all but the last
+ * piece are closed. Cuts never fall inside a surrogate pair.
+ */
+function* pieces(word: Word, maxChars: number, maxWords: number): Generator<Word> {
+  let from = 0;
+  while (word.text.length - from > maxChars) {
+    const to = pairSafe(word.text, from + maxChars);
+    yield* halved({ start: word.start + from, end: word.start + to, text: word.text.slice(from, to), closed: true }, maxWords);
+    from = to;
+  }
+  const last = from === 0 ? word : { start: word.start + from, end: word.end, text: word.text.slice(from), closed: word.closed };
+  // A piece still growing is read only once closed.
+  if (last.closed) yield* halved(last, maxWords);
+  else yield last;
+}
+
+function* halved(word: Word, maxWords: number): Generator<Word> {
+  if (word.text.length < 2 || spokenWords(word.text) <= maxWords) return yield word;
+  const mid = pairSafe(word.text, Math.ceil(word.text.length / 2));
+  yield* halved({ start: word.start, end: word.start + mid, text: word.text.slice(0, mid), closed: true }, maxWords);
+  yield* halved({ start: word.start + mid, end: word.end, text: word.text.slice(mid), closed: word.closed }, maxWords);
+}
+
+/** `at`, or one less when that would split a surrogate pair. */
+function pairSafe(text: string, at: number): number {
+  return /[\uD800-\uDBFF]/.test(text[at - 1]!) ? at - 1 : at;
+}
+
+const spokenCounts = new Map<string, number>();
+/** Words the front end would say for this one (0 for punctuation and what it cannot read); memoised. */
+function spokenWords(text: string): number {
+  let n = spokenCounts.get(text);
+  if (n === undefined) {
+    n = normalizeTokens(text).filter((t) => t.kind !== 'punct').length;
+    if (spokenCounts.size >= 4096) spokenCounts.clear();
+    spokenCounts.set(text, n);
+  }
+  return n;
 }

@@ -24,6 +24,7 @@ export const ErrorCode = {
   methodNotAllowed: 'method_not_allowed',
   upgradeRequired: 'upgrade_required',
   tooLarge: 'too_large',
+  audioTooLong: 'audio_too_long',
   rateLimited: 'rate_limited',
   internal: 'internal',
 } as const;

@@ -28,6 +28,8 @@ export interface SpeechFileRequest {
   temperature: number | undefined;
   lengthScale: number | undefined;
   seed: number | undefined;
+  /** Audio the request may produce, in seconds; past it the request fails with audio_too_long. */
+  maxAudioSeconds: number;
 }
 
 export interface SpeechFile {
@@ -59,6 +61,11 @@ export async function* renderText(
     });
     timeline.advance(startMs, rendered.course);
     startMs += samplesToMs(rendered.pcm.length);
+    // Checked phrase by phrase: what a text reads as is known only once it is synthesized,
+    // and a phrase is at most 30 spoken words.
+    if (startMs > request.maxAudioSeconds * 1000) {
+      throw new ProtocolError(ErrorCode.audioTooLong, `text: it reads as more than the ${request.maxAudioSeconds} s of audio a request may produce; send it in parts`, 'text');
+    }
     yield rendered;
   }
 }

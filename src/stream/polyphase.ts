@@ -16,13 +16,16 @@
  *
  * Same contract as resample.ts: n samples in give Math.round(n · to / from) out, output
  * sample k sits at input time k · from / to, the signal is taken as silent outside the
- * input, and calls share no state.
+ * input, and calls share no state. A call yields to the event loop every SLICE_OUTPUTS
+ * output samples, so no conversion holds the server's thread for longer than a few ms.
  */
 import { checkSampleRate, resamplerOf, type Resampler } from './resample.js';
 
 const TAPS = 56;
 const KAISER_BETA = 7.857; // 80 dB stopband (Kaiser's formula 0.1102 · (A − 8.7))
 const MAX_PHASES = 4096;
+/** Output samples computed between yields to the event loop: about 5 ms of CPU. */
+const SLICE_OUTPUTS = 16_384;
 
 function gcd(a: number, b: number): number {
   while (b) [a, b] = [b, a % b];
@@ -69,12 +72,15 @@ export function createPolyphaseResampler(fromRate: number, toRate: number): Resa
     for (let j = 0; j < taps; j++) table[p * taps + j] = row[j]! / sum;
   }
 
-  return resamplerOf(fromRate, toRate, (input, length) => {
+  return resamplerOf(fromRate, toRate, async (input, length) => {
     const out = new Float32Array(length);
     const size = input.length;
     let n = 0;
     let p = 0;
     for (let k = 0; k < length; k++) {
+      // The server runs this on its event loop: a long phrase is converted in slices of a
+      // few ms with other work (sockets, other sessions' audio) let in between.
+      if (k > 0 && k % SLICE_OUTPUTS === 0) await new Promise((resolve) => setImmediate(resolve));
       const first = n - half + 1;
       const base = p * taps;
       let acc = 0;

@@ -81,6 +81,13 @@ export interface SynthesisResult {
   timings: SynthesisTimings;
 }
 
+/**
+ * The most work one synthesis may cause, whatever the caller sends: a phrase of 1,000
+ * digits read as 267 s of audio held 1.4 GB in one estimator call. The server's
+ * segmenter keeps phrases to 30 spoken words, far below both.
+ */
+export const SYNTHESIS_LIMITS = { maxPhonemes: 1000, maxAudioSeconds: 120 } as const;
+
 const GRAPH_OPTIMIZATIONS: readonly GraphOptimization[] = ['disabled', 'basic', 'extended', 'all'];
 const DEFAULT_CACHE_ENTRIES = 256;
 
@@ -214,6 +221,9 @@ export class Engine {
     if (ids.length === 0) throw new SynthesisError('TEXT_EMPTY', 'nothing to synthesize: no phoneme IDs');
     const badId = ids.find((id) => !Number.isInteger(id) || id < 0 || id >= voice.symbols.length);
     if (badId !== undefined) throw new SynthesisError('REQUEST_INVALID', `phoneme ID ${badId} is outside the symbol table (0…${voice.symbols.length - 1})`);
+    if (ids.length > SYNTHESIS_LIMITS.maxPhonemes) {
+      throw new SynthesisError('PHRASE_TOO_LONG', `${ids.length} phonemes; one synthesis takes at most ${SYNTHESIS_LIMITS.maxPhonemes}: split the text`);
+    }
     throwIfAborted(r.signal);
 
     const channels = voice.mel.nMels;
@@ -237,6 +247,11 @@ export class Engine {
 
     const durations = roundDurations(logDurations, r.lengthScale);
     const real = totalFrames(durations);
+    // Checked before any array grows with the frames: memory and estimator time follow them.
+    const seconds = (real * hop) / voice.audio.sampleRate;
+    if (seconds > SYNTHESIS_LIMITS.maxAudioSeconds) {
+      throw new SynthesisError('PHRASE_TOO_LONG', `${seconds.toFixed(1)} s of audio; one synthesis makes at most ${SYNTHESIS_LIMITS.maxAudioSeconds} s: split the text or speak faster`);
+    }
     const frames = padFrames(real, voice.frameMultiple);
     const startFrames = phonemeStartFrames(durations);
     const anchorsMs = anchors.map((p) => startFrames[p]! * frameMs);

@@ -1,4 +1,4 @@
-export { Engine, type EngineOptions, type SynthesisResult, type SynthesisTimings } from './engine.js';
+export { Engine, SYNTHESIS_LIMITS, type EngineOptions, type SynthesisResult, type SynthesisTimings } from './engine.js';
 export { MAX_STEPS, type SynthesisRequest } from './request.js';
 export { SynthesisError, type SynthesisErrorCode } from './errors.js';
 export type { Schedule } from './step-mix.js';

@@ -164,6 +164,7 @@ export function openAiSpeechRoute(ctx: OpenAiSpeechContext): (req: IncomingMessa
         lengthScale: body.speed === undefined ? undefined : 1 / body.speed,
         seed: body.seed,
         markup: body.markup ?? true,
+        maxAudioSeconds: config.maxRequestAudioSeconds,
       };
       let phrases = 0;
       let samples = 0;
