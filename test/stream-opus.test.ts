@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import {
   createOpusDecoder,
   createOpusEncoder,
+  encodeInTurns,
   OPUS_FRAME_SAMPLES,
   opusPacketSamples,
   type OpusBackend,
@@ -127,6 +128,21 @@ describe.each(['native', 'wasm'] as const)('Opus (%s build)', (backend) => {
 });
 
 describe('Opus', () => {
+  it('encodes a long input in turns of the event loop, to the packets of one call', async () => {
+    const input = sine(300, 48000 * 3 + 500);
+    let turns = 0;
+    let running = true;
+    const spin = (): void => {
+      turns++;
+      if (running) setImmediate(spin);
+    };
+    setImmediate(spin);
+    const inTurns = await encodeInTurns(createOpusEncoder({ backend: 'wasm' }), input);
+    running = false;
+    expect(turns).toBeGreaterThanOrEqual(20); // a turn per 100 ms slice, 31 slices
+    expect(inTurns).toEqual(createOpusEncoder({ backend: 'wasm' }).encode(input));
+  });
+
   it('decodes across builds', () => {
     const packets = createOpusEncoder({ backend: 'native' }).encode(sine(300, 9600));
     expect(decodeAll(packets, 'wasm').length).toBe(9600);

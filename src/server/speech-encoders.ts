@@ -4,7 +4,7 @@
 import { StreamTarget, type StreamTargetChunk } from 'mediabunny';
 import { Mp3EncoderPool, type Mp3SampleRate } from '../stream/mp3.js';
 import { OggOpusWriter } from '../stream/ogg.js';
-import { OPUS_FRAME_SAMPLES, OPUS_SAMPLE_RATE, type OpusEncoderPool } from '../stream/opus.js';
+import { encodeInTurns, OPUS_FRAME_SAMPLES, OPUS_SAMPLE_RATE, type OpusEncoderPool } from '../stream/opus.js';
 import { floatToPcm16LE } from '../stream/pcm.js';
 import { wavHeader } from '../stream/wav.js';
 
@@ -109,7 +109,7 @@ export async function oggOpusEncoder(pool: OpusEncoderPool, inputSampleRate: num
       joined.set(pcm, carry.length);
       const whole = joined.length - (joined.length % OPUS_FRAME_SAMPLES);
       carry = joined.slice(whole);
-      if (whole > 0) await add(encoder.encode(joined.subarray(0, whole)));
+      if (whole > 0) await add(await encodeInTurns(encoder, joined.subarray(0, whole)));
       return drain();
     },
     finish: async () => {

@@ -3,7 +3,7 @@
 import type { PhraseSegmenter } from '../pipeline/segmenter.js';
 import { MULAW_SAMPLE_RATE, floatToMulaw } from '../stream/mulaw.js';
 import { writeOggOpus } from '../stream/ogg.js';
-import type { OpusEncoderPool } from '../stream/opus.js';
+import { encodeInTurns, type OpusEncoderPool } from '../stream/opus.js';
 import { floatToPcm16LE } from '../stream/pcm.js';
 import { writeWav } from '../stream/wav.js';
 import { changeForTag, EmotionTimeline, type EmotionChange } from './emotion-timeline.js';
@@ -93,7 +93,7 @@ export async function synthesizeFile(
   if (request.format === 'pcm') return { ...file, body: floatToPcm16LE(await atRate(pcm, rate)), contentType: `audio/pcm;rate=${rate};encoding=s16le;channels=1` };
   const encoder = encoders.take();
   // A file needs at least one packet, even for text with nothing to pronounce.
-  const packets = [...encoder.encode(pcm.length > 0 ? pcm : new Float32Array(1)), ...encoder.flush()];
+  const packets = [...(await encodeInTurns(encoder, pcm.length > 0 ? pcm : new Float32Array(1))), ...encoder.flush()];
   const { preSkip, sampleCount } = encoder;
   encoders.give(encoder);
   const body = await writeOggOpus(packets, { preSkip, sampleCount, inputSampleRate: voice.info.sampleRate });

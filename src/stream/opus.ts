@@ -10,6 +10,7 @@
  */
 import { createRequire } from 'node:module';
 import { floatToInt16 } from './pcm.js';
+import { nextTurn, slices } from './next-turn.js';
 
 export const OPUS_SAMPLE_RATE = 48_000;
 /** 20 ms at 48 kHz. */
@@ -171,6 +172,20 @@ export function createOpusEncoder(options: OpusEncoderOptions = {}): OpusEncoder
  * collection: a new encoder per stream let a server's resident memory climb by
  * tens of megabytes per thousand short sessions between collections.
  */
+/**
+ * `encoder.encode(pcm)` in slices of 100 ms with the event loop let in between: Opus
+ * costs about 30 ms of CPU per second of audio, which a whole file would spend in one go.
+ * Slices are whole frames, so the packets are those of one call.
+ */
+export async function encodeInTurns(encoder: OpusEncoder, pcm: Float32Array): Promise<Uint8Array[]> {
+  const packets: Uint8Array[] = [];
+  for (const slice of slices(pcm, OPUS_FRAME_SAMPLES * 5)) {
+    if (packets.length > 0) await nextTurn();
+    packets.push(...encoder.encode(slice));
+  }
+  return packets;
+}
+
 export class OpusEncoderPool {
   private readonly idle: OpusEncoder[] = [];
 

@@ -19,6 +19,7 @@
  * input, and calls share no state. A call yields to the event loop every SLICE_OUTPUTS
  * output samples, so no conversion holds the server's thread for longer than a few ms.
  */
+import { nextTurn } from './next-turn.js';
 import { checkSampleRate, resamplerOf, type Resampler } from './resample.js';
 
 const TAPS = 56;
@@ -80,7 +81,7 @@ export function createPolyphaseResampler(fromRate: number, toRate: number): Resa
     for (let k = 0; k < length; k++) {
       // The server runs this on its event loop: a long phrase is converted in slices of a
       // few ms with other work (sockets, other sessions' audio) let in between.
-      if (k > 0 && k % SLICE_OUTPUTS === 0) await new Promise((resolve) => setImmediate(resolve));
+      if (k > 0 && k % SLICE_OUTPUTS === 0) await nextTurn();
       const first = n - half + 1;
       const base = p * taps;
       let acc = 0;

@@ -12,6 +12,7 @@ import type { OpusEncoderPool } from '../../stream/opus.js';
 import type { ServerConfig } from '../config.js';
 import { ErrorCode, ProtocolError } from '../errors.js';
 import type { ServerMetrics } from '../metrics.js';
+import { nextTurn, slices } from '../../stream/next-turn.js';
 import { atRate } from '../output-rate.js';
 import type { RepeatLog } from '../repeat-log.js';
 import { failureKey, synthesisFailed } from '../synthesis-failure.js';
@@ -184,7 +185,12 @@ export function openAiSpeechRoute(ctx: OpenAiSpeechContext): (req: IncomingMessa
         phrases++;
         samples += rendered.pcm.length;
         synthesisMs += rendered.synthesisMs;
-        await send(await encoder.encode(await atRate(rendered.pcm, encoder.sampleRate)));
+        // A phrase goes to the encoder a second at a time (MP3 costs 4-6 ms of CPU per second
+        // of audio), the event loop let in between.
+        for (const slice of slices(await atRate(rendered.pcm, encoder.sampleRate), encoder.sampleRate)) {
+          await send(await encoder.encode(slice));
+          await nextTurn();
+        }
         if (abort.signal.aborted) break;
       }
       if (abort.signal.aborted) return;
