@@ -1,18 +1,48 @@
 // Entry point of the `emomix` command: one sub-command per job.
-const commands: Record<string, () => Promise<{ main(argv: string[]): Promise<number> }>> = {
-  phonemize: () => import('./pipeline/frontend/cli.js'),
-  say: () => import('../clients/cli/say.js'),
-  serve: () => import('./server/cli.js'),
-  stream: () => import('../clients/cli/stream.js'),
-  synth: () => import('./pipeline/synthesis-cli.js'),
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+type Command = { describe: string; load: () => Promise<{ main(argv: string[]): Promise<number> }> };
+
+const commands: Record<string, Command> = {
+  serve: { describe: 'run the server: WebSocket streaming, HTTP speech routes and the studio', load: () => import('./server/cli.js') },
+  say: { describe: 'speak a text (or all of stdin) through a running server, to a file or the speakers', load: () => import('../clients/cli/say.js') },
+  stream: { describe: 'speak stdin while it is still being written (pipe an LLM in)', load: () => import('../clients/cli/stream.js') },
+  synth: { describe: 'synthesize JSON-lines requests offline with a voice directory, no server (for evaluation)', load: () => import('./pipeline/synthesis-cli.js') },
+  phonemize: { describe: "print the front end's normalised text, phonemes and word boundaries as JSON", load: () => import('./pipeline/frontend/cli.js') },
 };
 
+/** The package's version, from the package.json above this file (src/ in a checkout, dist/src/ when built). */
+function version(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'emomix-server') return pkg.version ?? 'unknown';
+    } catch {
+      // No package.json here: look further up.
+    }
+  }
+  return 'unknown';
+}
+
+function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length));
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.describe}`);
+  return `usage: emomix <command> [options]\n\ncommands:\n${lines.join('\n')}\n\n\`emomix <command> --help\` lists a command's options; \`emomix --version\` prints the version.\n`;
+}
+
 const [name, ...rest] = process.argv.slice(2);
-const load = name ? commands[name] : undefined;
-if (!load) {
-  process.stderr.write(`usage: emomix <${Object.keys(commands).join('|')}> [options]\n`);
-  process.exit(name === undefined || name === '--help' ? 0 : 2);
+if (name === '--version' || name === '-v') {
+  process.stdout.write(`emomix ${version()}\n`);
+} else if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  process.stdout.write(usage());
 } else {
-  const mod = await load();
-  process.exitCode = await mod.main(rest);
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`emomix: unknown command "${name}"\n\n${usage()}`);
+    process.exitCode = 2;
+  } else {
+    process.exitCode = await (await command.load()).main(rest);
+  }
 }

@@ -1,6 +1,6 @@
 // The Python example (clients/python) against a test server with the fixture
 // voice, run by the system's python3 with Debian's websockets and msgpack.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readWav } from '../src/stream/wav.js';
@@ -61,9 +61,30 @@ describe('Python client', () => {
     checkWav(out, result.stderr);
   });
 
-  it('exits with an error when the server refuses the session', async () => {
-    const result = await run(PYTHON, [CLIENT, '--url', srv.ws, '--emotion', 'bogus=1', '--out', join(dir, 'refused.wav'), 'Hi.']);
+  it('exits with an error and leaves no output file when the server refuses the session', async () => {
+    const out = join(dir, 'refused.wav');
+    const result = await run(PYTHON, [CLIENT, '--url', srv.ws, '--emotion', 'bogus=1', '--out', out, 'Hi.']);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/error: unknown_emotion/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('says in one line that it cannot connect, without a traceback or a file', async () => {
+    const out = join(dir, 'unreachable.wav');
+    const result = await run(PYTHON, [CLIENT, '--url', 'ws://127.0.0.1:1/v1/stream', '--out', out, 'Hi.']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^error: ws:\/\/127\.0\.0\.1:1\/v1\/stream: .*(refused|failed)/im);
+    expect(result.stderr).not.toContain('Traceback');
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('names the Debian package and pip module it misses instead of a traceback', async () => {
+    // -S leaves out site-packages, where Debian's python3-msgpack lives: the module is really missing.
+    const result = await run(PYTHON, ['-S', CLIENT, '--url', srv.ws, '--out', join(dir, 'nomodule.wav'), 'Hi.']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("needs the Python module 'msgpack'");
+    expect(result.stderr).toContain('apt install python3-msgpack');
+    expect(result.stderr).toContain('pip install msgpack');
+    expect(result.stderr).not.toContain('Traceback');
   });
 });

@@ -25,8 +25,16 @@ import sys
 import time
 import wave
 
-import msgpack
-import websockets
+# Where each third-party module comes from, for the message when one is missing.
+PACKAGES = {"msgpack": "python3-msgpack", "websockets": "python3-websockets"}
+try:
+    import msgpack
+    import websockets
+except ImportError as error:
+    missing = error.name or str(error)
+    debian = PACKAGES.get(missing, f"python3-{missing}")
+    sys.exit(f"emomix_client.py needs the Python module '{missing}': on Debian or Ubuntu `sudo apt install {debian}`, "
+             f"elsewhere `pip install {missing}`")
 
 SAMPLE_RATE = 48000
 # A whole emotion tag: the server never speaks it, so it is never announced in a phrase.
@@ -131,17 +139,21 @@ async def speak(args):
     phrases = 0
     failure = None
     stats = None
-    async with connect(args.url, args.token) as ws:
-        await ws.send(msgpack.packb(start))
-        with wave.open(args.out, "wb") as out:
-            out.setnchannels(1)
-            out.setsampwidth(2)
-            out.setframerate(SAMPLE_RATE)
+    out = None
+    written = 0
+    try:
+        async with connect(args.url, args.token) as ws:
+            await ws.send(msgpack.packb(start))
             feeder = None
             async for frame in ws:
                 message = msgpack.unpackb(frame, raw=False)
                 kind = message["type"]
                 if kind == "ready":
+                    # The file is created only once the server has taken the request.
+                    out = wave.open(args.out, "wb")
+                    out.setnchannels(1)
+                    out.setsampwidth(2)
+                    out.setframerate(SAMPLE_RATE)
                     window = Window(message["limits"]["maxBufferedText"], args.markup)
                     feeder = asyncio.create_task(feed(ws, args, window, clock))
                 elif kind == "phrase":
@@ -158,6 +170,7 @@ async def speak(args):
                     clock.setdefault("first_audio", time.monotonic())
                     for packet in message["packets"]:
                         out.writeframes(packet)
+                        written += len(packet)
                 elif kind == "error":
                     # Before `ready`, a refused start: the server waits for another, so give up.
                     fatal = message["fatal"] or feeder is None
@@ -171,6 +184,18 @@ async def speak(args):
                     stats = message["stats"]
             if feeder is not None:
                 feeder.cancel()
+    except (OSError, websockets.exceptions.WebSocketException) as error:
+        # Refused connections, unreachable hosts, a bad URL and lost connections, said in one line.
+        print(f"error: {args.url}: {error}", file=sys.stderr)
+        failure = "connection"
+    finally:
+        if out is not None:
+            out.close()
+            # A file with no audio in it is no output: leave nothing behind.
+            if failure and written == 0:
+                os.remove(args.out)
+    if out is None or (failure and written == 0):
+        return 1
 
     wall = time.monotonic() - clock.get("first_text", time.monotonic())
     first = clock.get("first_audio")
