@@ -129,6 +129,26 @@ describe('browser studio', () => {
     await page.close();
   }, 60_000);
 
+  it('recovers when the server refuses the start: the error is shown and Play works again without a reload', async () => {
+    const { page, problems } = await open('?format=pcm16');
+    await page.getByLabel('all at once').check();
+    await page.getByLabel('Text to speak').fill('Second time lucky.');
+    // The server's limit is 100 steps: this start is refused with invalid_field.
+    await page.getByLabel('Diffusion steps').fill('500');
+    await page.getByRole('button', { name: 'Play' }).click();
+    await page.waitForFunction(() => (window as any).studio.stats.errors > 0 && !(window as any).studio.stats.taking, null, { timeout: 10_000 });
+    expect(await page.locator('#status').textContent()).toMatch(/invalid_field: steps/);
+    expect(await page.getByRole('button', { name: 'Play' }).isEnabled()).toBe(true);
+
+    await page.getByLabel('Diffusion steps').fill('');
+    await page.getByRole('button', { name: 'Play' }).click();
+    await page.waitForFunction(() => !(window as any).studio.stats.taking && !(window as any).studio.stats.playing && (window as any).studio.stats.wordsHeard > 0, null, { timeout: 30_000 });
+    expect(await page.locator('#phrases .word').allTextContents()).toEqual(['second', 'time', 'lucky']);
+    expect(await page.locator('#status').textContent()).toBe('Done.');
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 60_000);
+
   it('on a phone: adds an emotion from a clip, falls back to pcm16 and stops at once on Escape (barge-in)', async () => {
     const { page, problems } = await open('?format=pcm16', { width: 390, height: 844 });
     expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);

@@ -51,6 +51,7 @@ export class Take {
     this.cancelled = false;
     /** @type {(ready: any) => void} */
     this.onReady = () => {};
+    this.started = false;
     /** References sent and not yet answered, oldest first. @type {{ name: string, resolve: () => void, reject: (e: Error) => void }[]} */
     this.registering = [];
     // For latency: when each word of the text was complete (followed by a space, or the end).
@@ -197,6 +198,7 @@ export class Take {
     const { o } = this;
     switch (m.type) {
       case 'ready':
+        this.started = true;
         if (o.text) o.player.begin(m);
         this.onReady(m);
         break;
@@ -241,6 +243,12 @@ export class Take {
         break;
       }
       case 'error':
+        if (!this.started) {
+          // The server refused the start and waits for another: this take is over (Play is usable again).
+          o.events.error(`${m.code}: ${m.message}`);
+          this.connection?.close();
+          break;
+        }
         // An error names no reference: it is charged to the oldest one waiting.
         if (this.registering.length > 0 && (m.field === 'audio' || m.field === 'name')) this.registering.shift()?.reject(new Error(m.message));
         else o.events.error(`${m.code}: ${m.message}`);
