@@ -118,6 +118,12 @@ describe('POST /v1/audio/speech with the openai SDK', () => {
     expect(error.type).toBe('invalid_request_error');
   });
 
+  it('a model name that cannot go back in a header is a 400 naming the field', async () => {
+    const error = (await client.audio.speech.create({ model: 'tts-1\r\nx-evil: 1', voice: 'alloy', input: 'Hi.' }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(error.param).toBe('model');
+  });
+
   it('speed outside 0.25–4 and input over 4096 characters are refused', async () => {
     await expect(speak('pcm', { speed: 5 })).rejects.toBeInstanceOf(OpenAI.BadRequestError);
     await expect(client.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'a'.repeat(4097) })).rejects.toBeInstanceOf(OpenAI.BadRequestError);

@@ -36,7 +36,8 @@ type OpenAiFormat = (typeof OPENAI_FORMATS)[number];
 export const OPENAI_VOICE_NAMES = ['alloy', 'ash', 'ballad', 'cedar', 'coral', 'echo', 'fable', 'marin', 'nova', 'onyx', 'sage', 'shimmer', 'verse'];
 
 const requestSchema = z.object({
-  model: z.string().max(128).optional(),
+  // Reported back in a header, so printable ASCII only (OpenAI's model names are).
+  model: z.string().max(128).regex(/^[\x20-\x7e]*$/u, 'printable ASCII only').optional(),
   input: z.string().min(1).max(OPENAI_MAX_INPUT),
   voice: z.union([z.string().min(1).max(128), z.object({ id: z.string().min(1).max(128) })]),
   response_format: z.string().max(16).optional(),
