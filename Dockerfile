@@ -1,0 +1,44 @@
+# emomix-server: the server with the default voice (slt-emo), CPU inference.
+# Build:  docker build -t emomix .        (or podman build)
+# Run:    docker run -p 8080:8080 emomix
+# Settings come from the environment (PORT, EMOMIX_MAX_SESSIONS, ... see
+# `emomix serve --help`). Where the public base cannot be pulled, build a local
+# one from Debian packages (scripts/build-base-image.sh) and pass
+#   --build-arg BASE_IMAGE=localhost/emomix-base:node20-bookworm
+# The GPU variant is described in docs/deploy.md.
+ARG BASE_IMAGE=node:20-bookworm-slim
+
+FROM ${BASE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json .npmrc tsconfig.json ./
+COPY bin bin
+COPY src src
+COPY clients/cli clients/cli
+COPY bench bench
+# `prepare` compiles to dist/; then only what runs stays. Behind a proxy that
+# re-signs TLS, pass its CA bundle: --secret id=ca,src=/etc/ssl/certs/ca-certificates.crt
+RUN --mount=type=secret,id=ca,required=false \
+    if [ -f /run/secrets/ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/ca; fi \
+    && npm ci --no-audit --no-fund && npm prune --omit=dev --no-audit --no-fund
+
+FROM ${BASE_IMAGE}
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=8080 \
+    EMOMIX_MODELS=/app/models \
+    EMOMIX_WEB_DIR=/app/clients/web
+WORKDIR /app
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules node_modules
+COPY --from=build /app/dist dist
+COPY bin bin
+COPY clients/web clients/web
+COPY models/slt-emo models/slt-emo
+USER node
+EXPOSE 8080
+# Liveness only: a full or draining instance is healthy (its /health says 503 to the balancer).
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT}/health/live`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# Node is PID 1 and handles SIGTERM itself: it drains (EMOMIX_DRAIN_TIMEOUT_MS) and exits 0.
+STOPSIGNAL SIGTERM
+CMD ["node", "bin/emomix.js", "serve"]
