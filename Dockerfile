@@ -10,7 +10,10 @@ ARG BASE_IMAGE=node:20-bookworm-slim
 
 FROM ${BASE_IMAGE} AS build
 WORKDIR /app
-COPY package.json package-lock.json .npmrc tsconfig.json ./
+# package.json's allowScripts denies onnxruntime-node's CUDA download; npm
+# releases that predate allowScripts read this instead.
+ENV ONNXRUNTIME_NODE_INSTALL=skip
+COPY package.json package-lock.json tsconfig.json ./
 COPY bin bin
 COPY src src
 COPY clients/cli clients/cli

@@ -27,7 +27,7 @@ start=$(date +%s)
 "${podman[@]}" build --format docker --network host "${limits[@]}" "${secret[@]}" --build-arg BASE_IMAGE="$base" -t "$image" .
 echo "container-check: image built in $(( $(date +%s) - start )) s, $("${podman[@]}" image inspect --format '{{.Size}}' "$image" | awk '{printf "%.0f MB", $1/1e6}')"
 
-"${podman[@]}" run -d --name "$name" --network host "${limits[@]}" -e PORT="$port" -e EMOMIX_INSTANCE_ID=check-1 "$image" >/dev/null
+"${podman[@]}" run -d --name "$name" --network host --read-only --tmpfs /tmp "${limits[@]}" -e PORT="$port" -e EMOMIX_INSTANCE_ID=check-1 "$image" >/dev/null
 for _ in $(seq 120); do curl -sf "http://127.0.0.1:$port/health" >"$work/health.json" && break; sleep 0.5; done
 grep -q '"instance":"check-1"' "$work/health.json" || { echo "container-check: no /health"; "${podman[@]}" logs "$name"; exit 1; }
 [ "$("${podman[@]}" exec "$name" id -u)" != 0 ] || { echo "container-check: runs as root"; exit 1; }

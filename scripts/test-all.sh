@@ -12,6 +12,7 @@ command -v sox >/dev/null || need+=(sox)
 command -v pocketsphinx_continuous >/dev/null || need+=(pocketsphinx pocketsphinx-en-us)
 command -v chromium >/dev/null || need+=(chromium)
 /usr/bin/python3 -c "import websockets, msgpack" 2>/dev/null || need+=(python3-websockets python3-msgpack)
+command -v haproxy >/dev/null || need+=(haproxy)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "test-all: missing Debian packages (run as root to install): ${need[*]}" >&2

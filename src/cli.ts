@@ -10,6 +10,7 @@ const commands: Record<string, Command> = {
   say: { describe: 'speak a text (or all of stdin) through a running server, to a file or the speakers', load: () => import('../clients/cli/say.js') },
   stream: { describe: 'speak stdin while it is still being written (pipe an LLM in)', load: () => import('../clients/cli/stream.js') },
   synth: { describe: 'synthesize JSON-lines requests offline with a voice directory, no server (for evaluation)', load: () => import('./pipeline/synthesis-cli.js') },
+  cluster: { describe: 'run N servers behind HAProxy in the foreground, for tests and demos (needs haproxy)', load: () => import('./cluster/cli.js') },
   phonemize: { describe: "print the front end's normalised text, phonemes and word boundaries as JSON", load: () => import('./pipeline/frontend/cli.js') },
 };
 
