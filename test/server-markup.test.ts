@@ -92,4 +92,11 @@ describe('MarkupReader', () => {
     const tagItems = [...tagged.feed('so [emotion=sa'), ...tagged.mark('M'), ...tagged.feed('d] on')];
     expect(render(tagItems)).toBe('so ⟨tag {"kind":"set","weights":{"sad":1},"intensity":1,"rampMs":0}⟩⟨mark M⟩ on');
   });
+
+  it('keeps one waiting mark per place while a tag may be opening', () => {
+    const reader = new MarkupReader<string>(true);
+    const items = reader.feed('so [emo');
+    for (let k = 0; k < 10_000; k++) items.push(...reader.mark(`m${k}`));
+    expect(render([...items, ...reader.feed('x'), ...reader.end()])).toBe('so [emo⟨mark m9999⟩x');
+  });
 });

@@ -35,4 +35,13 @@ describe('PhraseCutter', () => {
     cutter.push('Second.');
     expect(cutter.flush()).toEqual([{ text: 'Second.', marks: [{ at: 0, change: 'sad' }] }]);
   });
+
+  it('keeps one mark per place, the last, however many arrive there', () => {
+    const cutter = new PhraseCutter<string>(createPhraseSegmenter());
+    cutter.push('One two ');
+    for (let k = 0; k < 10_000; k++) cutter.mark(`m${k}`);
+    expect(cutter.pendingMarks).toEqual(['m9999']);
+    cutter.push('three.');
+    expect(cutter.flush()).toEqual([{ text: 'One two three.', marks: [{ at: 8, change: 'm9999' }] }]);
+  });
 });

@@ -124,7 +124,10 @@ export class MarkupReader<M> {
   /** An emotion message at the current position. */
   mark(mark: M): MarkupItem<M>[] {
     if (this.held === '') return [{ kind: 'mark', mark }];
-    this.marks.push({ mark, at: this.held.length });
+    // At the same place a later mark wins: bounded by the held characters, however many arrive.
+    const last = this.marks[this.marks.length - 1];
+    if (last?.at === this.held.length) last.mark = mark;
+    else this.marks.push({ mark, at: this.held.length });
     return [];
   }
 

@@ -34,9 +34,14 @@ export class PhraseCutter<E> {
     return this.place(raw, rawStart, this.segmenter.push(text));
   }
 
-  /** A mark at the current end of the text. */
+  /**
+   * A mark at the current end of the text. A later mark at the same place replaces an
+   * earlier one (it would take over at the same instant), so marks stay bounded by the text.
+   */
   mark(change: E): void {
-    this.marks.push({ at: this.pushed, change });
+    const last = this.marks[this.marks.length - 1];
+    if (last?.at === this.pushed) last.change = change;
+    else this.marks.push({ at: this.pushed, change });
   }
 
   /** Cuts whatever is buffered; marks after the last text wait for the next. */

@@ -1,7 +1,7 @@
 // One phrase from text to 48 kHz PCM: the runtime's synthesis, with the phrase's
 // emotion changes placed at their words, then the voice's resampler. Shared by
 // WebSocket sessions and POST /v1/speech.
-import { wordsBefore } from '../pipeline/frontend/index.js';
+import { wordEndAt, wordsBefore } from '../pipeline/frontend/index.js';
 import { DEFAULT_TRANSITION_MS, emotionCourse, SynthesisError, type EmotionCourse, type SynthesisRequest } from '../pipeline/synthesis/index.js';
 import { toMix, type EmotionChange, type PhraseStart } from './emotion-timeline.js';
 import type { TextMark } from './phrase-cutter.js';
@@ -26,8 +26,12 @@ export const samplesToMs = (samples: number): number => (samples * 1000) / OUTPU
 /** The phrase's changes by spoken word; of several before the same word the last wins. */
 export function changesByWord(text: string, marks: readonly TextMark<EmotionChange>[]): NonNullable<SynthesisRequest['changes']> {
   const changes: NonNullable<SynthesisRequest['changes']> = [];
+  // One front-end pass per word boundary, however many marks fall inside one word.
+  const counted = new Map<number, number>();
   for (const { at, change } of marks) {
-    const word = wordsBefore(text, at);
+    const end = wordEndAt(text, at);
+    let word = counted.get(end);
+    if (word === undefined) counted.set(end, (word = wordsBefore(text, end)));
     if (changes.length > 0 && changes[changes.length - 1]!.word === word) changes.pop();
     changes.push({ word, to: change.weights, rampMs: change.rampMs });
   }

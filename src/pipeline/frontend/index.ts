@@ -43,14 +43,21 @@ export function phonemize(text: string): Phonemized {
 }
 
 /**
- * How many spoken words of `text` lie before character `at`: a position inside a word
- * counts that word as before it, so a change of emotion there lands after the word.
+ * Where a change of emotion at character `at` lands in `text`: `at` itself at a word
+ * boundary, otherwise the end of the word it falls in (its earlier characters keep
+ * the mix before the change).
  */
-export function wordsBefore(text: string, at: number): number {
+export function wordEndAt(text: string, at: number): number {
   if (at <= 0) return 0;
-  const midWord = !/\s/u.test(text[at - 1]!);
-  const end = midWord ? text.slice(at).search(/\s/u) : 0;
-  return phonemize(end < 0 ? text : text.slice(0, at + end)).words.length;
+  if (/\s/u.test(text[at - 1]!)) return at;
+  const end = text.slice(at).search(/\s/u);
+  return end < 0 ? text.length : at + end;
+}
+
+/** How many spoken words of `text` lie before character `at` (see wordEndAt). */
+export function wordsBefore(text: string, at: number): number {
+  const end = wordEndAt(text, at);
+  return end === 0 ? 0 : phonemize(text.slice(0, end)).words.length;
 }
 
 export { normalize, normalizeTokens, SYMBOLS };
