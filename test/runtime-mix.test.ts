@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { emotionTable } from '../src/pipeline/synthesis/custom-emotions.js';
-import { averageMix, frameEmbeddings, frameWeights, mixAtFrame, mixEmbedding, normaliseWeights, withIntensity } from '../src/pipeline/synthesis/emotion-mix.js';
+import { averageMix, CheckedMix, checkedMix, frameEmbeddings, frameWeights, mixAtFrame, mixEmbedding, normaliseWeights, withIntensity } from '../src/pipeline/synthesis/emotion-mix.js';
 import { resolveRequest } from '../src/pipeline/synthesis/request.js';
 import type { VoiceManifest } from '../src/pipeline/voice/manifest.js';
 
@@ -101,6 +101,16 @@ describe('resolveRequest', () => {
     expect(r).toMatchObject({ steps: 4, temperature: 1.5, solver: 'ode', lengthScale: 1, mode: 'score', seed: 5 });
   });
 
+  it('takes a checked mix as it is (checked once where it entered), and checks plain weights', () => {
+    const checked = checkedMix({ happy: 1 });
+    const change = checkedMix({ sad: 1 });
+    const r = resolveRequest(VOICE, { weights: checked, changes: [{ word: 2, to: change, rampMs: 0 }] });
+    expect(r.from).toBe(checked);
+    expect(r.changes[0]!.to).toBe(change);
+    expect(() => resolveRequest(VOICE, { weights: { joy: 1 } })).toThrow(/unknown emotion "joy"/);
+    expect(() => resolveRequest(VOICE, { weights: { happy: 1 }, changes: [{ word: 1, to: { sad: -1 }, rampMs: 0 }] })).toThrow(/changes.0.to.sad/);
+  });
+
   it('takes each solver of the contract', () => {
     for (const solver of ['ode', 'sde', 'heun'] as const) expect(resolveRequest(VOICE, { weights: { happy: 1 }, solver }).solver).toBe(solver);
   });
@@ -123,5 +133,13 @@ describe('resolveRequest', () => {
     expect(() => resolveRequest(VOICE, { weights: { happy: 1 }, schedule: { primary: 'x', secondary: 'sad', tMax: 1, tMin: 0 } })).toThrow(
       expect.objectContaining({ code: 'EMOTION_UNKNOWN' }),
     );
+  });
+});
+
+describe('checkedMix', () => {
+  it('scales to sum 1 and drops zeros, from a map or a record', () => {
+    expect(Object.fromEntries(checkedMix({ happy: 3, sad: 1, angry: 0 }))).toEqual({ happy: 0.75, sad: 0.25 });
+    expect(Object.fromEntries(checkedMix(new Map([['neutral', 0.2]])))).toEqual({ neutral: 1 });
+    expect(checkedMix({ neutral: 1 })).toBeInstanceOf(CheckedMix);
   });
 });

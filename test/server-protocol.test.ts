@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeFrame, encodeMessage } from '../src/server/codec.js';
 import { ProtocolError } from '../src/server/errors.js';
 import { assertPlainMessagePack, MESSAGE_SHAPE_LIMITS } from '../src/server/msgpack-strict.js';
-import { normalizeWeights, parseClientMessage, type ServerMessage } from '../src/server/protocol.js';
+import { parseClientMessage, type ServerMessage } from '../src/server/protocol.js';
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true });
 const hex = (s: string) => Buffer.from(s.replace(/\s/g, ''), 'hex');
@@ -163,13 +163,6 @@ describe('parseClientMessage', () => {
     } catch (error) {
       expect(error).toMatchObject({ code: 'invalid_weights', field: 'weights.sad' });
     }
-  });
-});
-
-describe('normalizeWeights', () => {
-  it('scales to sum 1 and drops zeros', () => {
-    expect(normalizeWeights({ happy: 3, sad: 1, angry: 0 })).toEqual({ happy: 0.75, sad: 0.25 });
-    expect(normalizeWeights({ neutral: 0.2 })).toEqual({ neutral: 1 });
   });
 });
 

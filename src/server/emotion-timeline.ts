@@ -2,42 +2,42 @@
 // positions (an `emotion` message or a markup tag between two words): the runtime
 // places each at its word and returns the phrase's course, which this timeline
 // carries on into the next phrase (a ramp may span several phrases). Pure.
-import { courseMixAt, pieceAt, pieceMixAt, withIntensity, type CoursePiece, type EmotionCourse, type Mix } from '../pipeline/synthesis/index.js';
+import { CheckedMix, checkedMix, courseMixAt, pieceAt, pieceMixAt, withIntensity, type CoursePiece, type EmotionCourse, type Mix } from '../pipeline/synthesis/index.js';
 import type { EmotionTag } from './markup.js';
-import { normalizeWeights, type EmotionWeights, type PhraseRamp, type PhraseSegment, type WordTiming } from './protocol.js';
+import type { EmotionWeights, PhraseRamp, PhraseSegment, WordTiming } from './protocol.js';
 
-/** One change of the mix, validated and normalised at the boundary. */
+/** One change of the mix, checked and normalised where it entered; carried as is to the runtime. */
 export interface EmotionChange {
-  weights: EmotionWeights;
+  mix: CheckedMix;
   rampMs: number;
 }
 
-export const toMix = (weights: EmotionWeights): Mix => new Map(Object.entries(weights));
+/** A mix as the protocol writes it. */
 export const toWeights = (mix: Mix): EmotionWeights => Object.fromEntries(mix);
 
 /**
  * The change a markup tag asks for, or why it cannot be made: `known` lists the names
  * weights may use, `base` is the session's starting mix.
  */
-export function changeForTag(tag: EmotionTag, voice: { neutral: string; known: readonly string[]; base: EmotionWeights }): EmotionChange | string {
-  if (tag.kind === 'base') return { weights: voice.base, rampMs: tag.rampMs };
+export function changeForTag(tag: EmotionTag, voice: { neutral: string; known: readonly string[]; base: CheckedMix }): EmotionChange | string {
+  if (tag.kind === 'base') return { mix: voice.base, rampMs: tag.rampMs };
   const unknown = Object.keys(tag.weights).find((name) => !voice.known.includes(name));
   if (unknown !== undefined) return `unknown emotion "${unknown}" (known: ${voice.known.join(', ')})`;
-  return { weights: toWeights(withIntensity(toMix(normalizeWeights(tag.weights)), voice.neutral, tag.intensity)), rampMs: tag.rampMs };
+  return { mix: checkedMix(withIntensity(checkedMix(tag.weights), voice.neutral, tag.intensity)), rampMs: tag.rampMs };
 }
 
 /** The first piece of a phrase's course, as the runtime's request takes it (phrase time). */
 export interface PhraseStart {
-  weights: EmotionWeights;
-  ramp?: PhraseRamp;
+  weights: CheckedMix;
+  ramp?: { to: CheckedMix; startMs: number; endMs: number };
 }
 
 export class EmotionTimeline {
   /** The last piece of the course so far, in session time. */
   private state: CoursePiece;
 
-  constructor(initial: EmotionWeights) {
-    this.state = { atMs: 0, from: toMix(initial) };
+  constructor(initial: CheckedMix) {
+    this.state = { atMs: 0, from: initial };
   }
 
   /** The mix at a point of the timeline, as far as phrases synthesized so far have set it. */
@@ -48,8 +48,9 @@ export class EmotionTimeline {
   /** How a phrase starting at `startMs` begins: where the mix is there, and any ramp still running. */
   forPhrase(startMs: number): PhraseStart {
     const { from, ramp } = this.state;
-    if (!ramp || startMs >= ramp.endMs) return { weights: this.mixAt(startMs) };
-    return { weights: toWeights(from), ramp: { to: toWeights(ramp.to), startMs: ramp.startMs - startMs, endMs: ramp.endMs - startMs } };
+    // Mixes here come from checked ones (or lie between two of them on a ramp).
+    if (!ramp || startMs >= ramp.endMs) return { weights: new CheckedMix(pieceMixAt(this.state, startMs)) };
+    return { weights: new CheckedMix(from), ramp: { to: new CheckedMix(ramp.to), startMs: ramp.startMs - startMs, endMs: ramp.endMs - startMs } };
   }
 
   /** After a phrase starting at `startMs` was synthesized along `course`: the mix carries on from its last piece. */

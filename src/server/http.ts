@@ -16,7 +16,7 @@ import type { ServerConfig } from './config.js';
 import { ErrorCode, ProtocolError, type ErrorCode as Code } from './errors.js';
 import { pathOf, type Logger } from './logger.js';
 import type { ServerMetrics } from './metrics.js';
-import { normalizeWeights, synthesisOptionsSchema, toProtocolError } from './protocol.js';
+import { synthesisOptionsSchema, toProtocolError } from './protocol.js';
 import { PCM_SAMPLE_RATES } from './output-rate.js';
 import { synthesizeFile } from './speech-file.js';
 import { openAiErrorBody, openAiSpeechRoute } from './routes/openai-speech.js';
@@ -203,7 +203,7 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
           text: body.text,
           format: body.format ?? 'ogg',
           sampleRate: body.sampleRate,
-          emotion: normalizeWeights(emotion),
+          emotion,
           markup: body.markup ?? false,
           steps: body.steps,
           temperature: body.temperature,

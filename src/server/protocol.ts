@@ -98,14 +98,6 @@ export function parseClientMessage(value: unknown): ClientMessage {
   return parsed.data;
 }
 
-/** Scales weights to sum 1 and drops zeros, so equal mixes compare equal. */
-export function normalizeWeights(weights: EmotionWeights): EmotionWeights {
-  const total = Object.values(weights).reduce((sum, w) => sum + w, 0);
-  const out: EmotionWeights = {};
-  for (const [k, w] of Object.entries(weights)) if (w > 0) out[k] = w / total;
-  return out;
-}
-
 // Server → client.
 
 export interface WordTiming {

@@ -2,8 +2,8 @@
 // emotion changes placed at their words, then the voice's resampler. Shared by
 // WebSocket sessions and POST /v1/speech.
 import { wordEndAt, wordsBefore } from '../pipeline/frontend/index.js';
-import { DEFAULT_TRANSITION_MS, emotionCourse, SynthesisError, type EmotionCourse, type SynthesisRequest } from '../pipeline/synthesis/index.js';
-import { toMix, type EmotionChange, type PhraseStart } from './emotion-timeline.js';
+import { DEFAULT_TRANSITION_MS, emotionCourse, SynthesisError, type CheckedMix, type EmotionCourse, type SynthesisRequest } from '../pipeline/synthesis/index.js';
+import type { EmotionChange, PhraseStart } from './emotion-timeline.js';
 import type { TextMark } from './phrase-cutter.js';
 import type { WordTiming } from './protocol.js';
 import { OUTPUT_SAMPLE_RATE } from './protocol.js';
@@ -24,8 +24,8 @@ export interface RenderedPhrase {
 export const samplesToMs = (samples: number): number => (samples * 1000) / OUTPUT_SAMPLE_RATE;
 
 /** The phrase's changes by spoken word; of several before the same word the last wins. */
-export function changesByWord(text: string, marks: readonly TextMark<EmotionChange>[]): NonNullable<SynthesisRequest['changes']> {
-  const changes: NonNullable<SynthesisRequest['changes']> = [];
+export function changesByWord(text: string, marks: readonly TextMark<EmotionChange>[]): { word: number; to: CheckedMix; rampMs: number }[] {
+  const changes: { word: number; to: CheckedMix; rampMs: number }[] = [];
   // One front-end pass per word boundary, however many marks fall inside one word.
   const counted = new Map<number, number>();
   for (const { at, change } of marks) {
@@ -33,7 +33,7 @@ export function changesByWord(text: string, marks: readonly TextMark<EmotionChan
     let word = counted.get(end);
     if (word === undefined) counted.set(end, (word = wordsBefore(text, end)));
     if (changes.length > 0 && changes[changes.length - 1]!.word === word) changes.pop();
-    changes.push({ word, to: change.weights, rampMs: change.rampMs });
+    changes.push({ word, to: change.mix, rampMs: change.rampMs });
   }
   return changes;
 }
@@ -43,9 +43,8 @@ export function changesByWord(text: string, marks: readonly TextMark<EmotionChan
  * failed): its changes all take over at its start, so the mix carries on as if it had been spoken.
  */
 export function unspokenCourse(start: PhraseStart, text: string, marks: readonly TextMark<EmotionChange>[]): EmotionCourse {
-  const changes = changesByWord(text, marks).map((c) => ({ ...c, to: toMix(c.to) }));
-  const first = { from: toMix(start.weights), ...(start.ramp ? { ramp: { ...start.ramp, to: toMix(start.ramp.to) } } : {}) };
-  return emotionCourse(first, changes, changes.map(() => 0), DEFAULT_TRANSITION_MS);
+  const changes = changesByWord(text, marks);
+  return emotionCourse({ from: start.weights, ...(start.ramp ? { ramp: start.ramp } : {}) }, changes, changes.map(() => 0), DEFAULT_TRANSITION_MS);
 }
 
 export async function renderPhrase(

@@ -4,6 +4,7 @@
 // and never throws out of here.
 import { Observable, Subject, concatMap, defer, from, map, of, type Subscription } from 'rxjs';
 import type { RawData, WebSocket } from 'ws';
+import { checkedMix, type CheckedMix } from '../pipeline/synthesis/index.js';
 import type { OpusEncoderPool } from '../stream/opus.js';
 import { pacePackets } from '../stream/pacing.js';
 import { decodeFrame } from './codec.js';
@@ -21,7 +22,6 @@ import {
   FRAME_MS,
   OUTPUT_SAMPLE_RATE,
   PROTOCOL_VERSION,
-  normalizeWeights,
   parseClientMessage,
   type ClientMessage,
   type EmotionWeights,
@@ -90,7 +90,7 @@ interface Settings {
   wireScale: number;
   timeline: EmotionTimeline;
   /** The mix of `start` (normalised), which `[/emotion]` returns to. */
-  base: EmotionWeights;
+  base: CheckedMix;
   markup: boolean;
 }
 
@@ -251,7 +251,7 @@ export class Session {
         return this.addText(run, message.text);
       case 'emotion':
         this.checkEmotions(this.settings!.voice, message.weights, 'weights');
-        return this.follow(run, this.markup.mark({ weights: normalizeWeights(message.weights), rampMs: message.rampMs ?? 0 }));
+        return this.follow(run, this.markup.mark({ mix: checkedMix(message.weights), rampMs: message.rampMs ?? 0 }));
       case 'flush':
         this.follow(run, this.markup.end());
         return run.flush('flushed');
@@ -283,8 +283,8 @@ export class Session {
       seed: message.seed,
       wire: createWireEncoder(format, sampleRate, this.deps.encoders),
       wireScale: OUTPUT_SAMPLE_RATE / sampleRate,
-      timeline: new EmotionTimeline(normalizeWeights(emotion)),
-      base: normalizeWeights(emotion),
+      timeline: new EmotionTimeline(checkedMix(emotion)),
+      base: checkedMix(emotion),
       markup: message.markup ?? false,
     };
     this.markup = new MarkupReader(settings.markup);

@@ -1,6 +1,7 @@
 // POST /v1/speech: a whole text to one audio file, phrase by phrase with the
 // same segmentation and synthesis as a stream, joined without gaps.
 import type { PhraseSegmenter } from '../pipeline/segmenter.js';
+import { checkedMix, type CheckedMix } from '../pipeline/synthesis/index.js';
 import { MULAW_SAMPLE_RATE, floatToMulaw } from '../stream/mulaw.js';
 import { writeOggOpus } from '../stream/ogg.js';
 import { encodeInTurns, type OpusEncoderPool } from '../stream/opus.js';
@@ -11,7 +12,7 @@ import { ErrorCode, ProtocolError } from './errors.js';
 import { MarkupReader } from './markup.js';
 import { atRate } from './output-rate.js';
 import { PhraseCutter, type CutPhrase } from './phrase-cutter.js';
-import { normalizeWeights, OUTPUT_SAMPLE_RATE, type EmotionWeights } from './protocol.js';
+import { OUTPUT_SAMPLE_RATE, type EmotionWeights } from './protocol.js';
 import { renderPhrase, samplesToMs, type RenderedPhrase } from './render.js';
 import type { ServedVoice } from './voices.js';
 
@@ -47,8 +48,9 @@ export async function* renderText(
   segmenter: PhraseSegmenter,
   signal: AbortSignal,
 ): AsyncGenerator<RenderedPhrase> {
-  const base = normalizeWeights(request.emotion);
-  const phrases = cutWithMarkup(voice, { ...request, emotion: base }, segmenter);
+  // The routes checked the names and weights; the mix is made once, here.
+  const base = checkedMix(request.emotion);
+  const phrases = cutWithMarkup(voice, request.text, request.markup ?? false, base, segmenter);
   const timeline = new EmotionTimeline(base);
   let startMs = 0;
   for (const [i, { text, marks }] of phrases.entries()) {
@@ -101,12 +103,12 @@ export async function synthesizeFile(
 }
 
 /** The request's phrases with their emotion changes; a bad tag refuses the whole request (bad_markup). */
-function cutWithMarkup(voice: ServedVoice, request: Omit<SpeechFileRequest, 'format'>, segmenter: PhraseSegmenter): CutPhrase<EmotionChange>[] {
-  const reader = new MarkupReader<EmotionChange>(request.markup ?? false);
+function cutWithMarkup(voice: ServedVoice, text: string, markup: boolean, base: CheckedMix, segmenter: PhraseSegmenter): CutPhrase<EmotionChange>[] {
+  const reader = new MarkupReader<EmotionChange>(markup);
   const cutter = new PhraseCutter<EmotionChange>(segmenter);
-  const known = { neutral: voice.info.neutral, known: voice.info.emotions, base: request.emotion };
+  const known = { neutral: voice.info.neutral, known: voice.info.emotions, base };
   const phrases: CutPhrase<EmotionChange>[] = [];
-  for (const item of [...reader.feed(request.text), ...reader.end()]) {
+  for (const item of [...reader.feed(text), ...reader.end()]) {
     if (item.kind === 'text') phrases.push(...cutter.push(item.text));
     else if (item.kind === 'mark') cutter.mark(item.mark);
     else {

@@ -6,6 +6,21 @@ import { SynthesisError } from './errors.js';
 /** Emotion name → weight; the weights are positive and sum to 1. */
 export type Mix = ReadonlyMap<string, number>;
 
+/**
+ * A mix checked where it entered (a protocol message, a markup tag, an HTTP body: its
+ * names known, its weights finite and ≥ 0 with one > 0, their sum finite) and normalised:
+ * the runtime takes it as it is, without checking it again for every phrase that carries it.
+ */
+export class CheckedMix extends Map<string, number> {}
+
+/** Weights (already checked) scaled to sum 1, zeros dropped, so that equal mixes compare equal. */
+export function checkedMix(weights: Readonly<Record<string, number>> | Mix): CheckedMix {
+  const entries = weights instanceof Map ? [...weights] : Object.entries(weights);
+  const total = entries.reduce((sum, [, w]) => sum + w, 0);
+  return new CheckedMix(entries.filter(([, w]) => w > 0).map(([name, w]) => [name, w / total]));
+}
+
+/** Checks weights against the emotions a request may name, then normalises them. */
 export function normaliseWeights(weights: Record<string, number>, table: EmotionTable, field = 'weights'): Mix {
   const entries = Object.entries(weights ?? {});
   for (const [name, weight] of entries) {
@@ -20,7 +35,7 @@ export function normaliseWeights(weights: Record<string, number>, table: Emotion
   if (!(total > 0)) throw new SynthesisError('WEIGHT_INVALID', `${field}: at least one weight must be greater than 0`);
   // Each weight finite but their sum not ({a: 1e308, b: 1e308}): every share would be 0.
   if (!Number.isFinite(total)) throw new SynthesisError('WEIGHT_INVALID', `${field}: the weights must sum to a finite number`);
-  return new Map(entries.filter(([, w]) => w > 0).map(([name, w]) => [name, w / total]));
+  return checkedMix(weights);
 }
 
 /** (1 − α)·neutral + α·mix: α = 0 is plain neutral speech, α = 1 the mix as asked. */

@@ -7,5 +7,5 @@ export type { Device, GraphOptimization } from './worker-protocol.js';
 export type { Logger } from './worker-pool.js';
 export { courseMixAt, pieceAt, pieceMixAt, type CoursePiece, type EmotionCourse, type Mix } from './emotion-mix.js';
 export { DEFAULT_TRANSITION_MS } from './request.js';
-export { withIntensity } from './emotion-mix.js';
+export { checkedMix, CheckedMix, withIntensity } from './emotion-mix.js';
 export { emotionCourse } from './phrase-emotion.js';

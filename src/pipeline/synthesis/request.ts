@@ -2,7 +2,7 @@
 import { randomInt } from 'node:crypto';
 import { SOLVERS, type Solver, type VoiceManifest } from '../voice/manifest.js';
 import { emotionTable, type EmotionTable } from './custom-emotions.js';
-import { normaliseWeights, withIntensity, type Mix, type Ramp } from './emotion-mix.js';
+import { CheckedMix, normaliseWeights, withIntensity, type Mix, type Ramp } from './emotion-mix.js';
 import { SynthesisError } from './errors.js';
 import type { Schedule } from './step-mix.js';
 
@@ -14,18 +14,23 @@ export const MAX_STEPS = 1000;
  */
 export const DEFAULT_TRANSITION_MS = 100;
 
+type Weights = Record<string, number> | CheckedMix;
+
 export interface SynthesisRequest {
-  /** Emotion name → weight (≥ 0; normalised to sum 1). Names are the voice's or customEmotions'. */
-  weights: Record<string, number>;
+  /**
+   * Emotion name → weight (≥ 0; normalised to sum 1). Names are the voice's or customEmotions'.
+   * Every mix of a request may also be a CheckedMix, which is taken as it is.
+   */
+  weights: Weights;
   /** Per-frame move from `weights` to `to` over [startMs, endMs] of phrase time; may start before 0. */
-  ramp?: { to: Record<string, number>; startMs: number; endMs: number };
+  ramp?: { to: Weights; startMs: number; endMs: number };
   /**
    * Changes inside the phrase, in order: from spoken word `word` on (its index in the
    * phrase's words), the mix moves to `to` over `rampMs` of audio, or over the transition
    * when that is longer. The change anchors where the previous word ends, so pauses
    * before the word take the new mix; `word` 0 anchors at the phrase's first frame.
    */
-  changes?: { word: number; to: Record<string, number>; rampMs: number }[];
+  changes?: { word: number; to: Weights; rampMs: number }[];
   /** The shortest move between two mixes inside a phrase, in ms. Default DEFAULT_TRANSITION_MS. */
   transitionMs?: number;
   /** α in [0, 1]: every mix becomes (1 − α)·neutral + α·mix. Default 1. */
@@ -96,7 +101,8 @@ export function resolveRequest(voice: VoiceManifest, request: SynthesisRequest):
   const table = emotionTable(voice, request.customEmotions);
   const intensity = request.intensity ?? 1;
   if (finite(intensity, 'intensity') < 0 || intensity > 1) invalid(`intensity must lie in [0, 1], got ${intensity}`);
-  const mix = (weights: Record<string, number>, field: string) => withIntensity(normaliseWeights(weights, table, field), voice.neutral, intensity);
+  const mix = (weights: Weights, field: string) =>
+    withIntensity(weights instanceof CheckedMix ? weights : normaliseWeights(weights, table, field), voice.neutral, intensity);
 
   let ramp: Ramp | undefined;
   if (request.ramp !== undefined) {

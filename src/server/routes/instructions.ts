@@ -5,7 +5,8 @@
 // weight (`happy 0.7`, `happy: 0.7`, `happy=0.7`, `happy 70%`); a name without
 // a weight weighs 1. Free text naming no emotion leaves the voice neutral, so
 // instructions written for OpenAI's voices still work.
-import { changeForTag } from '../emotion-timeline.js';
+import { checkedMix } from '../../pipeline/synthesis/index.js';
+import { changeForTag, toWeights } from '../emotion-timeline.js';
 import { parseEmotionTag } from '../markup.js';
 import type { EmotionWeights } from '../protocol.js';
 
@@ -48,10 +49,10 @@ export function emotionFromInstructions(instructions: string, voice: { emotions:
   const { emotions } = voice;
   const tag = TAG.exec(instructions)?.[0];
   if (tag !== undefined) {
-    const base = { [voice.neutral]: 1 };
+    const base = checkedMix({ [voice.neutral]: 1 });
     const change = changeForTag(parseEmotionTag(tag), { neutral: voice.neutral, known: emotions, base });
     if (typeof change === 'string') throw new Error(change);
-    return change.weights;
+    return toWeights(change.mix);
   }
   const byName = new Map(emotions.map((e) => [e.toLowerCase(), e]));
   const mix: EmotionWeights = {};
