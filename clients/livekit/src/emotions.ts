@@ -22,15 +22,24 @@ export const MOOD_EMOTIONS: Readonly<Record<AgentMood, Weights>> = {
   calm: { neutral: 1 },
 };
 
+/** Labels the dialect teaches (`tts.markup.llmInstructions()`) that LiveKit's mood keywords leave unmatched. */
+export const UNMATCHED_LABELS: Readonly<Record<string, AgentMood>> = {
+  confused: 'curious',
+  flirtatious: 'playful',
+  mysterious: 'calm',
+};
+
 /**
  * The mix for an expression label, restricted to the voice's emotions. A label
  * that names one of the voice's emotions is that emotion alone; anything else
- * goes through LiveKit's mood matching (unknown labels read as `calm`).
+ * goes through LiveKit's mood matching, then UNMATCHED_LABELS (other labels
+ * read as `calm`).
  */
 export function expressionMix(label: string, emotions: readonly string[], neutral: string): Weights {
   const named = label.trim().toLowerCase();
   if (emotions.includes(named)) return { [named]: 1 };
-  const mix = MOOD_EMOTIONS[tts.matchMood(label) ?? tts.DEFAULT_MOOD];
+  const mood = tts.matchMood(label, null) ?? UNMATCHED_LABELS[named] ?? tts.DEFAULT_MOOD;
+  const mix = MOOD_EMOTIONS[mood];
   const kept = Object.entries(mix)
     .map(([name, weight]) => [name === 'neutral' ? neutral : name, weight] as const)
     .filter(([name]) => emotions.includes(name));

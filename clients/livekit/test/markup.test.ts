@@ -2,7 +2,8 @@
 // mood → emotion table, and written tokens aligned with spoken words.
 import { tts } from '@livekit/agents';
 import { describe, expect, it } from 'vitest';
-import { expressionMix, MOOD_EMOTIONS } from '../src/emotions.js';
+import { expressionMix, MOOD_EMOTIONS, UNMATCHED_LABELS } from '../src/emotions.js';
+import { TTS } from '../src/tts.js';
 import { MarkupReader, type MarkupPiece } from '../src/markup.js';
 import { alignTokens } from '../src/transcript.js';
 
@@ -83,6 +84,17 @@ describe('expressionMix', () => {
     expect(expressionMix('furious', five, 'neutral')).toEqual({ angry: 1 });
     expect(expressionMix('Surprise', five, 'neutral')).toEqual({ surprise: 1 });
     expect(expressionMix('like a pirate', five, 'neutral')).toEqual({ neutral: 1 });
+  });
+
+  it('gives a mood to every expression the markup instructions teach the LLM', () => {
+    const instructions = new TTS({ url: 'ws://127.0.0.1:1/v1/stream' }).markup.llmInstructions()!;
+    const listed = /Best results: ([^.]+)\.[\s\S]*?Also available: ([^.]+)\./.exec(instructions)!;
+    const labels = `${listed[1]}, ${listed[2]}`.split(/,\s*/);
+    expect(labels.length).toBeGreaterThan(30);
+    const unmatched = labels.filter((label) => label !== 'neutral' && tts.matchMood(label, null) === null);
+    expect(unmatched.sort()).toEqual(Object.keys(UNMATCHED_LABELS).sort());
+    expect(expressionMix('confused', five, 'neutral')).toEqual(MOOD_EMOTIONS.curious);
+    expect(expressionMix('neutral', five, 'neutral')).toEqual({ neutral: 1 });
   });
 
   it("keeps to the voice's emotions and names its neutral", () => {
