@@ -23,6 +23,9 @@ SAMPLE_RATE = 22050
 HERE = Path(__file__).resolve().parent.parent
 DEFAULT_TRANSCRIPTS = HERE.parent.parent.parent / "shared" / "corpus" / "ljspeech-transcripts.txt"
 CONVERSATIONAL = HERE / "corpus" / "conversational.txt"
+# Written for `evaluate` and never trained on (heldout.py).
+WRITTEN_HELDOUT = {"short": HERE / "corpus" / "heldout-short.txt",
+                   "conversational": HERE / "corpus" / "heldout-conversational.txt"}
 
 
 def read_lines(path: Path) -> list[str]:
@@ -39,10 +42,12 @@ def read_lines(path: Path) -> list[str]:
 def select_sentences(transcripts: list[str], conversational: list[str], n_train: int,
                      n_eval: int, seed: int) -> tuple[list[str], list[str]]:
     """Train and held-out sentence lists, disjoint and reproducible from the seed.
-    Transcript lines are kept to 30-160 characters so utterances stay under ~10 s."""
+    Transcript lines are kept to 30-160 characters so utterances stay under ~10 s; the
+    sentences of the written held-out sets never enter either list."""
     rng = random.Random(seed)
-    lj = sorted({s for s in transcripts if 30 <= len(s) <= 160})
-    conv = sorted(set(conversational))
+    written = {s for path in WRITTEN_HELDOUT.values() for s in read_lines(path)}
+    lj = sorted({s for s in transcripts if 30 <= len(s) <= 160} - written)
+    conv = sorted(set(conversational) - written)
     rng.shuffle(lj)
     rng.shuffle(conv)
     n_eval_conv = n_eval // 5

@@ -8,7 +8,11 @@ the numbers are those of the server's own code path; Python only scores the audi
 - emotion: the voice's SER on its own output, per emotion, and for 50/50 mixes;
 - intensity: mean F0 and speaking rate for α = 0 … 1 toward each emotion, against the
   teacher's values for neutral and for that emotion;
-- speed: real-time factor of a 2-emotion mix at the default step count (whole chain).
+- speed: real-time factor of a 2-emotion mix at the default step count (whole chain);
+- sets: WER on each held-out set (heldout.py: the corpus's long sentences, short everyday
+  sentences and conversational lines never trained on) for the teacher, copy-synthesis, the
+  runtime at each step count and the server's own path (segmenter, session seeds, Opus on
+  the wire, decoded) at the default step count, each averaged over several seeds.
 """
 from __future__ import annotations
 
@@ -28,11 +32,13 @@ from .audio import read_wav, write_wav
 from .data import load_items
 from .pitch import mean_f0
 from .corpus import SAMPLE_RATE
+from .heldout import SET_NAMES, HeldoutSet, load_set
+from .server_path import ServerPath
 from .profiles import EMOTIONS
 from .wer import corpus_wer, hypothesis_words, transcribe
 
 ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0)
-PARTS = ("wer", "emotion", "mixing", "intensity", "speed")
+PARTS = ("wer", "emotion", "mixing", "intensity", "speed", "sets")
 SEED = 1234
 
 
@@ -45,6 +51,9 @@ def add_arguments(p):
     p.add_argument("--work", default="work/evaluate", help="scratch folder for the audio it writes")
     p.add_argument("--parts", default=",".join(PARTS), help=f"what to measure, of {','.join(PARTS)}")
     p.add_argument("--solver", choices=["ode", "sde", "heun"], help="sampler solver (default: the voice's)")
+    p.add_argument("--sets", default=",".join(SET_NAMES), help=f"held-out sets for the sets part, of {','.join(SET_NAMES)}")
+    p.add_argument("--set-sentences", type=int, default=1000, help="sentences per held-out set, at most (sets part)")
+    p.add_argument("--seeds", default="7,8,9", help="seeds the sets part averages over")
     p.add_argument("--dry-run", action="store_true", help="print the figures without writing voice.json")
 
 
@@ -196,6 +205,53 @@ def measure_speed(c: Context) -> dict:
                                       / sum(r["durationMs"] for r in timed), 4)}
 
 
+def spread(values: list[float]) -> dict:
+    return {"mean": round(float(np.mean(values)), 2), "min": round(min(values), 2), "max": round(max(values), 2),
+            "bySeed": values}
+
+
+def measure_set(c: Context, hs: HeldoutSet, steps_list: list[int], seeds: list[int]) -> dict:
+    """One held-out set: teacher, copy-synthesis, runtime per step count and the server's path
+    at the default step count, the last two over every seed (sentence i gets seed·1000 + i)."""
+    records = {r["text"]: r for r in frontend.phonemize(hs.texts)}
+    refs = [[w["word"] for w in records[t]["words"]] for t in hs.texts]
+    folder = c.work / "sets" / hs.name
+    teacher_wavs, mel_reqs = [], []
+    for i, (audio, mel) in enumerate(zip(hs.audio, hs.mels)):
+        wav, npy = folder / "teacher" / f"{i:03d}.wav", folder / "mels" / f"{i:03d}.npy"
+        npy.parent.mkdir(parents=True, exist_ok=True)
+        write_wav(wav, audio, SAMPLE_RATE)
+        np.save(npy, mel.astype(np.float32))
+        teacher_wavs.append(wav)
+        mel_reqs.append({"mel": str(npy), "out": str(folder / "copy" / f"{i:03d}.wav")})
+    out = {"sentences": len(hs.texts), "seeds": seeds, "teacher": wer_of(teacher_wavs, refs, c.jobs),
+           "copySynthesis": wer_of([Path(r["out"]) for r in c.synth.run(mel_reqs)], refs, c.jobs), "runtime": {}}
+    for steps in steps_list:
+        per_seed = []
+        for seed in seeds:
+            replies = c.synth.run([{"text": t, "out": str(folder / f"runtime-{steps}-{seed}" / f"{i:03d}.wav"),
+                                    "weights": {"neutral": 1}, "seed": seed * 1000 + i, "steps": steps, **c.extra}
+                                   for i, t in enumerate(hs.texts)])
+            per_seed.append(wer_of([Path(r["out"]) for r in replies], refs, c.jobs))
+        out["runtime"][str(steps)] = spread(per_seed)
+    default = c.manifest["diffusion"]["steps"]
+    with ServerPath(c.voice_dir, steps=default) as server:
+        per_seed = [wer_of(server.say_all(hs.texts, folder / f"server-{default}-{seed}", seed, c.jobs), refs, c.jobs)
+                    for seed in seeds]
+    out["server"] = {str(default): spread(per_seed)}
+    print(f"evaluate: set {hs.name}: teacher {out['teacher']}%, copy {out['copySynthesis']}%, "
+          f"runtime at {default} steps {out['runtime'].get(str(default), {}).get('mean')}%, "
+          f"server {out['server'][str(default)]['mean']}%", flush=True)
+    return out
+
+
+def measure_sets(c: Context, a) -> dict:
+    seeds = [int(s) for s in a.seeds.split(",")]
+    steps_list = [int(s) for s in a.steps_list.split(",")]
+    return {"sets": {name: measure_set(c, load_set(name, Path(a.corpus), c.work / "teacher", a.set_sentences),
+                                       steps_list, seeds) for name in a.sets.split(",")}}
+
+
 def run(a) -> None:
     parts = a.parts.split(",")
     unknown = set(parts) - set(PARTS)
@@ -219,7 +275,8 @@ def run(a) -> None:
                     "solver": a.solver or manifest["diffusion"]["solver"], "seed": SEED}
     measures = {"wer": lambda: measure_wer(c, [int(s) for s in a.steps_list.split(",")]),
                 "emotion": lambda: measure_emotion(c), "mixing": lambda: measure_mixing(c),
-                "intensity": lambda: measure_intensity(c), "speed": lambda: measure_speed(c)}
+                "intensity": lambda: measure_intensity(c), "speed": lambda: measure_speed(c),
+                "sets": lambda: measure_sets(c, a)}
     for part in parts:
         report.update(measures[part]())
         print(f"evaluate: {part} done after {time.time() - started:.0f} s", flush=True)

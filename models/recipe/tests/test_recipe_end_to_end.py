@@ -65,3 +65,21 @@ def test_evaluate_measures_the_voice_through_the_runtime(voice):
     assert report["rtfTwoEmotionMix"] > 0
     wavs = list((voice["work"] / "evaluate" / "neutral-2").glob("*.wav"))
     assert len(wavs) == 1 and wavs[0].stat().st_size > 44
+
+
+def test_evaluate_measures_a_written_set_through_the_runtime_and_the_server(voice):
+    emomix("evaluate", "--voice", str(voice["voice"]), "--corpus", str(voice["corpus"]), "--parts", "sets",
+           "--sets", "short", "--set-sentences", "2", "--seeds", "1,2", "--steps-list", "1", "--jobs", "1",
+           "--work", str(voice["work"] / "evaluate-sets"))
+    short = json.loads((voice["voice"] / "voice.json").read_text())["metrics"]["evaluation"]["sets"]["short"]
+    assert short["sentences"] == 2 and short["seeds"] == [1, 2]
+    assert 0 <= short["teacher"] <= 100 and short["copySynthesis"] >= 0
+    assert len(short["runtime"]["1"]["bySeed"]) == 2
+    default = str(json.loads((voice["voice"] / "voice.json").read_text())["diffusion"]["steps"])
+    server = short["server"][default]
+    assert len(server["bySeed"]) == 2 and server["min"] <= server["mean"] <= server["max"]
+    # Opus decoded at the client: 48 kHz WAVs, one per sentence and seed.
+    for seed in (1, 2):
+        wavs = sorted((voice["work"] / "evaluate-sets" / "sets" / "short" / f"server-{default}-{seed}").glob("*.wav"))
+        assert len(wavs) == 2
+        assert all(int.from_bytes(w.read_bytes()[24:28], "little") == 48000 for w in wavs)

@@ -1,0 +1,32 @@
+"""The written held-out sets: their shape, and that no training plan can contain them."""
+from emomix.corpus import CONVERSATIONAL, WRITTEN_HELDOUT, read_lines, select_sentences
+
+
+def words(line: str) -> int:
+    return len(line.split())
+
+
+def test_the_short_set_has_at_least_100_sentences_of_5_to_9_words():
+    short = read_lines(WRITTEN_HELDOUT["short"])
+    assert len(short) >= 100 and len(set(short)) == len(short)
+    assert all(5 <= words(s) <= 9 for s in short)
+
+
+def test_the_conversational_set_has_at_least_50_lines_with_numbers_questions_and_exclamations():
+    conv = read_lines(WRITTEN_HELDOUT["conversational"])
+    assert len(conv) >= 50 and len(set(conv)) == len(conv)
+    assert sum(s.endswith("?") for s in conv) >= 10 and sum(s.endswith("!") for s in conv) >= 5
+    spoken_numbers = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "twelve",
+                      "fifteen", "twenty", "forty", "hundred")
+    assert sum(any(n in s.lower().split() or n in s.lower() for n in spoken_numbers) for s in conv) >= 15
+
+
+def test_written_sets_never_enter_a_training_plan():
+    written = {s for p in WRITTEN_HELDOUT.values() for s in read_lines(p)}
+    assert not written & set(read_lines(CONVERSATIONAL))
+    # Even when offered as transcripts and conversational lines, they are left out of both splits.
+    offered = sorted(written) + [f"Filler sentence number {i} for the plan." for i in range(40)]
+    chat = sorted(written) + [f"Line {i}, thanks!" for i in range(5)]
+    train, held = select_sentences(offered, chat, n_train=30, n_eval=5, seed=1)
+    assert not written & (set(train) | set(held))
+    assert len(train) == 30 and len(held) == 5
