@@ -10,7 +10,7 @@ def cmd_make_corpus(a):
     from .corpus import make_corpus
     from .prepare import prepare_audio, prepare_text
     make_corpus(Path(a.out), a.train, a.eval, a.seed, a.jobs, Path(a.transcripts), weak=a.weak,
-                blends=a.blends)
+                blends=a.blends, short=a.short)
     prepare_audio(Path(a.out))
     prepare_text(Path(a.out))
 
@@ -42,6 +42,8 @@ def main(argv=None):
                    help="extra training utterances at low intensity (0.05-0.6), non-neutral emotions")
     s.add_argument("--blends", type=int, default=0,
                    help="extra training utterances in a blend of two non-neutral emotions")
+    s.add_argument("--short", type=int, default=0,
+                   help="extra training utterances of 3-10 words (transcript lines no other part uses)")
     s.add_argument("--transcripts", default=str(DEFAULT_TRANSCRIPTS))
     s.set_defaults(fn=cmd_make_corpus)
 

@@ -56,6 +56,19 @@ def select_sentences(transcripts: list[str], conversational: list[str], n_train:
     return train, eval_set
 
 
+SHORT_WORDS = (3, 10)
+
+
+def select_short(transcripts: list[str], taken: set[str], n: int, seed: int) -> list[str]:
+    """Up to n transcript lines of 3-10 words that no other part of the plan uses: short
+    utterances, which the 30-160 character selection leaves out but which a voice agent
+    or a game character mostly says."""
+    written = {s for path in WRITTEN_HELDOUT.values() for s in read_lines(path)}
+    pool = sorted({s for s in transcripts if SHORT_WORDS[0] <= len(s.split()) <= SHORT_WORDS[1]} - taken - written)
+    random.Random(seed + 4).shuffle(pool)
+    return pool[:n]
+
+
 def scheme_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -121,7 +134,8 @@ BLEND_WEIGHT = (0.25, 0.75)
 BLEND_PAIRS = list(itertools.combinations([e for e in EMOTIONS if e != NEUTRAL], 2))
 
 
-def plan(train: list[str], eval_set: list[str], seed: int, weak: int = 0, blends: int = 0) -> list[dict]:
+def plan(train: list[str], eval_set: list[str], seed: int, weak: int = 0, blends: int = 0,
+         short: list[str] = ()) -> list[dict]:
     """One emotion per training sentence (balanced, shuffled); every emotion for
     each held-out sentence, at full intensity. Two optional extras follow, each with its
     own random stream so that adding them leaves the plan before them unchanged:
@@ -129,7 +143,8 @@ def plan(train: list[str], eval_set: list[str], seed: int, weak: int = 0, blends
     emotions at intensities of 0.05–0.6, below the usual draw, so that the acoustic
     model hears the way from neutral to each emotion; `blends` utterances repeat the
     last training sentences in a blend of two non-neutral emotions (the first's share
-    0.25–0.75), so that it hears the way between two emotions, which a mix asks for."""
+    0.25–0.75), so that it hears the way between two emotions, which a mix asks for;
+    `short` sentences (select_short) come last, one emotion each, balanced."""
     rng = random.Random(seed + 1)
     items = []
     labels = [EMOTIONS[i % len(EMOTIONS)] for i in range(len(train))]
@@ -152,20 +167,25 @@ def plan(train: list[str], eval_set: list[str], seed: int, weak: int = 0, blends
         w = blend_rng.uniform(*BLEND_WEIGHT)
         items.append({"id": f"tb{i:05d}", "split": "train", "text": text, "emotion": x if w >= 0.5 else y,
                       "params": draw({x: w, y: 1.0 - w}, blend_rng)})
+    short_rng = random.Random(seed + 5)
+    for i, text in enumerate(short):
+        emo = EMOTIONS[i % len(EMOTIONS)]
+        items.append({"id": f"ts{i:05d}", "split": "train", "text": text, "emotion": emo,
+                      "params": draw({emo: 1.0}, short_rng)})
     return items
 
 
 def make_corpus(out: Path, n_train: int, n_eval: int, seed: int, jobs: int,
                 transcripts: Path = DEFAULT_TRANSCRIPTS, batch: int = 50, weak: int = 0, blends: int = 0,
-                progress=print) -> Path:
+                short: int = 0, progress=print) -> Path:
     """Renders the corpus into out/wavs and writes out/metadata.jsonl. Resumable:
     utterances already listed in the metadata are not rendered again."""
     out.mkdir(parents=True, exist_ok=True)
     wav_dir = out / "wavs"
     wav_dir.mkdir(exist_ok=True)
-    train, eval_set = select_sentences(read_lines(transcripts), read_lines(CONVERSATIONAL),
-                                       n_train, n_eval, seed)
-    items = plan(train, eval_set, seed, weak, blends)
+    lines = read_lines(transcripts)
+    train, eval_set = select_sentences(lines, read_lines(CONVERSATIONAL), n_train, n_eval, seed)
+    items = plan(train, eval_set, seed, weak, blends, select_short(lines, set(train) | set(eval_set), short, seed))
     meta_path = out / "metadata.jsonl"
     done = {}
     if meta_path.exists():

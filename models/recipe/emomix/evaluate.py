@@ -220,6 +220,7 @@ def measure_set(c: Context, hs: HeldoutSet, steps_list: list[int], seeds: list[i
     for i, (audio, mel) in enumerate(zip(hs.audio, hs.mels)):
         wav, npy = folder / "teacher" / f"{i:03d}.wav", folder / "mels" / f"{i:03d}.npy"
         npy.parent.mkdir(parents=True, exist_ok=True)
+        wav.parent.mkdir(parents=True, exist_ok=True)
         write_wav(wav, audio, SAMPLE_RATE)
         np.save(npy, mel.astype(np.float32))
         teacher_wavs.append(wav)
@@ -260,7 +261,9 @@ def run(a) -> None:
     voice_dir, work = Path(a.voice).resolve(), Path(a.work).resolve()
     work.mkdir(parents=True, exist_ok=True)
     manifest = json.loads((voice_dir / "voice.json").read_text())
-    held = load_items(Path(a.corpus), "eval")
+    # The written sets bring their own teacher audio; only the other parts read the corpus.
+    needs_corpus = set(parts) != {"sets"} or "long" in a.sets.split(",")
+    held = load_items(Path(a.corpus), "eval") if needs_corpus else []
     for it in held:
         it["emotion_name"] = EMOTIONS[it["emotion"]]
     texts = sorted({it["text"] for it in held})[: a.sentences]

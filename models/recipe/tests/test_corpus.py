@@ -1,6 +1,6 @@
 import random
 
-from emomix.corpus import BLEND_PAIRS, BLEND_WEIGHT, WEAK_INTENSITY, plan
+from emomix.corpus import BLEND_PAIRS, BLEND_WEIGHT, WEAK_INTENSITY, plan, select_short
 from emomix.profiles import EMOTIONS, JITTER, NEUTRAL, PROFILES, draw, soft_label
 
 TRAIN = [f"Training sentence number {i}." for i in range(40)]
@@ -78,3 +78,15 @@ def test_soft_labels_share_between_the_mix_and_neutral_by_intensity():
     assert [round(v, 6) for v in blend] == [0.2, 0.2, 0.0, 0.6, 0.0]
     for label in (weak, blend):
         assert abs(sum(label) - 1.0) < 1e-9
+
+
+def test_short_utterances_are_unused_lines_of_three_to_ten_words_after_an_unchanged_plan():
+    lines = TRAIN + HELD + ["Too short.", "one two three", "A line of exactly ten words to keep in here.",
+                            "This line has far too many words to be taken as a short utterance."]
+    short = select_short(lines, set(TRAIN) | set(HELD), 10, seed=1)
+    assert sorted(short) == ["A line of exactly ten words to keep in here.", "one two three"]
+    base = plan(TRAIN, HELD, seed=1, weak=4, blends=5)
+    more = plan(TRAIN, HELD, seed=1, weak=4, blends=5, short=short)
+    assert more[:len(base)] == base
+    assert [(u["id"], u["text"], u["emotion"]) for u in more[len(base):]] == [
+        ("ts00000", short[0], EMOTIONS[0]), ("ts00001", short[1], EMOTIONS[1])]
