@@ -258,52 +258,91 @@ describe('phrase segmenter: streaming', () => {
 });
 
 describe('phrase segmenter: early first phrase', () => {
-  it('cuts the first phrase at a clause mark after 3 words when text trickles in', () => {
+  it('cuts the first phrase at a clause mark after 3 words once 3 more words have arrived', () => {
     expect(byChar('Well, you know, I think we should probably go home now.')).toEqual([
       'Well, you know,',
       'I think we should probably go home now.',
     ]);
-  });
-
-  it('cuts the first phrase after 5 words, but only once the sixth has begun', () => {
     const s = createPhraseSegmenter();
-    expect(s.push('The quick brown fox jumps ')).toEqual([]);
-    expect(s.push('o')).toEqual(['The quick brown fox jumps']);
-    expect(s.push('ver the lazy dog. It sleeps all day long in the sun')).toEqual(['over the lazy dog.']);
-    expect(s.flush()).toEqual(['It sleeps all day long in the sun']);
+    expect(s.push('Well, you know, I ')).toEqual([]);
+    expect(s.push('think ')).toEqual([]);
+    expect(s.push('w')).toEqual(['Well, you know,']);
   });
 
-  it('does not cut early when the sentence end arrives with the words', () => {
+  it('cuts before a conjunction or preposition after 4 words, never at an arbitrary word', () => {
+    const s = createPhraseSegmenter();
+    expect(s.push('The birch canoe slid on the ')).toEqual([]);
+    expect(s.push('s')).toEqual(['The birch canoe slid']);
+    expect(s.flush()).toEqual(['on the s']);
+    expect(byChar('I walked the whole way home because the buses had all stopped running.')).toEqual([
+      'I walked the whole way home',
+      'because the buses had all stopped running.',
+    ]);
+    // No pause point: no early cut; the natural rules (clause mark, maxWords) decide.
+    expect(byChar('My little brother really likes big red apples')).toEqual(['My little brother really likes big red apples']);
+  });
+
+  it('never leaves a word or two after the cut to be spoken alone', () => {
+    expect(byChar('The birch canoe slid on planks.')).toEqual(['The birch canoe slid on planks.']);
+    expect(byChar('The birch canoe slid on the planks.')).toEqual(['The birch canoe slid', 'on the planks.']);
+    expect(byChar('Thank you so much, my friend.')).toEqual(['Thank you so much, my friend.']);
+  });
+
+  it('speaks a sentence whose end is already buffered whole', () => {
+    const s = createPhraseSegmenter();
+    expect(s.push('The birch canoe slid on the smooth planks.')).toEqual([]);
+    expect(s.flush()).toEqual(['The birch canoe slid on the smooth planks.']);
+    const t = createPhraseSegmenter();
+    expect(t.push('Well, you know, I think we should probably go home now.')).toEqual([]);
+    expect(t.push(' S')).toEqual(['Well, you know, I think we should probably go home now.']);
     expect(whole('The quick brown fox jumps over the lazy dog. It sleeps.')).toEqual([
       'The quick brown fox jumps over the lazy dog.',
       'It sleeps.',
     ]);
   });
 
-  it('cuts at the earliest qualifying boundary when a long unpunctuated chunk arrives', () => {
+  it('cuts at the earliest qualifying pause when a long unpunctuated chunk arrives', () => {
     const s = createPhraseSegmenter();
-    expect(s.push('one two three four five six seven eight')).toEqual(['one two three four five']);
-    expect(s.flush()).toEqual(['six seven eight']);
+    expect(s.push('one two three four and five six seven eight')).toEqual(['one two three four']);
+    expect(s.flush()).toEqual(['and five six seven eight']);
   });
 
   it('applies only to the first phrase of a stream, and again after flush', () => {
     const s = createPhraseSegmenter();
     const out: string[] = [];
-    for (const c of 'Hi. The quick brown fox jumps over the lazy dog.') out.push(...s.push(c));
+    for (const c of 'Hi. The old man walked home through the park at night.') out.push(...s.push(c));
     expect(out).toEqual(['Hi.']);
-    expect(s.flush()).toEqual(['The quick brown fox jumps over the lazy dog.']);
+    expect(s.flush()).toEqual(['The old man walked home through the park at night.']);
     const again: string[] = [];
-    for (const c of 'The quick brown fox jumps over it.') again.push(...s.push(c));
-    expect(again).toEqual(['The quick brown fox jumps']);
+    for (const c of 'The old man walked home through the park at night.') again.push(...s.push(c));
+    expect(again).toEqual(['The old man walked home']);
+  });
+
+  it('hurry cuts a later phrase at its next pause point, now or as soon as one arrives', () => {
+    const s = createPhraseSegmenter();
+    expect(s.push('Hi. We could try the old road')).toEqual(['Hi.']);
+    expect(s.hurry()).toEqual([]);
+    expect(s.push(' through the dark wood and ')).toEqual(['We could try the old road']);
+    // One early cut per hurry: the rest waits for the natural rules again.
+    expect(s.push('then over the ')).toEqual([]);
+    expect(s.hurry()).toEqual(['through the dark wood']);
+    expect(s.flush()).toEqual(['and then over the']);
+  });
+
+  it('looks at a bounded number of words however long the buffer', () => {
+    const s = createPhraseSegmenter({ maxWords: Infinity, maxChars: Infinity });
+    const long = Array.from({ length: 20000 }, (_, i) => `w${i}`).join(' ');
+    expect(s.push(long)).toEqual([]);
+    expect(s.hurry()).toEqual([]);
   });
 
   it('can be disabled or tuned', () => {
-    expect(byChar('The quick brown fox jumps over the lazy dog.', NO_EARLY)).toEqual(['The quick brown fox jumps over the lazy dog.']);
-    expect(byChar('The quick brown fox jumps over the lazy dog.', { firstPhraseWords: 3 })).toEqual([
-      'The quick brown',
-      'fox jumps over the lazy dog.',
+    expect(byChar('The birch canoe slid on the smooth planks today.', NO_EARLY)).toEqual(['The birch canoe slid on the smooth planks today.']);
+    expect(byChar('The birch canoe slid on the smooth planks today.', { firstPhraseWords: 5 })).toEqual([
+      'The birch canoe slid on the smooth planks today.',
     ]);
-    expect(byChar('Yes, so, we go now.', { firstClauseWords: 1 })).toEqual(['Yes,', 'so, we go now.']);
+    expect(byChar('Yes, so, we go now.', { firstClauseWords: 1, minTailWords: 1 })).toEqual(['Yes,', 'so, we go now.']);
+    expect(() => createPhraseSegmenter({ minTailWords: 0 })).toThrow(RangeError);
   });
 
   it('realigns with whole-text segmentation from the first sentence end on', () => {
@@ -331,10 +370,10 @@ describe('segmentPhrases operator', () => {
   });
 
   it('keeps a separate segmenter per subscription', async () => {
-    const phrases$ = from(['one two three four five six']).pipe(segmentPhrases());
+    const phrases$ = from(['one two three four and five six']).pipe(segmentPhrases());
     const a = await lastValueFrom(phrases$.pipe(toArray()));
     const b = await lastValueFrom(phrases$.pipe(toArray()));
-    expect(a).toEqual(['one two three four five', 'six']);
+    expect(a).toEqual(['one two three four', 'and five six']);
     expect(b).toEqual(a);
   });
 

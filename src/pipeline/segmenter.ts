@@ -30,13 +30,17 @@
  * character by character gives the same phrases.
  *
  * The first phrase of a stream may also end early, to reach first audio
- * sooner: when `push` has consumed its text and found no cut, nothing has been
- * emitted yet, and the text so far holds `firstClauseWords` words up to a
- * clause mark or `firstPhraseWords` words with the next word begun, it is cut
- * at the earliest such boundary. This rule depends on arrival: text that
- * arrives with its sentence end already in it is not cut early, text that
- * trickles in is. Phrases realign with the whole-text segmentation at the
- * next sentence end.
+ * sooner, and so may any phrase when the listener is about to run out of
+ * audio (`hurry`). An early cut falls only where a speaker could pause: after
+ * a clause mark once the phrase has `firstClauseWords` words, or before a
+ * word that opens a new phrase (a conjunction or preposition: "but", "when",
+ * "through") once it has `firstPhraseWords`; and only once `minTailWords`
+ * more words have arrived after it, so that a word or two is never left to
+ * be synthesized alone. A sentence whose end is already buffered is never
+ * cut early: it waits for its end to be confirmed and is spoken whole. This
+ * rule depends on arrival: text that arrives with its sentence end in it is
+ * not cut early, text that trickles in may be. Phrases realign with the
+ * whole-text segmentation at the next sentence end.
  *
  * Phrases are trimmed; joining them with spaces gives back the input's words.
  */
@@ -57,8 +61,10 @@ export interface SegmenterOptions {
   earlyFirstPhrase?: boolean;
   /** Early first phrase: cut at a clause mark after this many words (default 3). */
   firstClauseWords?: number;
-  /** Early first phrase: cut at any word boundary after this many words once the next word has begun (default 5). */
+  /** Early cut: before a phrase-opening word once the phrase has this many words (default 4). */
   firstPhraseWords?: number;
+  /** Early cut: words that must have arrived after the cut, none of them ending the sentence (default 3). */
+  minTailWords?: number;
 }
 
 export const DEFAULT_SEGMENTER_OPTIONS: Readonly<Required<SegmenterOptions>> = {
@@ -68,12 +74,18 @@ export const DEFAULT_SEGMENTER_OPTIONS: Readonly<Required<SegmenterOptions>> = {
   maxTokenChars: 64,
   earlyFirstPhrase: true,
   firstClauseWords: 3,
-  firstPhraseWords: 5,
+  firstPhraseWords: 4,
+  minTailWords: 3,
 };
 
 export interface PhraseSegmenter {
   /** Adds streamed text; returns the phrases it completed (often none). */
   push(text: string): string[];
+  /**
+   * The listener is about to run out of audio: cut at the first pause point now (returned) or, if
+   * none has arrived yet, at the first one that does.
+   */
+  hurry(): string[];
   /** Ends the stream: returns what is left as a last phrase (none if only whitespace) and resets for a new stream. */
   flush(): string[];
   /** Text pushed and not yet part of an emitted phrase, as received (untrimmed). */
@@ -109,7 +121,7 @@ const NO_SENTENCE_END = new Set([...Object.keys(TITLES), ...Object.keys(ABBREVIA
 
 export function createPhraseSegmenter(options: SegmenterOptions = {}): PhraseSegmenter {
   const opts = { ...DEFAULT_SEGMENTER_OPTIONS, ...options };
-  for (const key of ['minClauseWords', 'maxWords', 'maxChars', 'maxTokenChars', 'firstClauseWords', 'firstPhraseWords'] as const) {
+  for (const key of ['minClauseWords', 'maxWords', 'maxChars', 'maxTokenChars', 'firstClauseWords', 'firstPhraseWords', 'minTailWords'] as const) {
     const value = opts[key];
     if (!(value >= 1) || !(Number.isInteger(value) || value === Infinity)) {
       throw new RangeError(`Segmenter option ${key} must be a positive integer or Infinity, got ${value}`);
@@ -117,6 +129,7 @@ export function createPhraseSegmenter(options: SegmenterOptions = {}): PhraseSeg
   }
   let buffer = '';
   let emitted = 0;
+  let hurried = false;
 
   const take = (end: number): string => {
     const phrase = buffer.slice(0, end).trim();
@@ -128,10 +141,12 @@ export function createPhraseSegmenter(options: SegmenterOptions = {}): PhraseSeg
   const cutAll = (ended: boolean): string[] => {
     const phrases: string[] = [];
     for (;;) {
-      const cut =
-        naturalCut(splitWords(buffer, ended, opts.maxTokenChars, opts.maxWords), ended, opts) ??
-        (ended || emitted > 0 ? undefined : earlyCut(splitWords(buffer, ended, opts.maxTokenChars, opts.maxWords), opts));
+      const words = () => splitWords(buffer, ended, opts.maxTokenChars, opts.maxWords);
+      const natural = naturalCut(words(), ended, opts);
+      const early = natural === undefined && !ended && (emitted === 0 || hurried);
+      const cut = early ? earlyCut(words(), opts) : natural;
       if (cut === undefined) return phrases;
+      if (early) hurried = false;
       phrases.push(take(cut));
     }
   };
@@ -141,12 +156,17 @@ export function createPhraseSegmenter(options: SegmenterOptions = {}): PhraseSeg
       buffer += text;
       return cutAll(false);
     },
+    hurry() {
+      hurried = opts.earlyFirstPhrase;
+      return cutAll(false);
+    },
     flush() {
       const phrases = cutAll(true);
       const rest = buffer.trim();
       if (rest) phrases.push(rest);
       buffer = '';
       emitted = 0;
+      hurried = false;
       return phrases;
     },
     get buffered() {
@@ -196,18 +216,44 @@ function naturalCut(words: Iterable<Word>, ended: boolean, opts: Required<Segmen
   return undefined;
 }
 
+/**
+ * End offset of the first pause point that qualifies for an early cut, if any (see the top of the
+ * file). Only the first `maxWords + minTailWords` words are looked at: the work is bounded whatever
+ * the buffer holds.
+ */
 function earlyCut(words: Iterable<Word>, opts: Required<SegmenterOptions>): number | undefined {
   if (!opts.earlyFirstPhrase) return undefined;
+  const seen: { word: Word; count: number; pauseAfter: boolean }[] = [];
   let count = 0;
-  let index = 0;
-  for (const [word, next] of withNext(words)) {
+  for (const word of words) {
+    if (seen.length >= opts.maxWords + opts.minTailWords) break;
     if (COUNTS_AS_WORD.test(word.text)) count++;
-    if (!word.closed) return undefined;
-    // A sentence end still waiting for the next letter is at least a clause mark.
-    if (classify(word.text, index++ === 0) !== 'none' && count >= opts.firstClauseWords) return word.end;
-    if (count >= opts.firstPhraseWords && next) return word.end;
+    const mark = classify(word.text, seen.length === 0);
+    // The whole sentence is here (its end perhaps not yet confirmed): speak it whole.
+    if (mark === 'sentence') return undefined;
+    const previous = seen.at(-1);
+    if (previous && previous.count >= opts.firstPhraseWords && opensPhrase(word.text) && word.closed) {
+      previous.pauseAfter = true;
+    }
+    seen.push({ word, count, pauseAfter: word.closed && mark === 'clause' && count >= opts.firstClauseWords });
   }
-  return undefined;
+  // A word still arriving counts toward the tail: it is a word, whatever it becomes.
+  return seen.find((c) => c.pauseAfter && count - c.count >= opts.minTailWords)?.word.end;
+}
+
+// Words before which English speakers commonly pause: coordinating and subordinating
+// conjunctions, relative pronouns and the prepositions that open adverbial phrases. "of",
+// "as" and "to" are left out: they bind to the word before ("a cup of", "as good as").
+const PHRASE_OPENERS = new Set([
+  'and', 'but', 'or', 'nor', 'so', 'yet', 'because', 'although', 'though', 'while', 'whereas', 'when',
+  'whenever', 'where', 'wherever', 'if', 'unless', 'until', 'since', 'after', 'before', 'once', 'which',
+  'who', 'whose', 'whom', 'that', 'in', 'on', 'at', 'with', 'without', 'for', 'from', 'into', 'onto',
+  'about', 'through', 'across', 'over', 'under', 'between', 'during', 'against', 'toward', 'towards',
+  'behind', 'beyond', 'near', 'around', 'along', 'despite', 'except',
+]);
+
+function opensPhrase(word: string): boolean {
+  return PHRASE_OPENERS.has(word.replace(LEADING_OPENERS, '').toLowerCase());
 }
 
 /** Pairs each item with the one after it (undefined for the last). */
