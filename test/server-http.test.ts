@@ -148,6 +148,18 @@ describe('POST /v1/speech', () => {
     }
   });
 
+  it('speaks a whole text as whole sentences, never cut early', async () => {
+    for (const [text, sentences] of [
+      ['The birch canoe slid on the smooth planks', 1],
+      ['The birch canoe slid on the smooth planks. Glue the sheet to the dark blue background.', 2],
+    ] as const) {
+      const res = await speech({ text, format: 'wav', seed: 3 });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-emomix-phrases')).toBe(String(sentences));
+      await res.arrayBuffer();
+    }
+  });
+
   it('refuses bad requests with JSON errors and stable codes', async () => {
     const cases: [unknown, number, string][] = [
       [{ format: 'wav' }, 400, 'invalid_field'],

@@ -211,7 +211,8 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
           seed: body.seed,
           maxAudioSeconds: config.maxRequestAudioSeconds,
         },
-        createPhraseSegmenter(),
+        // The whole text has arrived: nothing to gain from an early first phrase, only a mid-sentence break.
+        createPhraseSegmenter({ earlyFirstPhrase: false }),
         ctx.encoders,
         abort.signal,
       );
