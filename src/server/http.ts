@@ -4,7 +4,6 @@
 import { createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { createPhraseSegmenter } from '../pipeline/segmenter.js';
 import { SynthesisError } from '../pipeline/synthesis/index.js';
 import type { RepeatLog } from './repeat-log.js';
 import { failureKey, synthesisFailed } from './synthesis-failure.js';
@@ -211,8 +210,6 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
           seed: body.seed,
           maxAudioSeconds: config.maxRequestAudioSeconds,
         },
-        // The whole text has arrived: nothing to gain from an early first phrase, only a mid-sentence break.
-        createPhraseSegmenter({ earlyFirstPhrase: false }),
         ctx.encoders,
         abort.signal,
       );

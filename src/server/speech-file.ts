@@ -1,6 +1,6 @@
 // POST /v1/speech: a whole text to one audio file, phrase by phrase with the
 // same segmentation and synthesis as a stream, joined without gaps.
-import type { PhraseSegmenter } from '../pipeline/segmenter.js';
+import { createPhraseSegmenter } from '../pipeline/segmenter.js';
 import { checkedMix, type CheckedMix } from '../pipeline/synthesis/index.js';
 import { MULAW_SAMPLE_RATE, floatToMulaw } from '../stream/mulaw.js';
 import { writeOggOpus } from '../stream/ogg.js';
@@ -41,16 +41,19 @@ export interface SpeechFile {
   synthesisMs: number;
 }
 
-/** The phrases of a whole text, rendered one after another as the caller asks for them. */
+/**
+ * The phrases of a whole text, rendered one after another as the caller asks for them. The text
+ * has arrived whole, so it is cut at sentence ends (and the other text-only rules), never early:
+ * an early first phrase would only put a phrase-final fall in the middle of a sentence.
+ */
 export async function* renderText(
   voice: ServedVoice,
   request: Omit<SpeechFileRequest, 'format'>,
-  segmenter: PhraseSegmenter,
   signal: AbortSignal,
 ): AsyncGenerator<RenderedPhrase> {
   // The routes checked the names and weights; the mix is made once, here.
   const base = checkedMix(request.emotion);
-  const phrases = cutWithMarkup(voice, request.text, request.markup ?? false, base, segmenter);
+  const phrases = cutWithMarkup(voice, request.text, request.markup ?? false, base);
   const timeline = new EmotionTimeline(base);
   let startMs = 0;
   for (const [i, { text, marks }] of phrases.entries()) {
@@ -75,13 +78,12 @@ export async function* renderText(
 export async function synthesizeFile(
   voice: ServedVoice,
   request: SpeechFileRequest,
-  segmenter: PhraseSegmenter,
   encoders: OpusEncoderPool,
   signal: AbortSignal,
 ): Promise<SpeechFile> {
   const parts: Float32Array[] = [];
   let synthesisMs = 0;
-  for await (const rendered of renderText(voice, request, segmenter, signal)) {
+  for await (const rendered of renderText(voice, request, signal)) {
     parts.push(rendered.pcm);
     synthesisMs += rendered.synthesisMs;
   }
@@ -103,9 +105,10 @@ export async function synthesizeFile(
 }
 
 /** The request's phrases with their emotion changes; a bad tag refuses the whole request (bad_markup). */
-function cutWithMarkup(voice: ServedVoice, text: string, markup: boolean, base: CheckedMix, segmenter: PhraseSegmenter): CutPhrase<EmotionChange>[] {
+function cutWithMarkup(voice: ServedVoice, text: string, markup: boolean, base: CheckedMix): CutPhrase<EmotionChange>[] {
   const reader = new MarkupReader<EmotionChange>(markup);
-  const cutter = new PhraseCutter<EmotionChange>(segmenter);
+  // The whole text has arrived: an early first phrase would only put a phrase-final fall mid-sentence.
+  const cutter = new PhraseCutter<EmotionChange>(createPhraseSegmenter({ earlyFirstPhrase: false }));
   const known = { neutral: voice.info.neutral, known: voice.info.emotions, base };
   const phrases: CutPhrase<EmotionChange>[] = [];
   for (const item of [...reader.feed(text), ...reader.end()]) {

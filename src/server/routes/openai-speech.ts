@@ -5,7 +5,6 @@
 // docs/clients.md documents the fields and what differs from OpenAI.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { createPhraseSegmenter } from '../../pipeline/segmenter.js';
 import { SynthesisError } from '../../pipeline/synthesis/index.js';
 import type { Mp3EncoderPool } from '../../stream/mp3.js';
 import type { OpusEncoderPool } from '../../stream/opus.js';
@@ -171,7 +170,7 @@ export function openAiSpeechRoute(ctx: OpenAiSpeechContext): (req: IncomingMessa
       let phrases = 0;
       let samples = 0;
       let synthesisMs = 0;
-      for await (const rendered of renderText(voice, request, createPhraseSegmenter(), abort.signal)) {
+      for await (const rendered of renderText(voice, request, abort.signal)) {
         // Headers wait for the first phrase, so a request that cannot be spoken at all still gets an error status.
         if (!res.headersSent) {
           res.writeHead(200, {
