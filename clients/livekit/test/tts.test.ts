@@ -4,7 +4,7 @@
 import { ReadableStream } from 'node:stream/web';
 import { APIStatusError, initializeLogger, tts, voice } from '@livekit/agents';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { serveFixture, TestClient, wordsOf } from '../../../test/server-harness.js';
+import { serveFixture, startServer, TestClient, wordsOf } from '../../../test/server-harness.js';
 import { expressionMix, TTS, type Phrase, type SpeechOutcome } from '../src/index.js';
 
 const srv = serveFixture();
@@ -294,6 +294,28 @@ describe('errors', () => {
     await expect(stream.outcome).rejects.toThrow(/cannot connect/);
     expect(errors.map((e) => e.recoverable)).toEqual([false]);
     await engine.close();
+  });
+
+  it('presents apiKey as the bearer token a guarded server asks for, and reports a wrong one as 401', async () => {
+    const guarded = await startServer(srv.voices, { authToken: 'sekrit' });
+    try {
+      const engine = new TTS({ url: guarded.ws, apiKey: 'sekrit' });
+      const frame = await engine.synthesize('Let me in.').collect();
+      expect(frame.samplesPerChannel).toBeGreaterThan(0);
+
+      const intruder = new TTS({ url: guarded.ws, apiKey: 'wrong' });
+      const errors: Parameters<tts.TTSCallbacks['error']>[0][] = [];
+      intruder.on('error', (e) => errors.push(e));
+      const stream = intruder.stream();
+      stream.pushText('Not for you.');
+      stream.endInput();
+      expect(await drain(stream)).toEqual([]);
+      await expect(stream.outcome).rejects.toThrow(/unauthorized/);
+      expect((errors[0]!.error as APIStatusError).statusCode).toBe(401);
+      expect((errors[0]!.error as APIStatusError).retryable).toBe(false);
+    } finally {
+      await guarded.server.close();
+    }
   });
 
   it('fails a stream with a clear, non-retryable error when the server refuses the voice', async () => {
