@@ -129,7 +129,8 @@ export class Speech {
             this.outcome.failed.push(message.text ?? '');
             if (message.phrase !== undefined) this.phrases.delete(message.phrase);
           } else if (message.fatal || message.code === 'text_too_long') {
-            // Text already taken from LiveKit's input would be lost on a retry: never retryable.
+            // What was sent is still played. Text already taken from LiveKit's input would be lost on a retry: never retryable.
+            this.endSegment();
             throw refusal(message, false);
           } else {
             log().warn({ session: this.session.id, code: message.code, field: message.field }, `emomix refused a message: ${message.message}`);
@@ -142,7 +143,10 @@ export class Speech {
           break;
       }
     }
-    if (!finished) throw new APIError(`emomix: session ${this.session.id} closed before it was done`, { retryable: false });
+    if (!finished) {
+      this.endSegment();
+      throw new APIError(`emomix: session ${this.session.id} closed before it was done`, { retryable: false });
+    }
     this.outcome.spoken = [...this.phrases.values()];
     return this.outcome;
   }

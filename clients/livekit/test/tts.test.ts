@@ -318,6 +318,26 @@ describe('errors', () => {
     }
   });
 
+  it('ends a stream the server closes mid-turn with its error, after the audio it did send', async () => {
+    const impatient = await startServer(srv.voices, { idleTimeoutMs: 300 });
+    try {
+      const engine = new TTS({ url: impatient.ws });
+      const errors: Parameters<tts.TTSCallbacks['error']>[0][] = [];
+      engine.on('error', (e) => errors.push(e));
+      const stream = engine.stream();
+      // The LLM stalls after this: no more text, no end.
+      stream.pushText('Hello there. And then');
+      const chunks = await drain(stream);
+      await expect(stream.outcome).rejects.toThrow(/idle_timeout/);
+      // All of "Hello there." was sent before the timeout: its last frame ends the segment.
+      expect(chunks.length).toBeGreaterThan(0);
+      expect(chunks.filter((c) => c.final)).toEqual([chunks[chunks.length - 1]]);
+      expect(errors.map((e) => e.recoverable)).toEqual([false]);
+    } finally {
+      await impatient.server.close();
+    }
+  });
+
   it('fails a stream with a clear, non-retryable error when the server refuses the voice', async () => {
     const engine = new TTS({ url: srv.ws, voice: 'no-such-voice' });
     const errors: Parameters<tts.TTSCallbacks['error']>[0][] = [];
