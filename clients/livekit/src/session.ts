@@ -78,7 +78,14 @@ export class EmomixSession implements AsyncIterable<ServerMessage> {
         socket.send(encode({ type: 'start', format: 'pcm16', ...fields }));
       });
       socket.on('message', (data: Buffer) => {
-        const message = decode(data);
+        let message: ServerMessage | undefined;
+        try {
+          message = decode(data);
+        } catch {
+          // Not MessagePack: nothing after it can be trusted, so the session ends (as a lost connection).
+          socket.terminate();
+          return;
+        }
         if (!message) return;
         if (settled) {
           if (!inbox.closed) inbox.put(message);

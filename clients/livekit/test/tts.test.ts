@@ -4,7 +4,8 @@
 import { ReadableStream } from 'node:stream/web';
 import { APIStatusError, initializeLogger, tts, voice } from '@livekit/agents';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { serveFixture, startServer, TestClient, wordsOf } from '../../../test/server-harness.js';
+import { WebSocketServer } from 'ws';
+import { pack, serveFixture, startServer, TestClient, wordsOf } from '../../../test/server-harness.js';
 import { expressionMix, TTS, type Phrase, type SpeechOutcome } from '../src/index.js';
 
 const srv = serveFixture();
@@ -335,6 +336,28 @@ describe('errors', () => {
       expect(errors.map((e) => e.recoverable)).toEqual([false]);
     } finally {
       await impatient.server.close();
+    }
+  });
+
+  it('ends the session, without crashing, when a server answers with something that is not MessagePack', async () => {
+    const broken = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    broken.on('connection', (socket) => {
+      socket.once('message', () => {
+        socket.send(pack({ type: 'ready', session: 's', voice: 'v', emotions: ['neutral'], neutral: 'neutral', sampleRate: 48_000, limits: { maxBufferedText: 100 } }));
+        socket.send(Buffer.from([0xc1, 0xff, 0x00]));
+      });
+    });
+    await new Promise((resolve) => broken.once('listening', resolve));
+    try {
+      const engine = new TTS({ url: `ws://127.0.0.1:${(broken.address() as { port: number }).port}/v1/stream` });
+      engine.on('error', () => undefined);
+      const stream = engine.stream();
+      stream.pushText('Anyone there?');
+      stream.endInput();
+      expect(await drain(stream)).toEqual([]);
+      await expect(stream.outcome).rejects.toThrow(/closed before it was done/);
+    } finally {
+      broken.close();
     }
   });
 
