@@ -2,7 +2,7 @@
 // from the environment, a seeded generator, the accounting invariant, resource
 // probes and the figures each suite reports. `npm run reliability` runs the
 // suites with the full-length knobs; the defaults are the short CI versions.
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Packr } from 'msgpackr';
 import { setFlagsFromString } from 'node:v8';
@@ -98,6 +98,12 @@ export function gc(): void {
 }
 
 export const openFds = (): number => readdirSync('/proc/self/fd').length;
+
+/** Resident memory of a process, in bytes (Linux). */
+export function rssOf(pid: number): number {
+  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(kb![1]) * 1024;
+}
 
 export const mb = (bytes: number): number => Math.round((bytes / 2 ** 20) * 10) / 10;
 

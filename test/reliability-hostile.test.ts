@@ -6,11 +6,11 @@
 // audio never stalls by more than MAX_GAP_MS, and the server's resident memory is back
 // within RSS_BOUND_MB of its idle level once the kind is done. The CI version runs the
 // fixture voice; `npm run reliability` runs the shipped one (HOSTILE_VOICE).
-import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { conversation } from '../bench/texts.js';
 import { writeWav } from '../src/stream/wav.js';
-import { knob, mb, report, until } from './reliability-harness.js';
+import { floatWav, tone } from './clip-fixtures.js';
+import { knob, mb, report, rssOf, until } from './reliability-harness.js';
 import { FIXTURE_MODELS, FIXTURE_VOICE, spawnServe, TestClient, type ServeProcess } from './server-harness.js';
 
 const VOICE = process.env.HOSTILE_VOICE || FIXTURE_VOICE;
@@ -21,32 +21,6 @@ const RSS_BOUND_MB = knob('HOSTILE_RSS_BOUND_MB', 100);
 /** How long each hostile session is left to run before it cancels. */
 const HOSTILE_MS = knob('HOSTILE_MS', 3000);
 const ATTEMPTS = knob('HOSTILE_ATTEMPTS', 3);
-
-function rssOf(pid: number): number {
-  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(kb![1]) * 1024;
-}
-
-const tone = (seconds: number, rate: number): Float32Array => Float32Array.from({ length: Math.round(seconds * rate) }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 220 * i) / rate));
-
-/** A mono IEEE-float WAV, which can carry NaN and ±3e38. */
-function floatWav(samples: Float32Array, rate: number): Uint8Array {
-  const data = Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength);
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0);
-  h.writeUInt32LE(36 + data.length, 4);
-  h.write('WAVEfmt ', 8);
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(3, 20);
-  h.writeUInt16LE(1, 22);
-  h.writeUInt32LE(rate, 24);
-  h.writeUInt32LE(rate * 4, 28);
-  h.writeUInt16LE(4, 32);
-  h.writeUInt16LE(32, 34);
-  h.write('data', 36);
-  h.writeUInt32LE(data.length, 40);
-  return new Uint8Array(Buffer.concat([h, data]));
-}
 
 /** A session that speaks one long text in real time and records when each audio message arrived. */
 class Bystander {

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { conversation } from '../bench/texts.js';
-import { expectAccounted, knob, mb, percentile, report, Rng } from './reliability-harness.js';
+import { expectAccounted, knob, mb, percentile, report, Rng, rssOf } from './reliability-harness.js';
 import { FIXTURE_MODELS, FIXTURE_VOICE, sleep, spawnServe, TestClient, type ServeProcess } from './server-harness.js';
 
 const SECONDS = knob('SOAK_SECONDS', 60);
@@ -37,11 +37,6 @@ interface Turn {
   audioMs: number;
 }
 
-/** Resident memory of a process, in bytes (Linux). */
-function rssOf(pid: number): number {
-  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(kb![1]) * 1024;
-}
 
 let proc: ServeProcess | undefined;
 afterAll(() => {

@@ -4,31 +4,12 @@
 // and no error carries the engine's or a library's internal message.
 import { describe, expect, it } from 'vitest';
 import { writeWav } from '../src/stream/wav.js';
+import { floatWav, tone } from './clip-fixtures.js';
 import { serveFixture, TestClient } from './server-harness.js';
 
 const srv = serveFixture();
 
-/** A mono IEEE-float WAV (format 3), which can hold NaN and huge values. */
-function floatWav(samples: Float32Array, sampleRate: number): Uint8Array {
-  const data = Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength);
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0);
-  header.writeUInt32LE(36 + data.length, 4);
-  header.write('WAVEfmt ', 8);
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(3, 20);
-  header.writeUInt16LE(1, 22);
-  header.writeUInt32LE(sampleRate, 24);
-  header.writeUInt32LE(sampleRate * 4, 28);
-  header.writeUInt16LE(4, 32);
-  header.writeUInt16LE(32, 34);
-  header.write('data', 36);
-  header.writeUInt32LE(data.length, 40);
-  return new Uint8Array(Buffer.concat([header, data]));
-}
 
-const tone = (seconds: number, rate: number, amplitude = 0.3): Float32Array =>
-  Float32Array.from({ length: Math.round(seconds * rate) }, (_, i) => amplitude * Math.sin((2 * Math.PI * 220 * i) / rate));
 
 const speech = (body: Record<string, unknown>) =>
   fetch(`${srv.http}/v1/speech`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'Hello there.', format: 'wav', ...body }) });
