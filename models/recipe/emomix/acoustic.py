@@ -12,6 +12,7 @@ from .decoder import FrameDecoder, phone_positions
 from .diffusion import Schedule, diffusion_loss
 from .encoder import TextEncoder, sequence_mask
 from .estimators import build_estimator
+from .mas import mas_durations
 
 
 def alignment_path(durations: torch.Tensor, n_frames: int) -> torch.Tensor:
@@ -32,7 +33,11 @@ class AcousticModel(nn.Module):
         self.schedule, self.n_mels = schedule, n_mels
 
     def losses(self, ids, id_lengths, durations, mel, mel_lengths, emotion, segment_frames: int):
+        """durations [B,N] frames per phoneme, or None to find them by monotonic alignment
+        search on the current μ (Grad-TTS's way, for corpora without timing)."""
         mu_x, log_w, x_mask = self.encoder(ids, id_lengths, emotion)
+        if durations is None:
+            durations = mas_durations(mu_x, mel, id_lengths, mel_lengths)
         y_mask = sequence_mask(mel_lengths, mel.shape[2]).unsqueeze(1).float()
         target = torch.log(durations.float().clamp(min=1)) * x_mask[:, 0]
         dur_loss = torch.sum((log_w - target) ** 2) / torch.sum(x_mask)

@@ -24,13 +24,13 @@ def phone_positions(durations: torch.Tensor, n_frames: int) -> torch.Tensor:
     (j + ½)/d, and ln d / 4 (the phoneme's length). Frames past the last phoneme are 0.
     CONTRACT.md ("Frame decoder") gives the same definition for the runtime."""
     b = durations.shape[0]
-    out = torch.zeros(b, POSITION_CHANNELS, n_frames)
+    out = torch.zeros(b, POSITION_CHANNELS, n_frames, device=durations.device)
     for i in range(b):
         d = durations[i][durations[i] > 0]
         total = int(d.sum())
         start = torch.repeat_interleave(torch.cumsum(d, 0) - d, d)
         length = torch.repeat_interleave(d, d).float()
-        j = torch.arange(total) - start
+        j = torch.arange(total, device=durations.device) - start
         out[i, 0, :total] = (j.float() + 0.5) / length
         out[i, 1, :total] = torch.log(length) / 4.0
     return out

@@ -9,7 +9,7 @@ import torch
 
 from .acoustic import AcousticModel
 from .data import length_batches, load_items, pad_stack
-from .training import Progress, Stopper, load_checkpoint, save_atomic, setup
+from .training import MixedPrecision, Progress, Stopper, load_checkpoint, prefetch, save_atomic, setup
 
 
 def add_arguments(p):
@@ -27,24 +27,50 @@ def add_arguments(p):
     p.add_argument("--save-every", type=int, default=500)
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default, all cores)")
     p.add_argument("--device", default="cpu")
+    p.add_argument("--align", choices=["festival", "mas"], default="festival",
+                   help="phoneme durations: the corpus's own (Festival's segment times, the teacher corpus) or "
+                        "monotonic alignment search on the current encoder (imported recordings)")
+    p.add_argument("--no-amp", action="store_true", help="full float32 on CUDA (mixed precision is the default there)")
 
 
-def make_batch(items, idx, embeddings, device):
+def make_batch(items, idx, embeddings, device, with_durations: bool = True):
+    """The batch's tensors on the device; durations None when the model aligns them itself."""
     its = [items[i] for i in idx]
-    ids = pad_stack([it["ids"].long() for it in its]).to(device)
-    durations = pad_stack([it["durations"].long() for it in its]).to(device)
-    mel = pad_stack([it["mel"].float() for it in its]).to(device)
-    id_lengths = torch.tensor([len(it["ids"]) for it in its], device=device)
-    mel_lengths = torch.tensor([it["mel"].shape[1] for it in its], device=device)
-    emotion = torch.stack([embeddings[it["id"]] for it in its]).to(device)
+    pin = device.type == "cuda"
+
+    def put(x):
+        return (x.pin_memory() if pin else x).to(device, non_blocking=pin)
+
+    ids = put(pad_stack([it["ids"].long() for it in its]))
+    durations = put(pad_stack([it["durations"].long() for it in its])) if with_durations else None
+    mel = put(pad_stack([it["mel"].float() for it in its]))
+    id_lengths = put(torch.tensor([len(it["ids"]) for it in its]))
+    mel_lengths = put(torch.tensor([it["mel"].shape[1] for it in its]))
+    emotion = put(torch.stack([embeddings[it["id"]] for it in its]))
     return ids, id_lengths, durations, mel, mel_lengths, emotion
+
+
+def check_alignable(items: list[dict], align: str) -> list[dict]:
+    """Festival alignment needs every utterance's durations; MAS needs at least one frame
+    per phoneme, and utterances with fewer are left out (and counted)."""
+    if align == "festival":
+        missing = sum("durations" not in it for it in items)
+        if missing:
+            raise SystemExit(f"train-acoustic: {missing} of {len(items)} utterances have no durations "
+                             "(an imported corpus); train with --align mas")
+        return items
+    kept = [it for it in items if it["mel"].shape[1] >= len(it["ids"])]
+    if len(kept) < len(items):
+        print(f"train-acoustic: {len(items) - len(kept)} utterances have fewer frames than phonemes; left out",
+              flush=True)
+    return kept
 
 
 def run(a) -> None:
     device = setup(a.threads, a.device)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
-    items = load_items(Path(a.corpus), "train", with_text=True)
+    items = check_alignable(load_items(Path(a.corpus), "train", with_text=True), a.align)
     symbols = torch.load(Path(a.corpus) / "text.pt")["symbols"]
     ser = torch.load(Path(a.ser) / "embeddings.pt")
     embeddings = ser["embeddings"]
@@ -65,18 +91,17 @@ def run(a) -> None:
 
     def save():
         save_atomic({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
-                     "step": step, "config": config, "symbols": symbols}, ckpt_path)
+                     "step": step, "config": config, "symbols": symbols, "align": a.align}, ckpt_path)
 
+    precision = MixedPrecision(device, enabled=not a.no_amp)
     epoch = step // max(len(items) // a.batch, 1)
     while step < a.steps and not stopper.stop:
-        for idx in length_batches([len(it["ids"]) for it in items], a.batch, random.Random(epoch)):
+        order = length_batches([len(it["ids"]) for it in items], a.batch, random.Random(epoch))
+        for batch in prefetch(order, lambda idx: make_batch(items, idx, embeddings, device, a.align == "festival")):
             model.train()
-            dur, prior, frame, diff = model.losses(*make_batch(items, idx, embeddings, device), a.segment_frames)
-            loss = dur + prior + frame + diff
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
+            with precision.autocast():
+                dur, prior, frame, diff = model.losses(*batch, a.segment_frames)
+            precision.step(dur + prior + frame + diff, opt, model.parameters())
             sched.step()
             step += 1
             progress.update(step, dur=dur.item(), prior=prior.item(), frame=frame.item(), diff=diff.item())

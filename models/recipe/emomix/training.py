@@ -64,3 +64,50 @@ class Progress:
             print(f"{self.name} step {step}/{self.total} {avg} | {rate:.2f} steps/s, eta {eta / 60:.0f} min",
                   flush=True)
             self.sums, self.n = {}, 0
+
+
+class MixedPrecision:
+    """Autocast and loss scaling for CUDA: bfloat16 where the GPU has it (no scaling
+    needed), float16 with a gradient scaler otherwise; a no-op on the CPU, whose float16
+    kernels are slower than float32."""
+
+    def __init__(self, device: torch.device, enabled: bool = True):
+        self.enabled = enabled and device.type == "cuda"
+        self.dtype = torch.bfloat16 if self.enabled and torch.cuda.is_bf16_supported() else torch.float16
+        self.scaler = torch.cuda.amp.GradScaler(enabled=self.enabled and self.dtype == torch.float16)
+        self.device_type = device.type
+
+    def autocast(self):
+        return torch.autocast(device_type=self.device_type, dtype=self.dtype, enabled=self.enabled)
+
+    def step(self, loss: torch.Tensor, opt: torch.optim.Optimizer, params, clip: float = 1.0) -> None:
+        """Backward, unscale, clip the gradient norm, optimizer step."""
+        opt.zero_grad()
+        self.scaler.scale(loss).backward()
+        self.scaler.unscale_(opt)
+        torch.nn.utils.clip_grad_norm_(params, clip)
+        self.scaler.step(opt)
+        self.scaler.update()
+
+
+def prefetch(batches, make, depth: int = 2):
+    """Yields make(b) for every b, built `depth` ahead in a background thread, so that
+    padding and host-to-device copies overlap the GPU's work on the previous batch."""
+    import queue
+    import threading
+    q: queue.Queue = queue.Queue(depth)
+    done = object()
+
+    def fill():
+        try:
+            for b in batches:
+                q.put(make(b))
+        except BaseException as e:  # handed to the consumer, which would otherwise wait forever
+            q.put(e)
+        q.put(done)
+
+    threading.Thread(target=fill, daemon=True).start()
+    while (item := q.get()) is not done:
+        if isinstance(item, BaseException):
+            raise item
+        yield item

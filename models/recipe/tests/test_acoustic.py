@@ -162,3 +162,32 @@ def test_emomix_schedule_uses_primary_then_secondary():
     assert emb.shape[0] == 2 and np.all(w == 0.5)
     emb, w = plan.rows_at(0.1)
     assert emb[0, 1] == 1 and np.all(w == 1)
+
+
+def test_training_without_durations_aligns_by_search_and_learns():
+    """--align mas: no durations given; the model finds them from its own μ each step."""
+    model = tiny()
+    torch.manual_seed(1)
+    ids = torch.randint(1, 40, (4, 8))
+    truth = torch.randint(2, 6, (4, 8))
+    table = torch.randn(40, 80)
+    n = int(truth.sum(1).max())
+    mel = torch.zeros(4, 80, n)
+    for b in range(4):
+        mel[b, :, : int(truth[b].sum())] = table[ids[b]].t().repeat_interleave(truth[b], dim=1)
+    lengths, emo = truth.sum(1), torch.randn(4, E)
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+
+    def losses(seed):
+        torch.manual_seed(seed)
+        return model.losses(ids, torch.full((4,), 8), None, mel, lengths, emo, 16)
+
+    with torch.no_grad():
+        before = float(losses(0)[1])
+    for step in range(80):
+        opt.zero_grad()
+        sum(losses(100 + step)).backward()
+        opt.step()
+    with torch.no_grad():
+        after = float(losses(0)[1])
+    assert after < 0.8 * before, f"prior loss under MAS did not drop: {before:.3f} → {after:.3f}"
