@@ -17,8 +17,10 @@ def cmd_make_corpus(a):
 
 # command → (module, help); each module exposes add_arguments(parser) and run(args).
 MODULES = {
+    "import-dataset": ("import_dataset", "import recorded emotional speech (ESD, or a folder with metadata.csv) as a corpus"),
     "train-ser": ("train_ser", "train the speech emotion recogniser and embed the corpus"),
     "train-acoustic": ("train_acoustic", "train the text encoder, duration predictor and score estimator"),
+    "alignment-accuracy": ("alignment_accuracy", "measure monotonic alignment search against a corpus's known timing"),
     "train-vocoder": ("train_vocoder", "train the Vocos-style vocoder"),
     "export": ("export", "export a voice folder: ONNX graphs and voice.json"),
     "evaluate": ("evaluate", "measure a voice: WER, emotion accuracy, mixing, prosody, speed"),

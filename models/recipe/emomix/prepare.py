@@ -1,8 +1,10 @@
-"""Turns the rendered corpus into training tensors.
+"""Turns the rendered or imported corpus into training tensors.
 
 `prepare_audio` (no front end needed): trimmed 16-bit audio and log-mels.
-`prepare_text`: phoneme IDs from the TypeScript front end and frame durations
-from Festival's timing, aligned to the trimmed audio.
+`prepare_text`: phoneme IDs from the TypeScript front end and, where the corpus has
+Festival's timing (the teacher corpus), frame durations aligned to the trimmed audio.
+Imported recordings (import-dataset) come trimmed and without timing; training aligns
+them by monotonic alignment search.
 """
 from __future__ import annotations
 
@@ -32,13 +34,21 @@ def trim_bounds(segments: list[tuple[str, float]], total_s: float) -> tuple[floa
     return start, min(total_s, last_phone_end + TRAILING_PAUSE_S)
 
 
+def audio_span(record: dict, total_s: float) -> tuple[float, float]:
+    """The part of a corpus file to train on: trimmed by Festival's segments where it has
+    them, the whole (already trimmed) file otherwise."""
+    if "segments" in record:
+        return trim_bounds([(s, float(e)) for s, e in record["segments"]], total_s)
+    return 0.0, total_s
+
+
 def prepare_audio(corpus: Path, cfg: MelConfig = MelConfig(), progress=print) -> Path:
     out_path = corpus / "audio.pt"
     items = []
     for k, m in enumerate(load_metadata(corpus)):
         audio, sr = read_wav(corpus / "wavs" / m["wav"])
         assert sr == cfg.sampleRate, f"{m['wav']}: {sr} Hz"
-        start, end = trim_bounds([(s, float(e)) for s, e in m["segments"]], len(audio) / sr)
+        start, end = audio_span(m, len(audio) / sr)
         a = audio[int(round(start * sr)): int(round(end * sr))]
         n_frames = len(a) // cfg.hopLength
         a = a[: n_frames * cfg.hopLength]
@@ -46,6 +56,7 @@ def prepare_audio(corpus: Path, cfg: MelConfig = MelConfig(), progress=print) ->
         assert mel.shape[1] == n_frames
         items.append({"id": m["id"], "split": m["split"], "text": m["text"],
                       "emotion": EMOTIONS.index(m["emotion"]), "params": m["params"],
+                      "speaker": m.get("speaker"),
                       "mel": mel.to(torch.float16),
                       "audio": torch.from_numpy(np.round(a * 32767).astype(np.int16))})
         if (k + 1) % 500 == 0:
@@ -62,14 +73,15 @@ def prepare_text(corpus: Path, cfg: MelConfig = MelConfig(), progress=print) -> 
     phon = frontend.phonemize([m["text"] for m in meta])
     items = {}
     for m, ph in zip(meta, phon):
+        items[m["id"]] = {"ids": torch.tensor(ph["ids"], dtype=torch.int16)}
+        if "segments" not in m:
+            continue
         segs = [(s, float(e)) for s, e in m["segments"]]
-        n_samples = m["samples"]
-        start, end = trim_bounds(segs, n_samples / cfg.sampleRate)
+        start, end = trim_bounds(segs, m["samples"] / cfg.sampleRate)
         n_frames = (int(round(end * cfg.sampleRate)) - int(round(start * cfg.sampleRate))) // cfg.hopLength
         syms = [symbols[i] for i in ph["ids"]]
         durs = frame_durations(syms, segs, start, end, cfg.sampleRate, cfg.hopLength, n_frames)
-        items[m["id"]] = {"ids": torch.tensor(ph["ids"], dtype=torch.int16),
-                          "durations": torch.tensor(durs, dtype=torch.int16)}
+        items[m["id"]]["durations"] = torch.tensor(durs, dtype=torch.int16)
     torch.save({"symbols": symbols, "items": items}, out_path)
     progress(f"prepare-text: wrote {out_path} ({len(items)} utterances)")
     return out_path

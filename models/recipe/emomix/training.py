@@ -73,7 +73,8 @@ class MixedPrecision:
 
     def __init__(self, device: torch.device, enabled: bool = True):
         self.enabled = enabled and device.type == "cuda"
-        self.dtype = torch.bfloat16 if self.enabled and torch.cuda.is_bf16_supported() else torch.float16
+        # (CPU autocast accepts only bfloat16, even when disabled.)
+        self.dtype = torch.float16 if self.enabled and not torch.cuda.is_bf16_supported() else torch.bfloat16
         self.scaler = torch.cuda.amp.GradScaler(enabled=self.enabled and self.dtype == torch.float16)
         self.device_type = device.type
 
@@ -92,22 +93,34 @@ class MixedPrecision:
 
 def prefetch(batches, make, depth: int = 2):
     """Yields make(b) for every b, built `depth` ahead in a background thread, so that
-    padding and host-to-device copies overlap the GPU's work on the previous batch."""
+    padding and host-to-device copies overlap the GPU's work on the previous batch. Leaving
+    the loop early stops the thread (a thread left blocked would abort the interpreter's exit)."""
     import queue
     import threading
     q: queue.Queue = queue.Queue(depth)
-    done = object()
+    stop, done = threading.Event(), object()
 
     def fill():
         try:
             for b in batches:
+                if stop.is_set():
+                    return
                 q.put(make(b))
         except BaseException as e:  # handed to the consumer, which would otherwise wait forever
             q.put(e)
         q.put(done)
 
-    threading.Thread(target=fill, daemon=True).start()
-    while (item := q.get()) is not done:
-        if isinstance(item, BaseException):
-            raise item
-        yield item
+    worker = threading.Thread(target=fill, daemon=True)
+    worker.start()
+    try:
+        while (item := q.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():
+            try:
+                q.get(timeout=0.1)
+            except queue.Empty:
+                pass

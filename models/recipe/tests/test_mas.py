@@ -55,3 +55,8 @@ def test_log_likelihood_is_the_gaussian_density_per_frame():
     mu, mel = torch.randn(1, 80, 3), torch.randn(1, 80, 4)
     want = torch.distributions.Normal(mu[0, :, 1], 1.0).log_prob(mel[0, :, 2]).sum()
     torch.testing.assert_close(log_likelihood(mu, mel)[0, 1, 2], want, rtol=1e-5, atol=1e-3)
+
+
+def test_boundary_errors_compare_inner_phoneme_ends():
+    from emomix.alignment_accuracy import boundary_errors
+    assert boundary_errors(np.array([2, 3, 4]), np.array([3, 3, 3])).tolist() == [1, 1]
