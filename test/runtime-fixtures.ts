@@ -10,6 +10,7 @@ import { loadVoice, type LoadedVoice } from '../src/pipeline/voice/load.js';
 
 export const FIXTURES = process.env['EMOMIX_FIXTURES'] ?? fileURLToPath(new URL('./fixtures', import.meta.url));
 export const TINY_VOICE = join(FIXTURES, 'tiny-voice');
+export const TINY_SPEAKERS_VOICE = join(FIXTURES, 'tiny-voice-speakers');
 
 /** Single-threaded CPU inference, so results do not depend on the machine's cores. */
 export function cpuWorkerInit(voice: LoadedVoice): WorkerInit {

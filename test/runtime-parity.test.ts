@@ -14,7 +14,7 @@ import { LogMel } from '../src/pipeline/synthesis/mel.js';
 import { Mulberry32 } from '../src/pipeline/synthesis/rng.js';
 import { runSampler } from '../src/pipeline/synthesis/sampler.js';
 import { stepMixPlan } from '../src/pipeline/synthesis/step-mix.js';
-import { TINY_VOICE, floats, ints, loadCase, maxAbsDiff, tinyVoicePool } from './runtime-fixtures.js';
+import { TINY_SPEAKERS_VOICE, TINY_VOICE, floats, ints, loadCase, maxAbsDiff, tinyVoicePool } from './runtime-fixtures.js';
 
 const TOLERANCE = 1e-3;
 
@@ -203,6 +203,29 @@ describe('parity with the Python recipe', () => {
       expect(maxAbsDiff(result.mel, floats(ref.outputs['mel']))).toBeLessThan(TOLERANCE);
       expect(maxAbsDiff(result.audio, floats(ref.outputs['audio']))).toBeLessThan(TOLERANCE);
       expect(result.timings.estimatorMs).toHaveLength(p.steps);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('engine: full synthesis by each speaker of a two-speaker voice (contract version 3)', async () => {
+    const ref = loadCase('synthesis-speakers');
+    const p = ref.params as { weights: Record<string, number>; steps: number; temperature: number; solver: 'ode'; seed: number; lengthScale: number; speakers: string[] };
+    const engine = await Engine.create({ voiceDir: TINY_SPEAKERS_VOICE, workers: 1 });
+    try {
+      expect(p.speakers).toEqual(engine.voice.speakers.map((s) => s.id));
+      for (const speaker of p.speakers) {
+        const result = await engine.synthesizeIds(ints(ref.inputs['phonemes']), [], {
+          weights: p.weights, steps: p.steps, temperature: p.temperature, solver: p.solver, seed: p.seed, lengthScale: p.lengthScale, speaker,
+        });
+        expect(Array.from(result.durations)).toEqual(ints(ref.outputs[`durations.${speaker}`]));
+        expect(maxAbsDiff(result.mel, floats(ref.outputs[`mel.${speaker}`]))).toBeLessThan(TOLERANCE);
+        expect(maxAbsDiff(result.audio, floats(ref.outputs[`audio.${speaker}`]))).toBeLessThan(TOLERANCE);
+      }
+      const [a, b] = p.speakers.map((s) => floats(ref.outputs[`mel.${s}`]));
+      // The speakers differ: in their durations (so mel lengths), or at least in the mel.
+      expect(a!.length !== b!.length || maxAbsDiff(a!, b!) > 100 * TOLERANCE).toBe(true);
+      await expect(engine.synthesizeIds([1, 2], [], { weights: { happy: 1 }, speaker: 'nobody' })).rejects.toMatchObject({ code: 'SPEAKER_UNKNOWN' });
     } finally {
       await engine.close();
     }

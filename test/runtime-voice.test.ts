@@ -8,26 +8,24 @@ import { Engine } from '../src/pipeline/synthesis/engine.js';
 import { checkGraphSignature, type GraphSignature } from '../src/pipeline/voice/graphs.js';
 import { loadVoice } from '../src/pipeline/voice/load.js';
 import type { VoiceErrorCode } from '../src/pipeline/voice/errors.js';
-import { TINY_VOICE } from './runtime-fixtures.js';
+import { TINY_SPEAKERS_VOICE, TINY_VOICE } from './runtime-fixtures.js';
 
 type Manifest = Record<string, any>;
 
 describe('voice validation', () => {
   let root: string;
-  let original: Manifest;
   let n = 0;
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'emomix-voice-'));
-    original = JSON.parse(await readFile(join(TINY_VOICE, 'voice.json'), 'utf8'));
   });
   afterAll(() => rm(root, { recursive: true, force: true }));
 
-  /** A fresh copy of the tiny voice with `edit` applied to its manifest (or files). */
-  async function brokenVoice(edit: (m: Manifest, dir: string) => Promise<void> | void): Promise<string> {
+  /** A fresh copy of the tiny voice (or another) with `edit` applied to its manifest (or files). */
+  async function brokenVoice(edit: (m: Manifest, dir: string) => Promise<void> | void, source = TINY_VOICE): Promise<string> {
     const dir = join(root, `v${n++}`);
-    await cp(TINY_VOICE, dir, { recursive: true });
-    const manifest = structuredClone(original);
+    await cp(source, dir, { recursive: true });
+    const manifest = JSON.parse(await readFile(join(source, 'voice.json'), 'utf8'));
     await edit(manifest, dir);
     if (manifest['__raw'] === undefined) await writeFile(join(dir, 'voice.json'), JSON.stringify(manifest));
     return dir;
@@ -94,6 +92,42 @@ describe('voice validation', () => {
       for (const e of m['emotions']) e['centroid'] = e['centroid'].slice(0, 4);
     });
     await expectVoiceError(Engine.create({ voiceDir: dir, workers: 1 }), 'VOICE_GRAPH_SIGNATURE', 'encoder.onnx', 'emotion', 'embeddingDim is 4');
+  });
+
+  it('reads a version 2 voice as one speaker, "default", and a version 3 voice\'s speakers', async () => {
+    const v2 = (await loadVoice(TINY_VOICE)).manifest;
+    expect(v2.formatVersion).toBe(2);
+    expect(v2.speakerDim).toBe(0);
+    expect(v2.speakers.map((s) => [s.id, s.embedding.length, s.emotions.length])).toEqual([['default', 0, 5]]);
+    const v3 = (await loadVoice(TINY_SPEAKERS_VOICE)).manifest;
+    expect(v3.formatVersion).toBe(3);
+    expect(v3.speakers.map((s) => [s.id, s.embedding.length, s.emotions.map((e) => e.name).join(',')])).toEqual([
+      ['0011', v3.speakerDim, 'neutral,happy,sad,angry,surprise'],
+      ['0012', v3.speakerDim, 'neutral,happy,sad,angry'],
+    ]);
+  });
+
+  const speakerCases: [string, VoiceErrorCode, (m: Manifest) => void, string][] = [
+    ['a format version from the future', 'VOICE_FORMAT_UNSUPPORTED', (m) => void (m['formatVersion'] = 4), 'formatVersion'],
+    ['no speakers', 'VOICE_FIELD_INVALID', (m) => void (m['speakers'] = []), 'speakers'],
+    ['a speaker listed twice', 'VOICE_FIELD_INVALID', (m) => void (m['speakers'][1]['id'] = '0011'), 'speakers[1].id'],
+    ['a speaker embedding of the wrong length', 'VOICE_FIELD_INVALID', (m) => void m['speakers'][0]['embedding'].pop(), 'speakers[0].embedding'],
+    ['a speaker emotion the voice does not have', 'VOICE_EMOTION_UNKNOWN', (m) => void (m['speakers'][1]['emotions'][0]['name'] = 'calm'), 'speakers[1].emotions'],
+    ['a speaker centroid of the wrong dimension', 'VOICE_CENTROID_DIMENSION', (m) => void m['speakers'][0]['emotions'][1]['centroid'].push(0), 'speakers[0].emotions[1].centroid'],
+  ];
+  for (const [what, code, edit, field] of speakerCases) {
+    it(`refuses ${what} with ${code}`, async () => {
+      const dir = await brokenVoice(edit, TINY_SPEAKERS_VOICE);
+      await expectVoiceError(loadVoice(dir), code, join(dir, 'voice.json'), field);
+    });
+  }
+
+  it('refuses a speakerDim the graphs were not exported with', async () => {
+    const dir = await brokenVoice((m) => {
+      m['speakerDim'] -= 1;
+      for (const s of m['speakers']) s['embedding'].pop();
+    }, TINY_SPEAKERS_VOICE);
+    await expectVoiceError(Engine.create({ voiceDir: dir, workers: 1 }), 'VOICE_GRAPH_SIGNATURE', 'encoder.onnx', 'embeddingDim + speakerDim is');
   });
 
   it('refuses a graph onnxruntime cannot load with VOICE_GRAPH_LOAD_FAILED', async () => {

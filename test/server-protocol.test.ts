@@ -174,6 +174,7 @@ describe('encodeMessage', () => {
       session: 's',
       instance: 'i',
       voice: 'v',
+      speaker: 'default',
       emotions: ['neutral'],
       neutral: 'neutral',
       sampleRate: 48_000,

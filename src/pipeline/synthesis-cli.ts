@@ -17,7 +17,7 @@ Reads one JSON object per line on stdin and writes a 16-bit mono WAV at the voic
 for each, printing one JSON line per request, in input order.
 
   text request:  {"text": "...", "out": "a.wav", "weights": {"happy": 1},
-                  "intensity"?, "steps"?, "temperature"?, "seed"?, "solver"?, "mode"?,
+                  "intensity"?, "steps"?, "temperature"?, "seed"?, "solver"?, "mode"?, "speaker"?,
                   "recognise"?: true}
              →   {"out", "durationMs", "phonemes", "seed", "timings", "emotion"?}
                  phonemes counts phone symbols (not punctuation); timings are the engine's
@@ -36,7 +36,7 @@ Exits 1 at the first bad line (invalid JSON or request, failed synthesis), namin
 `;
 
 /** The request fields the engine takes from a line, besides `weights`. */
-const PASSED_THROUGH = ['intensity', 'steps', 'temperature', 'seed', 'solver', 'mode'] as const;
+const PASSED_THROUGH = ['intensity', 'steps', 'temperature', 'seed', 'solver', 'mode', 'speaker'] as const;
 
 export type SynthLine =
   | { kind: 'text'; text: string; out: string; request: SynthesisRequest; recognise: boolean }

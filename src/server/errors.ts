@@ -10,6 +10,7 @@ export const ErrorCode = {
   alreadyStarted: 'already_started',
   ended: 'ended',
   unknownVoice: 'unknown_voice',
+  unknownSpeaker: 'unknown_speaker',
   unknownEmotion: 'unknown_emotion',
   textTooLong: 'text_too_long',
   badReference: 'bad_reference',

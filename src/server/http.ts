@@ -20,7 +20,7 @@ import { PCM_SAMPLE_RATES } from './output-rate.js';
 import { synthesizeFile } from './speech-file.js';
 import { openAiErrorBody, openAiSpeechRoute } from './routes/openai-speech.js';
 import { resolveStaticFile, resolveVendorFile } from './static-files.js';
-import type { VoiceRegistry } from './voices.js';
+import { resolveSpeaker, type VoiceRegistry } from './voices.js';
 
 export interface HttpContext {
   config: ServerConfig;
@@ -187,6 +187,7 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
     if (body.steps !== undefined && body.steps > config.maxSteps) {
       throw new ProtocolError(ErrorCode.invalidField, `steps: at most ${config.maxSteps} on this server`, 'steps');
     }
+    const speaker = resolveSpeaker(voice, body.speaker);
     const emotion = body.emotion ?? { [voice.info.neutral]: 1 };
     const unknown = Object.keys(emotion).find((name) => !voice.info.emotions.includes(name));
     if (unknown !== undefined) throw new ProtocolError(ErrorCode.unknownEmotion, `emotion: unknown emotion "${unknown}"`, 'emotion');
@@ -202,6 +203,7 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
           text: body.text,
           format: body.format ?? 'ogg',
           sampleRate: body.sampleRate,
+          speaker,
           emotion,
           markup: body.markup ?? false,
           steps: body.steps,

@@ -23,6 +23,7 @@ export type EmotionWeights = Record<string, number>;
 /** Synthesis options shared by the WebSocket `start` and `POST /v1/speech`. */
 export const synthesisOptionsSchema = z.object({
   voice: z.string().min(1).max(128).optional(),
+  speaker: z.string().min(1).max(128).optional(),
   emotion: weightsSchema.optional(),
   steps: z.number().int().min(1).max(1000).optional(),
   // Below MIN_TEMPERATURE the initial noise (scaled by 1/temperature) swamps the sampler
@@ -139,6 +140,7 @@ export type ServerMessage =
       /** The server instance that holds the session (EMOMIX_INSTANCE_ID). */
       instance: string;
       voice: string;
+      speaker: string;
       emotions: string[];
       neutral: string;
       sampleRate: number;

@@ -32,7 +32,7 @@ import {
 import { renderPhrase, samplesToMs, unspokenCourse, type RenderedPhrase } from './render.js';
 import type { PhraseSegmenter } from '../pipeline/segmenter.js';
 import { SpeechRun, type Outcome, type PhraseCue } from './speech-run.js';
-import type { ServedVoice, VoiceRegistry } from './voices.js';
+import { resolveSpeaker, type ServedVoice, type VoiceRegistry } from './voices.js';
 import { createWireEncoder, wireSampleRate, type WireEncoder } from './wire-format.js';
 
 export interface SessionLimits {
@@ -80,6 +80,7 @@ type Marker = 'flushed' | 'done' | 'drained';
 
 interface Settings {
   voice: ServedVoice;
+  speaker: string;
   pacing: 'asap' | 'realtime';
   steps: number;
   temperature: number | undefined;
@@ -276,6 +277,7 @@ export class Session {
     const sampleRate = wireSampleRate(format, message.sampleRate);
     const settings: Settings = {
       voice,
+      speaker: resolveSpeaker(voice, message.speaker),
       pacing: message.pacing ?? limits.pacing,
       steps: message.steps ?? voice.info.steps,
       temperature: message.temperature,
@@ -299,6 +301,7 @@ export class Session {
       session: this.deps.id,
       instance: this.deps.instance,
       voice: voice.info.id,
+      speaker: settings.speaker,
       emotions: voice.info.emotions,
       neutral: voice.info.neutral,
       sampleRate,
@@ -449,6 +452,7 @@ export class Session {
     let audio: RenderedPhrase;
     try {
       audio = await renderPhrase(s.voice, phrase.text, phrase.marks, start, {
+        speaker: s.speaker,
         steps: s.steps,
         ...(s.temperature !== undefined ? { temperature: s.temperature } : {}),
         ...(s.lengthScale !== undefined ? { lengthScale: s.lengthScale } : {}),

@@ -22,6 +22,8 @@ export interface SpeechFileRequest {
   format: 'ogg' | 'wav' | 'pcm' | 'mulaw';
   /** wav and pcm: the file's rate (48 kHz by default); mulaw is 8 kHz. */
   sampleRate?: number | undefined;
+  /** One of the voice's speakers (checked by the caller); default its first. */
+  speaker?: string | undefined;
   /** The starting mix; `[/emotion]` returns to it. */
   emotion: EmotionWeights;
   /** Read emotion tags in `text`. Default false. */
@@ -66,6 +68,7 @@ export async function* renderText(
   let startMs = 0;
   for (const [i, { text, marks }] of phrases.entries()) {
     const rendered = await renderPhrase(voice, text, marks, timeline.forPhrase(startMs), {
+      ...(request.speaker !== undefined ? { speaker: request.speaker } : {}),
       ...(request.steps !== undefined ? { steps: request.steps } : {}),
       ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
       ...(request.lengthScale !== undefined ? { lengthScale: request.lengthScale } : {}),

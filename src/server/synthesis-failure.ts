@@ -6,6 +6,7 @@ import { ErrorCode, ProtocolError } from './errors.js';
 
 const PUBLIC_MESSAGES: Record<SynthesisErrorCode, string> = {
   EMOTION_UNKNOWN: 'the emotion mix names an emotion the voice does not have',
+  SPEAKER_UNKNOWN: 'the request names a speaker the voice does not have',
   WEIGHT_INVALID: 'the emotion weights cannot be used',
   EMBEDDING_INVALID: 'an emotion embedding cannot be used',
   REQUEST_INVALID: 'the synthesis request cannot be used',

@@ -13,6 +13,8 @@ export interface VoiceInfo {
   description: string;
   license: string;
   emotions: string[];
+  /** The first is the default; each lists the emotions it was recorded in (all are available). */
+  speakers: { id: string; name: string; emotions: string[] }[];
   neutral: string;
   sampleRate: number;
   steps: number;
@@ -75,6 +77,7 @@ export class VoiceRegistry {
             description: v.description,
             license: v.license,
             emotions: v.emotions.map((e) => e.name),
+            speakers: v.speakers.map((s) => ({ id: s.id, name: s.name, emotions: s.emotions.map((e) => e.name) })),
             neutral: v.neutral,
             sampleRate: v.audio.sampleRate,
             steps: v.diffusion.steps,
@@ -110,6 +113,16 @@ export class VoiceRegistry {
     await Promise.all([...this.voices.values()].map(closeVoice));
     this.voices.clear();
   }
+}
+
+/** The speaker a request names, checked against the voice; the voice's first when it names none. */
+export function resolveSpeaker(voice: ServedVoice, speaker: string | undefined): string {
+  const known = voice.info.speakers;
+  if (speaker === undefined) return known[0]!.id;
+  if (!known.some((s) => s.id === speaker)) {
+    throw new ProtocolError(ErrorCode.unknownSpeaker, `unknown speaker "${speaker}" (known: ${known.map((s) => s.id).join(', ')})`, 'speaker');
+  }
+  return speaker;
 }
 
 function closeVoice(voice: ServedVoice): Promise<void> {

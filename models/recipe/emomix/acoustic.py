@@ -25,16 +25,35 @@ def alignment_path(durations: torch.Tensor, n_frames: int) -> torch.Tensor:
 class AcousticModel(nn.Module):
     def __init__(self, n_symbols: int, embedding_dim: int, preset: str = "dilated1d", n_mels: int = 80,
                  encoder: dict | None = None, estimator: dict | None = None, decoder: dict | None = None,
-                 schedule: Schedule = Schedule()):
+                 schedule: Schedule = Schedule(), n_speakers: int = 0, speaker_dim: int = 0):
+        """With n_speakers > 0, a table of speaker embeddings (speaker_dim each) conditions every
+        part: each part's conditioning vector is the emotion embedding followed by the speaker's
+        embedding (CONTRACT.md, "Speakers"). A mix of emotions with weights summing to 1 then
+        leaves the speaker part whole, so the runtime mixes these vectors exactly as before."""
         super().__init__()
-        self.encoder = TextEncoder(n_symbols, embedding_dim, n_mels, **(encoder or {}))
-        self.decoder = FrameDecoder(embedding_dim, n_mels, **(decoder or {}))
-        self.estimator = build_estimator(preset, embedding_dim, n_mels=n_mels, schedule=schedule, **(estimator or {}))
+        self.speakers = nn.Embedding(n_speakers, speaker_dim) if n_speakers > 0 and speaker_dim > 0 else None
+        if self.speakers is not None:
+            nn.init.normal_(self.speakers.weight, 0.0, 0.5)
+        cond = embedding_dim + (speaker_dim if self.speakers is not None else 0)
+        self.condition_dim = cond
+        self.encoder = TextEncoder(n_symbols, cond, n_mels, **(encoder or {}))
+        self.decoder = FrameDecoder(cond, n_mels, **(decoder or {}))
+        self.estimator = build_estimator(preset, cond, n_mels=n_mels, schedule=schedule, **(estimator or {}))
         self.schedule, self.n_mels = schedule, n_mels
 
-    def losses(self, ids, id_lengths, durations, mel, mel_lengths, emotion, segment_frames: int):
+    def condition(self, emotion: torch.Tensor, speaker: torch.Tensor | None = None) -> torch.Tensor:
+        """emotion [B,E], speaker indices [B] → the conditioning vectors [B,E+S]."""
+        if self.speakers is None:
+            return emotion
+        if speaker is None:
+            raise ValueError("a multi-speaker model needs each utterance's speaker")
+        return torch.cat([emotion, self.speakers(speaker)], dim=1)
+
+    def losses(self, ids, id_lengths, durations, mel, mel_lengths, emotion, segment_frames: int, speaker=None):
         """durations [B,N] frames per phoneme, or None to find them by monotonic alignment
-        search on the current μ (Grad-TTS's way, for corpora without timing)."""
+        search on the current μ (Grad-TTS's way, for corpora without timing); speaker [B]
+        indices into the speaker table (multi-speaker models)."""
+        emotion = self.condition(emotion, speaker)
         mu_x, log_w, x_mask = self.encoder(ids, id_lengths, emotion)
         if durations is None:
             durations = mas_durations(mu_x, mel, id_lengths, mel_lengths)

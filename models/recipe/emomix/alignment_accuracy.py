@@ -48,8 +48,9 @@ def run(a) -> None:
     errors = []
     for start in range(0, len(items), 16):
         idx = list(range(start, min(start + 16, len(items))))
-        ids, id_lengths, truth, mel, mel_lengths, emotion = make_batch(items, idx, embeddings, device)
-        mu, _, _ = model.encoder(ids, id_lengths, emotion)
+        ids, id_lengths, truth, mel, mel_lengths, emotion, speaker = make_batch(
+            items, idx, embeddings, device, speakers={s: i for i, s in enumerate(ckpt.get("speakers", []))})
+        mu, _, _ = model.encoder(ids, id_lengths, model.condition(emotion, speaker))
         found = mas_durations(mu, mel, id_lengths, mel_lengths).cpu().numpy()
         truth = truth.cpu().numpy()
         for b, n in enumerate(id_lengths.tolist()):

@@ -52,7 +52,10 @@ def export_graph(module: nn.Module, args: tuple, path: Path, inputs: dict, outpu
                           output_names=list(outputs), dynamic_axes={**inputs, **outputs}, do_constant_folding=True)
 
 
-def export_acoustic(model: AcousticModel, out_dir: Path, embedding_dim: int) -> None:
+def export_acoustic(model: AcousticModel, out_dir: Path) -> None:
+    """The graphs' `emotion` inputs take the conditioning vector: the emotion embedding,
+    followed by the speaker's embedding in a multi-speaker voice (CONTRACT.md, "Speakers")."""
+    embedding_dim = model.condition_dim
     e = torch.randn(2, embedding_dim)
     ids, lengths = torch.randint(1, 20, (2, 11)), torch.tensor([11, 7])
     export_graph(EncoderGraph(model), (ids, lengths, e), out_dir / "encoder.onnx",
@@ -77,11 +80,34 @@ def export_ser(model: SER, out_dir: Path) -> None:
                  {"mel": {0: "B", 2: "T"}}, {"embedding": {0: "B"}, "logits": {0: "B"}})
 
 
+def centroid_list(names: list[str], centroids) -> list[dict]:
+    return [{"name": n, "centroid": [round(float(v), 6) for v in c]} for n, c in zip(names, centroids)]
+
+
+def speaker_entries(speakers: list[str], table: torch.Tensor | None, names: dict[str, str],
+                    per_speaker: dict[str, dict[str, torch.Tensor]]) -> list[dict]:
+    """voice.json's speakers: id (the dataset's own), display name, embedding (a row of the
+    speaker table; empty in a one-speaker voice) and the emotions recorded for the speaker with
+    their centroids over that speaker's utterances."""
+    out = []
+    for k, spk in enumerate(speakers):
+        own = per_speaker.get(spk, {})
+        out.append({"id": spk, "name": names.get(spk, spk),
+                    "embedding": [round(float(v), 6) for v in table[k]] if table is not None else [],
+                    "emotions": centroid_list(list(own), list(own.values()))})
+    return out
+
+
 def voice_manifest(*, voice_id: str, name: str, description: str, license: str, symbols: list[str],
                    emotions: list[str], centroids: torch.Tensor, frame_multiple: int, preset: str,
-                   diffusion: dict, mel: MelConfig = MelConfig(), metrics: dict | None = None) -> dict:
+                   diffusion: dict, mel: MelConfig = MelConfig(), metrics: dict | None = None,
+                   speakers: list[dict] | None = None) -> dict:
+    """Format version 3: `speakers` lists the voice's speakers (one, with an empty embedding,
+    for a one-speaker voice) and `speakerDim` the length of their embeddings."""
+    speakers = speakers or [{"id": "default", "name": name, "embedding": [],
+                             "emotions": centroid_list(emotions, centroids)}]
     return {
-        "format": "emomix-voice", "formatVersion": 2,
+        "format": "emomix-voice", "formatVersion": 3,
         "id": voice_id, "name": name, "license": license, "description": description,
         "audio": {"sampleRate": mel.sampleRate},
         "mel": mel.to_json(),
@@ -90,7 +116,9 @@ def voice_manifest(*, voice_id: str, name: str, description: str, license: str, 
         "frameMultiple": frame_multiple,
         "embeddingDim": int(centroids.shape[1]),
         "neutral": "neutral",
-        "emotions": [{"name": n, "centroid": [round(float(v), 6) for v in c]} for n, c in zip(emotions, centroids)],
+        "emotions": centroid_list(emotions, centroids),
+        "speakerDim": len(speakers[0]["embedding"]),
+        "speakers": speakers,
         "diffusion": diffusion,
         "estimator": {"preset": preset},
         "files": {"encoder": "encoder.onnx", "decoder": "decoder.onnx", "estimator": "estimator.onnx",
@@ -112,6 +140,10 @@ def add_arguments(p):
     p.add_argument("--name", default="SLT Emotional (EmoMix)")
     p.add_argument("--steps", type=int, default=DEFAULT_DIFFUSION["steps"], help="default diffusion steps")
     p.add_argument("--temperature", type=float, default=DEFAULT_DIFFUSION["temperature"])
+    p.add_argument("--description", help="voice.json description (default: the teacher voice's)")
+    p.add_argument("--license", help="voice.json licence line (default: the teacher voice's)")
+    p.add_argument("--speaker-name", action="append", default=[], metavar="ID=NAME",
+                   help="display name of a speaker (repeat per speaker; default: its id)")
     p.add_argument("--fp32", action="store_true",
                    help="store weights as float32 (default: float16 on disk, cast to float32 at load)")
 
@@ -126,8 +158,11 @@ def run(a) -> None:
     ser_ckpt = torch.load(Path(a.ser) / "checkpoint.pt", map_location="cpu")
     ser = SER(embedding_dim=ser_ckpt["config"]["embedding_dim"])
     ser.load_state_dict(ser_ckpt["model"])
-    centroids = torch.load(Path(a.ser) / "embeddings.pt")["centroids"]
-    export_acoustic(model, out, centroids.shape[1])
+    ser_out = torch.load(Path(a.ser) / "embeddings.pt")
+    centroids = ser_out["centroids"]
+    # Runs of train-ser before per-speaker centroids hold every emotion, in the recipe's order.
+    emotion_names = ser_out.get("emotions", list(EMOTIONS))
+    export_acoustic(model, out)
     export_ser(ser, out)
     export_vocoder(a.vocoder, out / "vocoder.onnx")
     if not a.fp32:
@@ -137,11 +172,15 @@ def run(a) -> None:
     old = json.loads((out / "voice.json").read_text()) if (out / "voice.json").exists() else {}
     manifest = voice_manifest(
         voice_id=a.id, name=a.name,
-        description="A female US English voice with five emotions (neutral, happy, sad, angry, surprise), "
-                    "trained by the EmoMix recipe on speech rendered by Festival's CMU SLT HTS voice.",
-        license="Model weights: MIT (this project). Teacher voice: CMU ARCTIC SLT HTS (BSD-style, free use). "
-                "Text: LJ Speech transcripts (public domain) and the project's own lines (MIT).",
-        symbols=ckpt["symbols"], emotions=list(EMOTIONS), centroids=centroids,
+        description=a.description or "A female US English voice with five emotions (neutral, happy, sad, angry, "
+                    "surprise), trained by the EmoMix recipe on speech rendered by Festival's CMU SLT HTS voice.",
+        license=a.license or "Model weights: MIT (this project). Teacher voice: CMU ARCTIC SLT HTS (BSD-style, free "
+                "use). Text: LJ Speech transcripts (public domain) and the project's own lines (MIT).",
+        symbols=ckpt["symbols"], emotions=emotion_names, centroids=centroids,
+        speakers=speaker_entries(ckpt.get("speakers", []),
+                                 model.speakers.weight.detach() if model.speakers is not None else None,
+                                 dict(n.split("=", 1) for n in a.speaker_name),
+                                 ser_out.get("speaker_centroids", {})) or None,
         frame_multiple=model.estimator.frame_multiple, preset=ckpt["config"]["preset"],
         diffusion={**DEFAULT_DIFFUSION, "steps": a.steps, "temperature": a.temperature},
         metrics={**old.get("metrics", {}), "trainingSteps": {"acoustic": ckpt["step"]}})

@@ -16,7 +16,7 @@ from .decoder import phone_positions
 from .audio import MelConfig, log_mel
 from .diffusion import MixPlan, Schedule, diffusion_loss, durations_from_log, expand, sample
 from .estimators import build_estimator
-from .export import DEFAULT_DIFFUSION, export_acoustic, export_graph, export_ser, voice_manifest
+from .export import DEFAULT_DIFFUSION, export_acoustic, export_graph, export_ser, speaker_entries, voice_manifest
 from .profiles import EMOTIONS
 from .rng import Mulberry32
 from .ser import SER
@@ -53,17 +53,24 @@ def fit_tiny_estimator(model: AcousticModel, steps: int = 300) -> None:
     for _ in range(steps):
         mu = torch.repeat_interleave(torch.randn(8, 80, 8), 8, dim=2)
         x0 = mu + 0.3 * torch.randn_like(mu)
-        loss = diffusion_loss(model.estimator, x0, torch.ones(8, 1, 64), mu, torch.randn(8, EMBEDDING_DIM))
+        loss = diffusion_loss(model.estimator, x0, torch.ones(8, 1, 64), mu, torch.randn(8, model.condition_dim))
         opt.zero_grad()
         loss.backward()
         opt.step()
 
 
-def build_tiny_voice(out: Path, symbols: list[str]) -> tuple[AcousticModel, SER, Vocoder, torch.Tensor]:
+TINY_SPEAKERS = ("0011", "0012")
+SPEAKER_DIM = 4
+
+
+def build_tiny_voice(out: Path, symbols: list[str], speakers: tuple[str, ...] = ()) -> tuple[AcousticModel, SER, Vocoder, torch.Tensor]:
+    """With `speakers`, a multi-speaker voice (a speaker table of SPEAKER_DIM) whose speakers
+    have their own centroids: the global ones, shifted per speaker."""
     out.mkdir(parents=True, exist_ok=True)
     acoustic = AcousticModel(len(symbols), EMBEDDING_DIM,
                              encoder={"channels": 16, "layers": 1, "heads": 2, "ffn": 32, "dp_hidden": 16},
-                             estimator=TINY_ESTIMATOR, decoder={"channels": 16, "dilations": (1, 2)})
+                             estimator=TINY_ESTIMATOR, decoder={"channels": 16, "dilations": (1, 2)},
+                             n_speakers=len(speakers), speaker_dim=SPEAKER_DIM if speakers else 0)
     fit_tiny_estimator(acoustic)
     # The decoder's output layer starts at zero (the identity); parity needs it to do something.
     torch.nn.init.normal_(acoustic.decoder.out.weight, std=0.1)
@@ -76,15 +83,20 @@ def build_tiny_voice(out: Path, symbols: list[str]) -> tuple[AcousticModel, SER,
     vocoder = Vocoder(VocoderConfig(dim=32, intermediate=64, layers=2, n_fft=TINY_MEL.nFft, hop=TINY_MEL.hopLength))
     for m in (acoustic, ser, vocoder):
         m.eval()
-    export_acoustic(acoustic, out, EMBEDDING_DIM)
+    export_acoustic(acoustic, out)
     export_ser(ser, out)
     export_graph(vocoder, (torch.randn(1, 80, 10),), out / "vocoder.onnx",
                  {"mel": {0: "B", 2: "T"}}, {"audio": {0: "B", 1: "L"}})
+    # The second speaker has no surprise recordings: its entry lists four emotions.
+    own = {spk: {e: centroids[k] + 0.1 * (i + 1) for k, e in enumerate(EMOTIONS) if not (i == 1 and e == "surprise")}
+           for i, spk in enumerate(speakers)}
     manifest = voice_manifest(
-        voice_id="tiny", name="Tiny test voice", license="MIT",
+        voice_id="tiny-speakers" if speakers else "tiny", name="Tiny test voice", license="MIT",
         description="Random weights, for parity tests only: it speaks noise.", symbols=symbols,
         emotions=list(EMOTIONS), centroids=centroids, frame_multiple=1, preset="dilated1d",
-        diffusion=DEFAULT_DIFFUSION, mel=TINY_MEL)
+        diffusion=DEFAULT_DIFFUSION, mel=TINY_MEL,
+        speakers=speaker_entries(list(speakers), acoustic.speakers.weight.detach() if speakers else None,
+                                 {"0011": "Speaker 0011", "0012": "Speaker 0012"}, own) or None)
     (out / "voice.json").write_text(json.dumps(manifest, indent=1) + "\n")
     return acoustic, ser, vocoder, centroids
 
@@ -207,15 +219,15 @@ def add_heun_case(out: Path) -> None:
                     inputs["noise"], inputs["embeddings"], inputs["weights"])
 
 
-def write_synthesis(ref: Path, acoustic, vocoder, centroids, symbols) -> None:
-    """The whole chain from phoneme IDs: mixed embedding → encoder → durations →
-    μ expanded → frame decoder → sampler (seeded noise over the padded frames) → vocoder."""
-    weights = {"happy": 0.7, "sad": 0.3}
-    rows = [EMOTIONS.index(k) for k in weights]
-    w = np.array(list(weights.values()), dtype=np.float32)
-    text = "Well, hello there! Is it 5 o'clock?"
-    ids = frontend.phonemize([text])[0]["ids"]
-    emb = (torch.from_numpy(w) @ centroids[rows])[None]
+SYNTHESIS_TEXT = "Well, hello there! Is it 5 o'clock?"
+SYNTHESIS_WEIGHTS = {"happy": 0.7, "sad": 0.3}
+
+
+def synthesize(acoustic, vocoder, ids: list[int], rows: torch.Tensor, w: np.ndarray, seed: int = 7):
+    """The whole chain from phoneme IDs: the weighted conditioning rows [K,E(+S)] → encoder →
+    durations → μ expanded → frame decoder → sampler (seeded noise over the padded frames) →
+    vocoder. Returns durations, mel, audio."""
+    emb = (torch.from_numpy(w) @ rows)[None]
     with torch.no_grad():
         mu, log_w, _ = acoustic.encoder(torch.tensor([ids]), torch.tensor([len(ids)]), emb)
     assert safe_durations(log_w[0].numpy(), 1.0), "durations too close to a half: change the text"
@@ -225,20 +237,57 @@ def write_synthesis(ref: Path, acoustic, vocoder, centroids, symbols) -> None:
         mu_frames = acoustic.decoder(torch.from_numpy(expand(mu[0].numpy(), durations))[None],
                                      phone_positions(torch.from_numpy(durations)[None], n), torch.ones(1, 1, n),
                                      emb[:, :, None].expand(-1, -1, n))[0].numpy()
-    plan = MixPlan(centroids[rows].numpy(), np.tile(w[:, None], (1, n)))
+    plan = MixPlan(rows.numpy(), np.tile(w[:, None], (1, n)))
     mel = sample(acoustic.estimator, mu_frames, np.ones((1, n), dtype=np.float32), plan, steps=4,
-                 temperature=1.5, seed=7)
+                 temperature=1.5, seed=seed)
     with torch.no_grad():
         audio = vocoder(torch.from_numpy(mel)[None])[0]
-    write_case(ref / "synthesis.json",
-               {"text": text, "weights": weights, "steps": 4, "temperature": 1.5, "solver": "ode", "seed": 7,
-                "lengthScale": 1.0},
-               {"phonemes": np.array(ids, dtype=np.int64)},
-               {"durations": durations.astype(np.int64), "mel": mel, "audio": audio})
+    return durations.astype(np.int64), mel, audio
+
+
+def synthesis_params() -> dict:
+    return {"text": SYNTHESIS_TEXT, "weights": SYNTHESIS_WEIGHTS, "steps": 4, "temperature": 1.5, "solver": "ode",
+            "seed": 7, "lengthScale": 1.0}
+
+
+def write_synthesis(ref: Path, acoustic, vocoder, centroids, symbols) -> None:
+    rows = [EMOTIONS.index(k) for k in SYNTHESIS_WEIGHTS]
+    w = np.array(list(SYNTHESIS_WEIGHTS.values()), dtype=np.float32)
+    ids = frontend.phonemize([SYNTHESIS_TEXT])[0]["ids"]
+    durations, mel, audio = synthesize(acoustic, vocoder, ids, centroids[rows], w)
+    write_case(ref / "synthesis.json", synthesis_params(), {"phonemes": np.array(ids, dtype=np.int64)},
+               {"durations": durations, "mel": mel, "audio": audio})
+
+
+def write_speaker_synthesis(ref: Path, voice: Path, acoustic, vocoder) -> None:
+    """synthesis-speakers: the synthesis case once per speaker of the two-speaker voice, each
+    conditioned on [the speaker's own centroid (the global one where it has none) ‖ its
+    embedding], as CONTRACT.md ("Speakers") tells the runtime to."""
+    manifest = json.loads((voice / "voice.json").read_text())
+    global_c = {e["name"]: e["centroid"] for e in manifest["emotions"]}
+    ids = frontend.phonemize([SYNTHESIS_TEXT])[0]["ids"]
+    w = np.array(list(SYNTHESIS_WEIGHTS.values()), dtype=np.float32)
+    outputs = {}
+    for spk in manifest["speakers"]:
+        own = {e["name"]: e["centroid"] for e in spk["emotions"]}
+        rows = torch.tensor([own.get(k, global_c[k]) + spk["embedding"] for k in SYNTHESIS_WEIGHTS])
+        durations, mel, audio = synthesize(acoustic, vocoder, ids, rows, w)
+        outputs.update({f"durations.{spk['id']}": durations, f"mel.{spk['id']}": mel, f"audio.{spk['id']}": audio})
+    write_case(ref / "synthesis-speakers.json", {**synthesis_params(), "speakers": [s["id"] for s in manifest["speakers"]]},
+               {"phonemes": np.array(ids, dtype=np.int64)}, outputs)
+
+
+def write_speaker_fixtures(out: Path, symbols: list[str]) -> None:
+    torch.manual_seed(1)
+    voice = out / "tiny-voice-speakers"
+    acoustic, _, vocoder, _ = build_tiny_voice(voice, symbols, TINY_SPEAKERS)
+    write_speaker_synthesis(out / "reference", voice, acoustic, vocoder)
 
 
 def add_arguments(p):
     p.add_argument("--out", default="../../test/fixtures")
+    p.add_argument("--speakers-only", action="store_true",
+                   help="write only the two-speaker voice tiny-voice-speakers and reference/synthesis-speakers.json")
     p.add_argument("--heun-only", action="store_true",
                    help=f"write only reference/{HEUN_CASE}.json, from the tiny voice and sampler-ode-ramp inputs in --out")
 
@@ -249,9 +298,14 @@ def run(a) -> None:
         add_heun_case(out)
         print(f"fixtures: wrote {out / 'reference' / HEUN_CASE}.json", flush=True)
         return
-    torch.manual_seed(0)
     symbols = frontend.symbols()
+    if a.speakers_only:
+        write_speaker_fixtures(out, symbols)
+        print(f"fixtures: wrote {out / 'tiny-voice-speakers'} and reference/synthesis-speakers.json", flush=True)
+        return
+    torch.manual_seed(0)
     acoustic, ser, vocoder, centroids = build_tiny_voice(out / "tiny-voice", symbols)
     write_references(out / "reference", acoustic, ser, vocoder, centroids, symbols)
+    write_speaker_fixtures(out, symbols)
     size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
     print(f"fixtures: wrote {out} ({size / 1024:.0f} KB)", flush=True)

@@ -30,11 +30,13 @@ def add_arguments(p):
     p.add_argument("--align", choices=["festival", "mas"], default="festival",
                    help="phoneme durations: the corpus's own (Festival's segment times, the teacher corpus) or "
                         "monotonic alignment search on the current encoder (imported recordings)")
+    p.add_argument("--speaker-dim", type=int, default=64, help="size of each speaker's embedding (several speakers)")
     p.add_argument("--no-amp", action="store_true", help="full float32 on CUDA (mixed precision is the default there)")
 
 
-def make_batch(items, idx, embeddings, device, with_durations: bool = True):
-    """The batch's tensors on the device; durations None when the model aligns them itself."""
+def make_batch(items, idx, embeddings, device, with_durations: bool = True, speakers: dict | None = None):
+    """The batch's tensors on the device; durations None when the model aligns them itself,
+    speaker indices None for a one-speaker model."""
     its = [items[i] for i in idx]
     pin = device.type == "cuda"
 
@@ -47,7 +49,15 @@ def make_batch(items, idx, embeddings, device, with_durations: bool = True):
     id_lengths = put(torch.tensor([len(it["ids"]) for it in its]))
     mel_lengths = put(torch.tensor([it["mel"].shape[1] for it in its]))
     emotion = put(torch.stack([embeddings[it["id"]] for it in its]))
-    return ids, id_lengths, durations, mel, mel_lengths, emotion
+    speaker = put(torch.tensor([speakers[it["speaker"]] for it in its])) if speakers else None
+    return ids, id_lengths, durations, mel, mel_lengths, emotion, speaker
+
+
+def corpus_speakers(items: list[dict]) -> list[str]:
+    """The corpus's speaker ids in a fixed order; [] for a one-speaker corpus (the teacher's,
+    or an import of one speaker), which gets no speaker table."""
+    ids = sorted({str(it["speaker"]) for it in items if it.get("speaker") is not None})
+    return ids if len(ids) > 1 else []
 
 
 def check_alignable(items: list[dict], align: str) -> list[dict]:
@@ -74,7 +84,10 @@ def run(a) -> None:
     symbols = torch.load(Path(a.corpus) / "text.pt")["symbols"]
     ser = torch.load(Path(a.ser) / "embeddings.pt")
     embeddings = ser["embeddings"]
-    config = {"n_symbols": len(symbols), "embedding_dim": int(ser["centroids"].shape[1]), "preset": a.preset}
+    speakers = corpus_speakers(items)
+    config = {"n_symbols": len(symbols), "embedding_dim": int(ser["centroids"].shape[1]), "preset": a.preset,
+              "n_speakers": len(speakers), "speaker_dim": a.speaker_dim if speakers else 0}
+    speaker_index = {s: i for i, s in enumerate(speakers)}
     model = AcousticModel(**config).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     sched = torch.optim.lr_scheduler.LambdaLR(
@@ -85,22 +98,24 @@ def run(a) -> None:
         missing = init_weights(model, Path(a.init))
         print(f"train-acoustic: weights from {a.init}; fresh: {', '.join(sorted(missing)) or 'none'}", flush=True)
     n_params = sum(p.numel() for p in model.parameters())
-    print(f"train-acoustic: {len(items)} utterances, {n_params / 1e6:.2f} M parameters "
-          f"({a.preset}), resuming at step {step}", flush=True)
+    print(f"train-acoustic: {len(items)} utterances, {len(speakers) or 1} speaker(s), {n_params / 1e6:.2f} M "
+          f"parameters ({a.preset}), resuming at step {step}", flush=True)
     stopper, progress = Stopper(), Progress("train-acoustic", a.steps, step)
 
     def save():
         save_atomic({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
-                     "step": step, "config": config, "symbols": symbols, "align": a.align}, ckpt_path)
+                     "step": step, "config": config, "symbols": symbols, "align": a.align,
+                     "speakers": speakers}, ckpt_path)
 
     precision = MixedPrecision(device, enabled=not a.no_amp)
     epoch = step // max(len(items) // a.batch, 1)
     while step < a.steps and not stopper.stop:
         order = length_batches([len(it["ids"]) for it in items], a.batch, random.Random(epoch))
-        for batch in prefetch(order, lambda idx: make_batch(items, idx, embeddings, device, a.align == "festival")):
+        for batch in prefetch(order, lambda idx: make_batch(items, idx, embeddings, device, a.align == "festival",
+                                                            speaker_index)):
             model.train()
             with precision.autocast():
-                dur, prior, frame, diff = model.losses(*batch, a.segment_frames)
+                dur, prior, frame, diff = model.losses(*batch[:6], a.segment_frames, speaker=batch[6])
             precision.step(dur + prior + frame + diff, opt, model.parameters())
             sched.step()
             step += 1

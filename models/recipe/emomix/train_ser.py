@@ -1,7 +1,8 @@
 """train-ser: the speech emotion recogniser, taught each utterance's soft label (its
-mix and intensity, profiles.soft_label), then every utterance's embedding and each
+mix and intensity, profiles.soft_label: a recorded dataset's hard label, softened toward
+neutral where metadata.csv gives an intensity), then every utterance's embedding and each
 emotion's centroid (mean embedding of its single-emotion training utterances at the
-usual intensities)."""
+usual intensities), over the whole corpus and per speaker."""
 from __future__ import annotations
 
 import random
@@ -11,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from .data import load_items
-from .profiles import TYPICAL_INTENSITY, soft_label
+from .profiles import EMOTIONS, TYPICAL_INTENSITY, soft_label
 from .ser import SER
 from .training import Progress, Stopper, load_checkpoint, save_atomic, setup
 
@@ -50,6 +51,14 @@ def anchor(model: SER, items: list[dict], device) -> None:
     chosen = typical(items)
     features = torch.cat([model.features(it["mel"].float()[None].to(device))[0] for it in chosen])
     model.set_anchors(features, torch.tensor([it["emotion"] for it in chosen], device=device))
+
+
+def emotion_centroids(items: list[dict], embeddings: dict) -> tuple[list[str], torch.Tensor]:
+    """The emotions present among the items (in the recipe's order) and each one's mean
+    embedding [K,E]. A corpus need not hold every emotion, nor every speaker of it all."""
+    present = sorted({it["emotion"] for it in items})
+    cents = [torch.stack([embeddings[it["id"]] for it in items if it["emotion"] == k]).mean(0) for k in present]
+    return [EMOTIONS[k] for k in present], torch.stack(cents) if cents else torch.zeros(0)
 
 
 @torch.no_grad()
@@ -107,8 +116,13 @@ def run(a) -> None:
     acc = accuracy(model, held, device)
     print(f"train-ser: held-out utterance accuracy {acc:.3f}", flush=True)
     embeddings = embed_all(model, train + held, device)
-    emotions = sorted({it["emotion"] for it in train})
-    centroids = torch.stack([torch.stack([embeddings[it["id"]] for it in typical(train) if it["emotion"] == k]).mean(0)
-                             for k in emotions])
-    save_atomic({"embeddings": embeddings, "centroids": centroids, "heldout_accuracy": acc}, out / "embeddings.pt")
+    names, centroids = emotion_centroids(typical(train), embeddings)
+    per_speaker = {}
+    for spk in sorted({str(it["speaker"]) for it in train if it.get("speaker") is not None}):
+        per_speaker[spk] = dict(zip(*emotion_centroids([it for it in typical(train) if str(it["speaker"]) == spk],
+                                                       embeddings)))
+    save_atomic({"embeddings": embeddings, "centroids": centroids, "emotions": names,
+                 "speaker_centroids": per_speaker, "heldout_accuracy": acc}, out / "embeddings.pt")
+    for spk, cents in per_speaker.items():
+        print(f"train-ser: speaker {spk}: centroids of {', '.join(cents)}", flush=True)
     print(f"train-ser: wrote {out / 'embeddings.pt'}", flush=True)

@@ -16,7 +16,7 @@ def test_acoustic_export_has_contract_names_and_dynamic_axes(tmp_path, preset):
     est = {"channels": 16, "blocks": 2, "cond_dim": 32} if preset == "dilated1d" else {"dim": 16}
     model = AcousticModel(30, 8, preset, encoder={"channels": 16, "layers": 1, "heads": 2, "ffn": 32,
                                                   "dp_hidden": 16}, estimator=est)
-    export_acoustic(model, tmp_path, 8)
+    export_acoustic(model, tmp_path)
     enc = onnx.load(tmp_path / "encoder.onnx")
     onnx.checker.check_model(enc)
     assert [i.name for i in enc.graph.input] == ["phonemes", "phoneme_lengths", "emotion"]

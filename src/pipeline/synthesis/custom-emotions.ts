@@ -1,12 +1,37 @@
 // The emotions a request may name: the voice's centroids plus the caller's own
-// embeddings (for instance from embedReference), checked before any inference runs.
-import type { VoiceManifest } from '../voice/manifest.js';
+// embeddings (for instance from embedReference), checked before any inference runs, each
+// turned into the graphs' conditioning vector for the request's speaker.
+import { conditionDim, type VoiceManifest, type VoiceSpeaker } from '../voice/manifest.js';
 import { SynthesisError } from './errors.js';
 
+/** Emotion name → conditioning vector [embeddingDim + speakerDim]. */
 export type EmotionTable = ReadonlyMap<string, Float32Array>;
 
-export function emotionTable(voice: VoiceManifest, custom: Record<string, Float32Array> = {}): EmotionTable {
-  const table = new Map<string, Float32Array>(voice.emotions.map((e) => [e.name, e.centroid]));
+/** The voice's speaker of that id (the first speaker when none is asked for). */
+export function findSpeaker(voice: VoiceManifest, id: string | undefined): VoiceSpeaker {
+  if (id === undefined) return voice.speakers[0]!;
+  const speaker = voice.speakers.find((s) => s.id === id);
+  if (!speaker) {
+    throw new SynthesisError('SPEAKER_UNKNOWN', `unknown speaker ${JSON.stringify(id)} (known: ${voice.speakers.map((s) => s.id).join(', ')})`);
+  }
+  return speaker;
+}
+
+/**
+ * Every emotion as [centroid ‖ the speaker's embedding]: the speaker's own centroid where the
+ * speaker was recorded in that emotion, the voice's otherwise. Mixes weigh these vectors with
+ * weights summing to 1, which leaves the speaker part whole (CONTRACT.md, "Speakers").
+ */
+export function emotionTable(voice: VoiceManifest, custom: Record<string, Float32Array> = {}, speaker: VoiceSpeaker = voice.speakers[0]!): EmotionTable {
+  const own = new Map(speaker.emotions.map((e) => [e.name, e.centroid]));
+  const withSpeaker = (embedding: Float32Array): Float32Array => {
+    if (speaker.embedding.length === 0) return embedding;
+    const out = new Float32Array(conditionDim(voice));
+    out.set(embedding);
+    out.set(speaker.embedding, voice.embeddingDim);
+    return out;
+  };
+  const table = new Map<string, Float32Array>(voice.emotions.map((e) => [e.name, withSpeaker(own.get(e.name) ?? e.centroid)]));
   for (const [name, embedding] of Object.entries(custom)) {
     if (table.has(name)) {
       throw new SynthesisError('EMBEDDING_INVALID', `custom emotion "${name}" has the name of one of the voice's emotions`);
@@ -17,7 +42,7 @@ export function emotionTable(voice: VoiceManifest, custom: Record<string, Float3
     if (!embedding.every(Number.isFinite)) {
       throw new SynthesisError('EMBEDDING_INVALID', `custom emotion "${name}" holds a value that is not finite`);
     }
-    table.set(name, embedding);
+    table.set(name, withSpeaker(embedding));
   }
   return table;
 }

@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import { phonemize, type Phonemized, type WordSpan } from '../frontend/index.js';
 import { checkGraphSignature } from '../voice/graphs.js';
 import { loadVoice } from '../voice/load.js';
-import { GRAPH_NAMES, type VoiceManifest } from '../voice/manifest.js';
+import { conditionDim, GRAPH_NAMES, type VoiceManifest } from '../voice/manifest.js';
 import { batcherDefaults, EstimatorBatcher } from './batcher.js';
 import { expandByDurations, frameMask, padFrames, phonemeStartFrames, phonePositions, roundDurations, totalFrames, wordTimings, type WordTiming } from './durations.js';
 import { courseMixAt, frameEmbeddings, frameWeights, mixEmbedding, type EmotionCourse, type Mix, type Ramp } from './emotion-mix.js';
@@ -227,7 +227,7 @@ export class Engine {
     throwIfAborted(r.signal);
 
     const channels = voice.mel.nMels;
-    const dim = voice.embeddingDim;
+    const dim = conditionDim(voice);
     const hop = voice.mel.hopLength;
     const frameMs = (hop / voice.audio.sampleRate) * 1000;
 

@@ -1,5 +1,6 @@
 export type SynthesisErrorCode =
   | 'EMOTION_UNKNOWN'
+  | 'SPEAKER_UNKNOWN'
   | 'WEIGHT_INVALID'
   | 'EMBEDDING_INVALID'
   | 'REQUEST_INVALID'

@@ -1,7 +1,7 @@
 // A synthesis request as callers write it, and its checked, defaulted form.
 import { randomInt } from 'node:crypto';
 import { SOLVERS, type Solver, type VoiceManifest } from '../voice/manifest.js';
-import { emotionTable, type EmotionTable } from './custom-emotions.js';
+import { emotionTable, findSpeaker, type EmotionTable } from './custom-emotions.js';
 import { CheckedMix, normaliseWeights, withIntensity, type Mix, type Ramp } from './emotion-mix.js';
 import { SynthesisError } from './errors.js';
 import type { Schedule } from './step-mix.js';
@@ -51,6 +51,8 @@ export interface SynthesisRequest {
   mode?: 'score' | 'embedding';
   /** Extra named emotion embeddings (for instance from embedReference). */
   customEmotions?: Record<string, Float32Array>;
+  /** One of the voice's speakers (voice.json `speakers[].id`). Default: its first. */
+  speaker?: string;
   /**
    * performance.now() by which the audio is wanted (when the listener would run out of
    * audio). Under load, inference of an earlier deadline goes first. Default: when called.
@@ -98,7 +100,8 @@ function positive(value: unknown, field: string): number {
 
 export function resolveRequest(voice: VoiceManifest, request: SynthesisRequest): ResolvedRequest {
   if (typeof request !== 'object' || request === null) invalid('the request must be an object');
-  const table = emotionTable(voice, request.customEmotions);
+  if (request.speaker !== undefined && typeof request.speaker !== 'string') invalid(`speaker must be a string, got ${String(request.speaker)}`);
+  const table = emotionTable(voice, request.customEmotions, findSpeaker(voice, request.speaker));
   const intensity = request.intensity ?? 1;
   if (finite(intensity, 'intensity') < 0 || intensity > 1) invalid(`intensity must lie in [0, 1], got ${intensity}`);
   const mix = (weights: Weights, field: string) =>

@@ -21,7 +21,7 @@ export interface EstimatorBatch {
   mask: Float32Array;
   t: number;
   rows: number;
-  /** [rows, embeddingDim] */
+  /** [rows, embeddingDim + speakerDim] */
   emotions: Float32Array;
 }
 

@@ -6,7 +6,7 @@ import { averageMix, mixEmbedding, type FrameWeights, type Mix } from './emotion
 
 export interface StepMix {
   rows: number;
-  /** [rows, embeddingDim], row-major. */
+  /** [rows, embeddingDim + speakerDim], row-major. */
   emotions: Float32Array;
   /** [rows, frames]: each row's weight per frame; absent when there is one row of weight 1. */
   weights?: Float64Array;

@@ -24,7 +24,7 @@ export interface EncodeRequest {
   op: 'encode';
   /** [phonemes] symbol IDs of one utterance, encoded once per emotion row. */
   phonemes: BigInt64Array;
-  /** [rows, embeddingDim] */
+  /** [rows, embeddingDim + speakerDim], conditioning vectors */
   emotions: Float32Array;
   rows: number;
 }
@@ -44,7 +44,7 @@ export interface DecodeRequest {
   position: Float32Array;
   /** [frames] */
   mask: Float32Array;
-  /** [embeddingDim, frames], the mix of every frame */
+  /** [embeddingDim + speakerDim, frames], the mix of every frame */
   emotion: Float32Array;
   channels: number;
   frames: number;

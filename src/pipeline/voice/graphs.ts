@@ -2,7 +2,7 @@
 // "Files and tensor names"), checked against what onnxruntime reports for a loaded
 // session, so that a mis-exported voice fails at start-up rather than mid-request.
 import { VoiceError } from './errors.js';
-import type { GraphName, VoiceManifest } from './manifest.js';
+import { conditionDim, type GraphName, type VoiceManifest } from './manifest.js';
 
 /** What a session reports about one input or output; plain data so it crosses threads. */
 export interface GraphValueInfo {
@@ -17,8 +17,9 @@ export interface GraphSignature {
   outputs: GraphValueInfo[];
 }
 
-// A dimension is either free (dynamic batch or length) or fixed by the manifest.
-type Dim = 'free' | 'nMels' | 'embeddingDim';
+// A dimension is either free (dynamic batch or length) or fixed by the manifest. The
+// acoustic graphs take the conditioning vector (emotion embedding, then speaker embedding).
+type Dim = 'free' | 'nMels' | 'embeddingDim' | 'conditionDim';
 interface ValueSpec {
   name: string;
   type: 'float32' | 'int64';
@@ -30,7 +31,7 @@ const SPECS: Record<GraphName, { inputs: ValueSpec[]; outputs: ValueSpec[] }> = 
     inputs: [
       { name: 'phonemes', type: 'int64', dims: ['free', 'free'] },
       { name: 'phoneme_lengths', type: 'int64', dims: ['free'] },
-      { name: 'emotion', type: 'float32', dims: ['free', 'embeddingDim'] },
+      { name: 'emotion', type: 'float32', dims: ['free', 'conditionDim'] },
     ],
     outputs: [
       { name: 'mu', type: 'float32', dims: ['free', 'nMels', 'free'] },
@@ -42,7 +43,7 @@ const SPECS: Record<GraphName, { inputs: ValueSpec[]; outputs: ValueSpec[] }> = 
       { name: 'mu', type: 'float32', dims: ['free', 'nMels', 'free'] },
       { name: 'position', type: 'float32', dims: ['free', 'free', 'free'] },
       { name: 'mask', type: 'float32', dims: ['free', 'free', 'free'] },
-      { name: 'emotion', type: 'float32', dims: ['free', 'embeddingDim', 'free'] },
+      { name: 'emotion', type: 'float32', dims: ['free', 'conditionDim', 'free'] },
     ],
     outputs: [{ name: 'prior', type: 'float32', dims: ['free', 'nMels', 'free'] }],
   },
@@ -52,7 +53,7 @@ const SPECS: Record<GraphName, { inputs: ValueSpec[]; outputs: ValueSpec[] }> = 
       { name: 'mu', type: 'float32', dims: ['free', 'nMels', 'free'] },
       { name: 'mask', type: 'float32', dims: ['free', 'free', 'free'] },
       { name: 't', type: 'float32', dims: ['free'] },
-      { name: 'emotion', type: 'float32', dims: ['free', 'embeddingDim'] },
+      { name: 'emotion', type: 'float32', dims: ['free', 'conditionDim'] },
     ],
     outputs: [{ name: 'score', type: 'float32', dims: ['free', 'nMels', 'free'] }],
   },
@@ -95,6 +96,10 @@ function checkValues(file: string, side: 'input' | 'output', specs: ValueSpec[],
       }
       if (size !== manifest.embeddingDim && dim === 'embeddingDim') {
         throw new VoiceError('VOICE_GRAPH_SIGNATURE', file, where, `axis ${axis} is ${size}, voice.json embeddingDim is ${manifest.embeddingDim}`);
+      }
+      if (size !== conditionDim(manifest) && dim === 'conditionDim') {
+        const fields = manifest.speakerDim ? 'embeddingDim + speakerDim' : 'embeddingDim';
+        throw new VoiceError('VOICE_GRAPH_SIGNATURE', file, where, `axis ${axis} is ${size}, voice.json ${fields} is ${conditionDim(manifest)}`);
       }
     });
   }

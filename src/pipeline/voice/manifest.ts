@@ -41,9 +41,23 @@ export interface VoiceEmotion {
   centroid: Float32Array;
 }
 
+/**
+ * One speaker of the voice (CONTRACT.md, "Speakers"). The graphs are conditioned on the
+ * emotion embedding followed by `embedding`; `emotions` are the emotions recorded for this
+ * speaker, with centroids over the speaker's own utterances.
+ */
+export interface VoiceSpeaker {
+  id: string;
+  name: string;
+  /** [speakerDim]; empty in a one-speaker voice. */
+  embedding: Float32Array;
+  emotions: VoiceEmotion[];
+}
+
 export interface VoiceManifest {
   format: 'emomix-voice';
-  formatVersion: 2;
+  /** 3 adds speakers; a version 2 voice reads as one speaker, "default", with speakerDim 0. */
+  formatVersion: 2 | 3;
   id: string;
   name: string;
   license: string;
@@ -56,6 +70,9 @@ export interface VoiceManifest {
   embeddingDim: number;
   neutral: string;
   emotions: VoiceEmotion[];
+  speakerDim: number;
+  /** At least one; the first is the default. */
+  speakers: VoiceSpeaker[];
   diffusion: DiffusionConfig;
   estimator: { preset: string };
   files: Record<GraphName, string>;
@@ -165,24 +182,47 @@ function parseMel(f: Fields): MelConfig {
   return mel;
 }
 
-function parseEmotions(file: string, root: Fields, embeddingDim: number): VoiceEmotion[] {
-  const list = root.array('emotions');
-  if (list.length === 0) throw new VoiceError('VOICE_FIELD_INVALID', file, 'emotions', 'must list at least one emotion');
+function vector(f: Fields, key: string, length: number, lengthName: string, code: 'VOICE_CENTROID_DIMENSION' | 'VOICE_FIELD_INVALID'): Float32Array {
+  const values = f.array(key);
+  if (values.length !== length) throw new VoiceError(code, f.file, f.at(key), `has ${values.length} values, ${lengthName} is ${length}`);
+  if (!values.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+    throw new VoiceError('VOICE_FIELD_INVALID', f.file, f.at(key), 'must hold finite numbers only');
+  }
+  return Float32Array.from(values as number[]);
+}
+
+function objectAt(file: string, item: unknown, path: string): Fields {
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new VoiceError('VOICE_FIELD_INVALID', file, path, 'must be an object');
+  return new Fields(file, item as Json, path);
+}
+
+function parseEmotions(file: string, parent: Fields, embeddingDim: number, allowEmpty = false): VoiceEmotion[] {
+  const list = parent.array('emotions');
+  if (list.length === 0 && !allowEmpty) throw new VoiceError('VOICE_FIELD_INVALID', file, parent.at('emotions'), 'must list at least one emotion');
   const seen = new Set<string>();
   return list.map((item, i) => {
-    if (typeof item !== 'object' || item === null) throw new VoiceError('VOICE_FIELD_INVALID', file, `emotions[${i}]`, 'must be an object');
-    const f = new Fields(file, item as Json, `emotions[${i}]`);
+    const f = objectAt(file, item, parent.at(`emotions[${i}]`));
     const name = f.string('name');
     if (seen.has(name)) throw new VoiceError('VOICE_EMOTION_DUPLICATE', file, f.at('name'), `emotion "${name}" is listed twice`);
     seen.add(name);
-    const centroid = f.array('centroid');
-    if (centroid.length !== embeddingDim) {
-      throw new VoiceError('VOICE_CENTROID_DIMENSION', file, f.at('centroid'), `has ${centroid.length} values, embeddingDim is ${embeddingDim}`);
-    }
-    if (!centroid.every((v) => typeof v === 'number' && Number.isFinite(v))) {
-      throw new VoiceError('VOICE_FIELD_INVALID', file, f.at('centroid'), 'must hold finite numbers only');
-    }
-    return { name, centroid: Float32Array.from(centroid as number[]) };
+    return { name, centroid: vector(f, 'centroid', embeddingDim, 'embeddingDim', 'VOICE_CENTROID_DIMENSION') };
+  });
+}
+
+/** Version 3's speakers: ids unique, embeddings of speakerDim, emotions among the voice's. */
+function parseSpeakers(file: string, root: Fields, speakerDim: number, embeddingDim: number, emotions: VoiceEmotion[]): VoiceSpeaker[] {
+  const list = root.array('speakers');
+  if (list.length === 0) throw new VoiceError('VOICE_FIELD_INVALID', file, 'speakers', 'must list at least one speaker');
+  const ids = new Set<string>();
+  return list.map((item, i) => {
+    const f = objectAt(file, item, `speakers[${i}]`);
+    const id = f.string('id');
+    if (ids.has(id)) throw new VoiceError('VOICE_FIELD_INVALID', file, f.at('id'), `speaker "${id}" is listed twice`);
+    ids.add(id);
+    const own = parseEmotions(file, f, embeddingDim, true);
+    const stray = own.find((e) => !emotions.some((g) => g.name === e.name));
+    if (stray) throw new VoiceError('VOICE_EMOTION_UNKNOWN', file, f.at('emotions'), `names "${stray.name}", which is not among emotions (${emotions.map((e) => e.name).join(', ')})`);
+    return { id, name: f.string('name'), embedding: vector(f, 'embedding', speakerDim, 'speakerDim', 'VOICE_FIELD_INVALID'), emotions: own };
   });
 }
 
@@ -201,8 +241,9 @@ export function parseManifest(text: string, file: string): VoiceManifest {
   if (root.raw('format') !== 'emomix-voice') {
     throw new VoiceError('VOICE_FORMAT_UNSUPPORTED', file, 'format', `must be "emomix-voice", got ${JSON.stringify(root.raw('format'))}`);
   }
-  if (root.raw('formatVersion') !== 2) {
-    throw new VoiceError('VOICE_FORMAT_UNSUPPORTED', file, 'formatVersion', `this runtime reads version 2 (version 1 voices have no frame decoder), got ${JSON.stringify(root.raw('formatVersion'))}`);
+  const formatVersion = root.raw('formatVersion');
+  if (formatVersion !== 2 && formatVersion !== 3) {
+    throw new VoiceError('VOICE_FORMAT_UNSUPPORTED', file, 'formatVersion', `this runtime reads versions 2 and 3 (version 1 voices have no frame decoder), got ${JSON.stringify(formatVersion)}`);
   }
 
   const audio = root.object('audio');
@@ -223,15 +264,21 @@ export function parseManifest(text: string, file: string): VoiceManifest {
     throw new VoiceError('VOICE_EMOTION_UNKNOWN', file, 'neutral', `names "${neutral}", which is not among emotions (${emotions.map((e) => e.name).join(', ')})`);
   }
 
+  const name = root.string('name');
+  const speakerDim = formatVersion === 3 ? root.number('speakerDim', { integer: true, min: 0 }) : 0;
+  const speakers = formatVersion === 3
+    ? parseSpeakers(file, root, speakerDim, embeddingDim, emotions)
+    : [{ id: 'default', name, embedding: new Float32Array(0), emotions }];
+
   const diffusion = root.object('diffusion');
   const files = root.object('files');
   const estimator = root.object('estimator');
   const metrics = root.has('metrics') ? root.object('metrics') : undefined;
   return {
     format: 'emomix-voice',
-    formatVersion: 2,
+    formatVersion,
     id: root.string('id'),
-    name: root.string('name'),
+    name,
     license: root.string('license'),
     description: root.text('description'),
     audio: { sampleRate },
@@ -246,6 +293,8 @@ export function parseManifest(text: string, file: string): VoiceManifest {
     embeddingDim,
     neutral,
     emotions,
+    speakerDim,
+    speakers,
     diffusion: {
       betaMin: diffusion.number('betaMin', { min: 0 }),
       betaMax: diffusion.number('betaMax', { exclusiveMin: 0 }),
@@ -258,4 +307,9 @@ export function parseManifest(text: string, file: string): VoiceManifest {
     files: Object.fromEntries(GRAPH_NAMES.map((g) => [g, files.string(g)])) as Record<GraphName, string>,
     ...(metrics ? { metrics: (json as Json)['metrics'] as Record<string, unknown> } : {}),
   };
+}
+
+/** Width of the graphs' `emotion` inputs: the emotion embedding, then the speaker's. */
+export function conditionDim(voice: Pick<VoiceManifest, 'embeddingDim' | 'speakerDim'>): number {
+  return voice.embeddingDim + voice.speakerDim;
 }
