@@ -6,8 +6,10 @@
 import { mkdirSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unpack } from 'msgpackr';
+import { VoiceRegistry } from '../src/server/voices.js';
 import { writeWav } from '../src/stream/wav.js';
-import { serveFixture } from './server-harness.js';
+import { FIXTURE_MODELS, serveFixture, startServer } from './server-harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -175,6 +177,34 @@ describe('browser studio', () => {
     expect(final.errors).toBe(0);
     expect(problems).toEqual([]);
     await page.close();
+  }, 60_000);
+  it('picks a speaker of a multi-speaker voice and starts the take with it; a one-speaker voice has none to pick', async () => {
+    const single = await open();
+    expect(await single.page.getByLabel('Speaker').isDisabled()).toBe(true);
+    await single.page.close();
+
+    const voices = await VoiceRegistry.load({ modelsDir: FIXTURE_MODELS, defaultVoice: 'tiny-voice-speakers', workers: 1, intraOpThreads: 1 });
+    const multi = await startServer(voices);
+    const page = await browser.newPage();
+    try {
+      const sent: Record<string, unknown>[] = [];
+      page.on('websocket', (ws) => ws.on('framesent', (f) => void (typeof f.payload !== 'string' && sent.push(unpack(f.payload)))));
+      await page.goto(`${multi.http}/`);
+      await page.getByLabel('happy').waitFor();
+      const picker = page.getByLabel('Speaker');
+      expect(await picker.isDisabled()).toBe(false);
+      expect(await picker.locator('option').allTextContents()).toEqual(['Speaker 0011 (0011)', 'Speaker 0012 (0012)']);
+      await picker.selectOption('0012');
+      await page.getByLabel('Text to speak').fill('Spoken by the second speaker.');
+      await page.getByLabel('Text to speak').press('Control+Enter');
+      await page.waitForFunction(() => (window as any).studio.stats.wordsHeard > 0);
+      expect(sent.find((m) => m['type'] === 'start')).toMatchObject({ voice: 'tiny-voice-speakers', speaker: '0012' });
+      expect((await stats(page)).errors).toBe(0);
+    } finally {
+      await page.close();
+      await multi.server.close();
+      await voices.close();
+    }
   }, 60_000);
 });
 

@@ -16,6 +16,7 @@ const ui = {
   rate: $('rate'),
   rateValue: $('rate-value'),
   voice: $('voice'),
+  speaker: $('speaker'),
   steps: $('steps'),
   markup: $('markup'),
   play: $('play'),
@@ -47,7 +48,7 @@ const chart = new MixChart($('chart'), $('legend'));
 const references = new Map();
 /** Clips sent and not yet confirmed by `emotionAdded`. @type {Map<string, Uint8Array>} */
 const awaiting = new Map();
-/** @type {{ id: string, name?: string, emotions: string[], neutral: string }[]} */
+/** @type {{ id: string, name?: string, emotions: string[], neutral: string, speakers?: { id: string, name: string, emotions: string[] }[] }[]} */
 let voices = [];
 /** @type {Take | undefined} */
 let take;
@@ -117,6 +118,23 @@ function addSlider(name) {
   ui.sliders.append(row);
 }
 
+/** The speaker picker lists the voice's speakers; a one-speaker voice leaves it disabled. */
+function buildSpeakers() {
+  const speakers = currentVoice()?.speakers ?? [];
+  ui.speaker.replaceChildren(...speakers.map((s) => new Option(s.name === s.id ? s.id : `${s.name} (${s.id})`, s.id)));
+  ui.speaker.disabled = speakers.length < 2;
+}
+
+/** `speaker` for `start`: only for a voice with several, so one-speaker voices start as before. */
+function chosenSpeaker() {
+  return (currentVoice()?.speakers?.length ?? 0) > 1 ? { speaker: ui.speaker.value } : {};
+}
+
+function voiceChanged() {
+  buildSpeakers();
+  buildSliders();
+}
+
 function buildSliders() {
   ui.sliders.replaceChildren();
   for (const name of [...(currentVoice()?.emotions ?? []), ...references.keys()]) addSlider(name);
@@ -153,7 +171,7 @@ async function loadVoices() {
   const body = await response.json();
   voices = body.voices;
   ui.voice.replaceChildren(...voices.map((v) => new Option(v.name ? `${v.name} (${v.id})` : v.id, v.id, v.id === body.default, v.id === body.default)));
-  buildSliders();
+  voiceChanged();
   status('Ready.');
 }
 
@@ -166,7 +184,7 @@ function makeTake(text, clips = references) {
   return new Take({
     url: ui.url.value,
     token: ui.token.value,
-    start: { voice: ui.voice.value, ...(steps > 0 ? { steps } : {}), format: ui.codec.dataset.format, markup: ui.markup.checked },
+    start: { voice: ui.voice.value, ...chosenSpeaker(), ...(steps > 0 ? { steps } : {}), format: ui.codec.dataset.format, markup: ui.markup.checked },
     text,
     mode: document.querySelector('input[name="mode"]:checked')?.getAttribute('value') === 'whole' ? 'whole' : 'stream',
     rate: () => Number(ui.rate.value),
@@ -262,7 +280,7 @@ ui.intensity.addEventListener('input', () => {
   mixChanged();
 });
 ui.ramp.addEventListener('input', () => (ui.rampValue.textContent = `${ui.ramp.value} ms`));
-ui.voice.addEventListener('change', buildSliders);
+ui.voice.addEventListener('change', voiceChanged);
 const reloadVoices = () => loadVoices().catch((/** @type {Error} */ e) => fail(`Cannot list voices: ${e.message}`));
 ui.url.addEventListener('change', reloadVoices);
 ui.token.addEventListener('change', reloadVoices);
