@@ -10,13 +10,14 @@ def cmd_make_corpus(a):
     from .corpus import make_corpus
     from .prepare import prepare_audio, prepare_text
     make_corpus(Path(a.out), a.train, a.eval, a.seed, a.jobs, Path(a.transcripts), weak=a.weak,
-                blends=a.blends, short=a.short)
+                blends=a.blends, short=a.short, voice=a.festival_voice)
     prepare_audio(Path(a.out))
     prepare_text(Path(a.out))
 
 
 # command → (module, help); each module exposes add_arguments(parser) and run(args).
 MODULES = {
+    "make-esd-example": ("esd_example", "render a two-speaker corpus in ESD's layout with Festival (SLT and KAL) for the worked example"),
     "import-dataset": ("import_dataset", "import recorded emotional speech (ESD, or a folder with metadata.csv) as a corpus"),
     "train-ser": ("train_ser", "train the speech emotion recogniser and embed the corpus"),
     "train-acoustic": ("train_acoustic", "train the text encoder, duration predictor and score estimator"),
@@ -33,7 +34,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(prog="emomix", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
 
-    from .corpus import DEFAULT_TRANSCRIPTS
+    from .corpus import DEFAULT_TRANSCRIPTS, FESTIVAL_VOICES
     s = sub.add_parser("make-corpus", help="render the emotional teacher corpus with Festival and prepare tensors")
     s.add_argument("--out", default="work/corpus")
     s.add_argument("--train", type=int, default=2600, help="training sentences")
@@ -47,6 +48,8 @@ def main(argv=None):
     s.add_argument("--short", type=int, default=0,
                    help="extra training utterances of 3-10 words (transcript lines no other part uses)")
     s.add_argument("--transcripts", default=str(DEFAULT_TRANSCRIPTS))
+    s.add_argument("--festival-voice", choices=sorted(FESTIVAL_VOICES), default="slt",
+                   help="Festival voice to render with: slt (CMU ARCTIC SLT, HTS) or kal (Debian's festvox-kallpc16k diphones)")
     s.set_defaults(fn=cmd_make_corpus)
 
     # Only the chosen command's module is imported: the others may need files

@@ -73,12 +73,22 @@ def scheme_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def festival_script(items: list[dict], out_dir: Path) -> str:
+# Festival voice → (its select function, how the speaking rate reaches it): hts_engine's -r for
+# the HTS voice, Festival's Duration_Stretch (the inverse of a rate) for the diphone voice.
+FESTIVAL_VOICES = {
+    "slt": ("(voice_cmu_us_slt_arctic_hts)", "(set! emomix-base hts_engine_params)",
+            "  (set! hts_engine_params (append (list (list \"-r\" rate)) emomix-base))"),
+    "kal": ("(voice_kal_diphone)", "", "  (Parameter.set 'Duration_Stretch (/ 1.0 rate))"),
+}
+
+
+def festival_script(items: list[dict], out_dir: Path, voice: str = "slt") -> str:
+    select, setup, set_rate = FESTIVAL_VOICES[voice]
     lines = [
-        "(voice_cmu_us_slt_arctic_hts)",
-        "(set! emomix-base hts_engine_params)",
+        select,
+        setup,
         "(define (emomix-render text rate wav seg)",
-        "  (set! hts_engine_params (append (list (list \"-r\" rate)) emomix-base))",
+        set_rate,
         "  (let ((u (SynthText text)) (fd (fopen seg \"w\")))",
         "    (utt.save.wave u wav 'riff)",
         "    (mapcar (lambda (s) (format fd \"%s %f\\n\" (item.name s) (item.feat s \"end\")))",
@@ -118,9 +128,9 @@ def finish(item: dict, out_dir: Path) -> dict:
             "samples": int(info.stdout.strip())}
 
 
-def render_batch(items: list[dict], out_dir: Path) -> list[dict]:
+def render_batch(items: list[dict], out_dir: Path, voice: str = "slt") -> list[dict]:
     with tempfile.NamedTemporaryFile("w", suffix=".scm", delete=False) as f:
-        f.write(festival_script(items, out_dir))
+        f.write(festival_script(items, out_dir, voice))
         script = f.name
     try:
         subprocess.run(["festival", "-b", script], check=True, capture_output=True)
@@ -177,7 +187,7 @@ def plan(train: list[str], eval_set: list[str], seed: int, weak: int = 0, blends
 
 def make_corpus(out: Path, n_train: int, n_eval: int, seed: int, jobs: int,
                 transcripts: Path = DEFAULT_TRANSCRIPTS, batch: int = 50, weak: int = 0, blends: int = 0,
-                short: int = 0, progress=print) -> Path:
+                short: int = 0, progress=print, voice: str = "slt") -> Path:
     """Renders the corpus into out/wavs and writes out/metadata.jsonl. Resumable:
     utterances already listed in the metadata are not rendered again."""
     out.mkdir(parents=True, exist_ok=True)
@@ -198,7 +208,7 @@ def make_corpus(out: Path, n_train: int, n_eval: int, seed: int, jobs: int,
     progress(f"make-corpus: {len(items)} utterances planned, {len(done)} present, "
              f"{len(todo)} to render in {len(batches)} batches on {jobs} jobs")
     with open(meta_path, "a") as meta, ThreadPoolExecutor(jobs) as pool:
-        for k, recs in enumerate(pool.map(lambda b: render_batch(b, wav_dir), batches)):
+        for k, recs in enumerate(pool.map(lambda b: render_batch(b, wav_dir, voice), batches)):
             for rec in recs:
                 meta.write(json.dumps(rec) + "\n")
                 done[rec["id"]] = rec

@@ -15,14 +15,13 @@ import hashlib
 import json
 import re
 import subprocess
-import wave
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
-from .audio import MelConfig
+from .audio import MelConfig, write_wav
 from .dataset_text import Line, decode_text, parse_esd_transcript, parse_metadata_csv
 from .prepare import prepare_audio, prepare_text
 
@@ -64,15 +63,6 @@ def held_out(text: str, fraction: float) -> bool:
     emotions (as in ESD) is held out in all of them."""
     digest = hashlib.sha1(" ".join(text.lower().split()).encode()).digest()
     return int.from_bytes(digest[:4], "big") / 2 ** 32 < fraction
-
-
-def write_wav(path: Path, audio: np.ndarray, sample_rate: int) -> None:
-    pcm = np.round(np.clip(audio, -1.0, 1.0) * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(sample_rate)
-        w.writeframes(pcm.tobytes())
 
 
 class Report:

@@ -3,19 +3,11 @@ train every model for a few steps, export a voice, then measure it with `evaluat
 (which synthesizes through the TypeScript runtime). Checks that the commands fit
 together and that the exported folder is a voice the runtime loads and speaks with."""
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-RECIPE = Path(__file__).resolve().parents[1]
+from recipe_cli import emomix
 
-
-def emomix(*args: str) -> str:
-    out = subprocess.run([sys.executable, "-m", "emomix", *args], cwd=RECIPE, capture_output=True, text=True)
-    assert out.returncode == 0, f"emomix {args[0]} failed:\n{out.stdout}\n{out.stderr}"
-    return out.stdout
 
 
 @pytest.fixture(scope="module")

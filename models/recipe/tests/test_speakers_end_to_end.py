@@ -4,25 +4,18 @@ alignment search and a speaker table, train-vocoder, export (contract version 3)
 both speakers spoken through the TypeScript runtime (`emomix synth`)."""
 import json
 import subprocess
-import sys
 import wave
-from pathlib import Path
 
 import numpy as np
 import onnx
 import pytest
 import torch
 
+from recipe_cli import RECIPE, emomix
 from test_import_dataset import esd_corpus
 
-RECIPE = Path(__file__).resolve().parents[1]
 REPO = RECIPE.parents[1]
 
-
-def emomix(*args: str) -> str:
-    out = subprocess.run([sys.executable, "-m", "emomix", *args], cwd=RECIPE, capture_output=True, text=True)
-    assert out.returncode == 0, f"emomix {args[0]} failed:\n{out.stdout}\n{out.stderr}"
-    return out.stdout
 
 
 @pytest.fixture(scope="module")
