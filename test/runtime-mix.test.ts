@@ -12,6 +12,8 @@ const VOICE = {
     { name: 'happy', centroid: Float32Array.from([1, 0]) },
     { name: 'sad', centroid: Float32Array.from([0, 1]) },
   ],
+  speakerDim: 0,
+  speakers: [{ id: 'default', name: 'default', embedding: new Float32Array(0), emotions: [] }],
   diffusion: { betaMin: 0.05, betaMax: 20, steps: 4, temperature: 1.5, solver: 'ode', lengthScale: 1 },
 } as unknown as VoiceManifest;
 const TABLE = emotionTable(VOICE);
@@ -92,6 +94,34 @@ describe('custom emotions', () => {
     expect(() => emotionTable(VOICE, { mine: new Float32Array(3) })).toThrow(expect.objectContaining({ code: 'EMBEDDING_INVALID' }));
     expect(() => emotionTable(VOICE, { happy: new Float32Array(2) })).toThrow(expect.objectContaining({ code: 'EMBEDDING_INVALID' }));
     expect(() => emotionTable(VOICE, { mine: Float32Array.from([Number.NaN, 0]) })).toThrow(expect.objectContaining({ code: 'EMBEDDING_INVALID' }));
+  });
+});
+
+describe('speakers', () => {
+  // Two speakers with a 1-value embedding; the second has its own happy centroid.
+  const TWO = {
+    ...VOICE,
+    speakerDim: 1,
+    speakers: [
+      { id: 'a', name: 'A', embedding: Float32Array.from([7]), emotions: [] },
+      { id: 'b', name: 'B', embedding: Float32Array.from([-3]), emotions: [{ name: 'happy', centroid: Float32Array.from([0.5, 0.25]) }] },
+    ],
+  } as unknown as VoiceManifest;
+
+  it('conditions on [centroid ‖ speaker embedding], the speaker\'s own centroid where it has one', () => {
+    const b = emotionTable(TWO, { mine: Float32Array.from([0.5, 0.5]) }, TWO.speakers[1]);
+    expect(b.get('happy')).toEqual(Float32Array.from([0.5, 0.25, -3]));
+    expect(b.get('sad')).toEqual(Float32Array.from([0, 1, -3]));
+    expect(b.get('mine')).toEqual(Float32Array.from([0.5, 0.5, -3]));
+    expect(emotionTable(TWO).get('happy')).toEqual(Float32Array.from([1, 0, 7]));
+  });
+
+  it('keeps the speaker part whole in any mix, and refuses an unknown speaker', () => {
+    const r = resolveRequest(TWO, { weights: { happy: 0.3, sad: 0.7 }, intensity: 0.5, speaker: 'b', seed: 1 });
+    const mixed = mixEmbedding(r.from, r.table, 3);
+    expect(mixed[2]).toBeCloseTo(-3, 6);
+    expect(() => resolveRequest(TWO, { weights: { happy: 1 }, speaker: 'c' })).toThrow(expect.objectContaining({ code: 'SPEAKER_UNKNOWN' }));
+    expect(() => resolveRequest(TWO, { weights: { happy: 1 }, speaker: 5 as unknown as string })).toThrow(expect.objectContaining({ code: 'REQUEST_INVALID' }));
   });
 });
 

@@ -33,6 +33,8 @@ const VOICE = {
     { name: 'happy', centroid: Float32Array.from([2, 0]) },
     { name: 'sad', centroid: Float32Array.from([3, 0]) },
   ],
+  speakerDim: 0,
+  speakers: [{ id: 'default', name: 'default', embedding: new Float32Array(0), emotions: [] }],
 } as unknown as VoiceManifest;
 const TABLE = emotionTable(VOICE);
 
