@@ -329,6 +329,14 @@ describe('phrase segmenter: early first phrase', () => {
     expect(s.flush()).toEqual(['and then over the']);
   });
 
+  it('forgets a hurry once any cut has been made', () => {
+    const s = createPhraseSegmenter();
+    expect(s.push('Hi. We could')).toEqual(['Hi.']);
+    expect(s.hurry()).toEqual([]);
+    expect(s.push(' go. And then we walked home through the park ')).toEqual(['We could go.']);
+    expect(s.push('at night')).toEqual([]);
+  });
+
   it('looks at a bounded number of words however long the buffer', () => {
     const s = createPhraseSegmenter({ maxWords: Infinity, maxChars: Infinity });
     const long = Array.from({ length: 20000 }, (_, i) => `w${i}`).join(' ');

@@ -157,6 +157,30 @@ describe('happy path', () => {
     checkPhrases(client, 'opus');
   });
 
+  it('cuts a long sentence at a pause point when the listener is about to run dry', async () => {
+    const client = await TestClient.connect(srv.ws);
+    await client.start({ pacing: 'realtime' });
+    client.send({ type: 'text', text: 'Hi. We ' });
+    await client.next('audio');
+    // Well under a second of audio is out; the next sentence streams in slowly, word by word.
+    const long = 'We could try the old road through the forest but it will take us most of the afternoon and we will be tired.';
+    for (const word of long.split(' ').slice(1)) {
+      client.send({ type: 'text', text: `${word} ` });
+      await sleep(60);
+    }
+    client.send({ type: 'end' });
+    await client.closed;
+    const phrases = client.of('phrase').map((p) => p.text as string);
+    expect(phrases[0]).toBe('Hi.');
+    // Not held back to the sentence's end: cut before a word that opens a phrase, with words after it.
+    expect(phrases.length).toBeGreaterThan(2);
+    const second = wordsOf(phrases[1]!);
+    const next = wordsOf(phrases[2]!)[0]!;
+    expect(['through', 'but', 'and']).toContain(next.toLowerCase());
+    expect(second.length).toBeGreaterThanOrEqual(4);
+    expect(phrases.flatMap(wordsOf)).toEqual(wordsOf(`Hi. ${long}`));
+  });
+
   it('normalises weights and reports them on each phrase', async () => {
     const client = await TestClient.connect(srv.ws);
     await client.start({ emotion: { happy: 2, sad: 2 } });

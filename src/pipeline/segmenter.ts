@@ -146,7 +146,7 @@ export function createPhraseSegmenter(options: SegmenterOptions = {}): PhraseSeg
       const early = natural === undefined && !ended && (emitted === 0 || hurried);
       const cut = early ? earlyCut(words(), opts) : natural;
       if (cut === undefined) return phrases;
-      if (early) hurried = false;
+      hurried = false; // one cut answers one hurry; the session asks again if still short
       phrases.push(take(cut));
     }
   };

@@ -44,6 +44,12 @@ export class PhraseCutter<E> {
     else this.marks.push({ at: this.pushed, change });
   }
 
+  /** The listener is about to run dry: cut at the next pause point (see PhraseSegmenter.hurry). */
+  hurry(): CutPhrase<E>[] {
+    const raw = this.segmenter.buffered;
+    return this.place(raw, this.pushed - raw.length, this.segmenter.hurry());
+  }
+
   /** Cuts whatever is buffered; marks after the last text wait for the next. */
   flush(): CutPhrase<E>[] {
     const raw = this.segmenter.buffered;

@@ -110,6 +110,12 @@ interface WireChunk {
 }
 
 const MAX_REFERENCES = 32;
+/**
+ * Audio ahead of the listener below which text still buffered is cut at its next pause point
+ * rather than at its sentence end: enough to find that point (a few words at LLM rates) and
+ * synthesize a short phrase on a loaded server before the listener runs dry.
+ */
+const LOW_WATER_MS = 1500;
 // Reference clips are analysed one at a time per session (in an inference worker, which
 // they then hold for up to a few hundred ms) and only this many may wait, so a client
 // cannot queue unbounded audio and inference.
@@ -338,6 +344,18 @@ export class Session {
     }
     if (this.turnStartedAt === undefined && run.idle) this.turnStartedAt = performance.now();
     this.follow(run, this.markup.feed(text));
+    this.keepSupplied(run);
+  }
+
+  /**
+   * Cuts the buffered text at its next pause point when the listener is about to run out of
+   * audio and nothing else is being synthesized for it: a long sentence streaming in would
+   * otherwise wait for its end while the listener hears silence.
+   */
+  private keepSupplied(run: SpeechRun<Rendered, Marker, EmotionChange>): void {
+    if (this.playStart === undefined || run.unrendered > 0) return;
+    const aheadMs = this.playStart + samplesToMs(this.renderCursor) - performance.now();
+    if (aheadMs < LOW_WATER_MS) run.hurry();
   }
 
   /** Text and emotion changes, in the order of the text, into the run; bad tags to the client. */

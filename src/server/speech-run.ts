@@ -41,7 +41,7 @@ export interface Cancelled<E = unknown> {
   lastChange?: E;
 }
 
-type Input<M, E> = { text: string } | { marker: M } | { mark: E };
+type Input<M, E> = { text: string } | { marker: M } | { mark: E } | { hurry: true };
 type Cue<M, E> = PhraseCue<E> | { kind: 'marker'; marker: M };
 
 export class SpeechRun<R, M, E = unknown> {
@@ -52,6 +52,8 @@ export class SpeechRun<R, M, E = unknown> {
   private readonly waiting = new Map<number, PhraseCue<E>>();
   /** Being delivered. */
   private readonly delivering = new Set<number>();
+  /** Cut from the text and not yet synthesized (or failed). */
+  private readonly unrenderedIds = new Set<number>();
   private readonly subscription: Subscription;
 
   constructor(
@@ -65,6 +67,7 @@ export class SpeechRun<R, M, E = unknown> {
       concatMap((item): Cue<M, E>[] => {
         if ('text' in item) return this.cut(this.cutter.push(item.text));
         if ('mark' in item) return (this.cutter.mark(item.mark), []);
+        if ('hurry' in item) return this.cut(this.cutter.hurry());
         return [...this.cut(this.cutter.flush()), { kind: 'marker', marker: item.marker }];
       }),
     );
@@ -99,6 +102,11 @@ export class SpeechRun<R, M, E = unknown> {
     this.input.next({ mark: change });
   }
 
+  /** The listener is about to run out of audio: cut the buffered text at its next pause point. */
+  hurry(): void {
+    this.input.next({ hurry: true });
+  }
+
   /** Cuts whatever text is buffered into phrases, then delivers `marker` after them. */
   flush(marker: M): void {
     this.input.next({ marker });
@@ -109,6 +117,11 @@ export class SpeechRun<R, M, E = unknown> {
     let n = this.cutter.buffered.length;
     for (const cue of this.waiting.values()) n += cue.text.length;
     return n;
+  }
+
+  /** Phrases cut from the text whose synthesis has not finished: audio the listener will get. */
+  get unrendered(): number {
+    return this.unrenderedIds.size;
   }
 
   /** True when nothing is waiting or being delivered. */
@@ -124,6 +137,7 @@ export class SpeechRun<R, M, E = unknown> {
     const phrases = [...this.delivering];
     this.waiting.clear();
     this.delivering.clear();
+    this.unrenderedIds.clear();
     return { phrases, text: rest.map((cue) => cue.text).join(' '), ...(changes.length > 0 ? { lastChange: changes[changes.length - 1]! } : {}) };
   }
 
@@ -131,6 +145,7 @@ export class SpeechRun<R, M, E = unknown> {
     return cut.map(({ text, marks }) => {
       const cue = { id: this.nextId(), text, marks };
       this.waiting.set(cue.id, cue);
+      this.unrenderedIds.add(cue.id);
       return cue;
     });
   }
@@ -140,10 +155,12 @@ export class SpeechRun<R, M, E = unknown> {
       const abort = new AbortController();
       stages.render(cue, abort.signal).then(
         (value) => {
+          this.unrenderedIds.delete(cue.id);
           subscriber.next({ kind: 'rendered', phrase: cue, value });
           subscriber.complete();
         },
         (error: unknown) => {
+          this.unrenderedIds.delete(cue.id);
           if (abort.signal.aborted) return;
           subscriber.next({ kind: 'failed', phrase: cue, error });
           subscriber.complete();
