@@ -22,6 +22,7 @@ class Client {
   private waiters: { test: (m: Message) => boolean; resolve: (m: Message) => void; reject: (e: Error) => void }[] = [];
   readonly audio: AudioArrival[] = [];
   readonly errors: string[] = [];
+  phrases = 0;
 
   private constructor(private readonly socket: WebSocket) {
     socket.on('message', (data: Buffer) => {
@@ -30,6 +31,8 @@ class Client {
       if (message.type === 'audio') {
         const packets = (message['packets'] as unknown[]).length;
         this.audio.push({ at, startMs: (message['seq'] as number) * FRAME_MS, durationMs: packets * FRAME_MS });
+      } else if (message.type === 'phrase') {
+        this.phrases++;
       } else if (message.type === 'error') {
         this.errors.push(`${String(message['code'])}: ${String(message['message'])}`);
       }
@@ -146,6 +149,8 @@ export interface StreamingResult {
   /** From `start` to `done`, in ms. */
   wallMs: number;
   playback: Playback;
+  /** Phrases the server cut the text into. */
+  phrases: number;
   errors: string[];
 }
 
@@ -179,6 +184,7 @@ export async function streamSession(url: string, start: Record<string, unknown>,
       audioSeconds: audioMs / 1000,
       wallMs: performance.now() - began,
       playback: playback(client.audio, bufferMs),
+      phrases: client.phrases,
       errors: client.errors,
     };
   } finally {

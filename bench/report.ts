@@ -3,6 +3,7 @@
 import type { FestivalOutcome } from './festival.js';
 import type { BackgroundLoad, MachineInfo } from './machine.js';
 import type { StageRow } from './stages.js';
+import type { SupplyResults } from './supply.js';
 import type { SwitchResults } from './switch.js';
 
 export interface Percentiles {
@@ -59,6 +60,8 @@ export interface BenchResults {
   festival: FestivalOutcome & { ratioToOurs?: number };
   /** An emotion switched inside phrases, next to the same speech without it. */
   emotionSwitch: SwitchResults;
+  /** One session at a time, a reply with a long second sentence streamed at several rates. */
+  supply: SupplyResults;
   targets: Target[];
 }
 
@@ -134,6 +137,16 @@ export function renderMarkdown(r: BenchResults): string {
         ['plain', ms(r.emotionSwitch.ttfa.plain.p50), ms(r.emotionSwitch.ttfa.plain.p95), fixed(r.emotionSwitch.rtf.plain, 3)],
         ['switch inside the phrase', ms(r.emotionSwitch.ttfa.switched.p50), ms(r.emotionSwitch.ttfa.switched.p95), fixed(r.emotionSwitch.rtf.switched, 3)],
       ],
+    ),
+    '',
+    '### One session kept supplied',
+    '',
+    `One session at a time streams a reply whose short first sentence is spoken long before its long second sentence has arrived (bench/supply.ts), word by word at each rate; ` +
+      `the client starts playing after ${r.supply.clientBufferMs} ms of audio. An underrun is an audio message that arrives after its play time; the margin is the smallest time by which one arrived early.`,
+    '',
+    table(
+      ['words/s', 'sessions', 'underruns', 'smallest margin', 'phrases p50', 'first audio p50'],
+      r.supply.rows.map((row) => [row.wordsPerSecond, row.sessions, row.underruns, ms(row.minSlackMs), row.phrases.p50, ms(row.firstAudioMs.p50)]),
     ),
     '',
     '### Real-time factor per stage',

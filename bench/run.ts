@@ -4,6 +4,7 @@
  *
  *   npm run bench [-- --quick] [--out FILE.json] [--doc FILE.md] [--models DIR] [--voice ID] [--device cpu|cuda]
  *   npm run bench -- --only switch     only the emotion-switch comparison, printed (writes nothing)
+ *   npm run bench -- --only supply     only the single-session supply check, printed (writes nothing)
  *
  * Full mode (a few minutes) writes bench/results/latest.json and the tables of
  * docs/benchmarks.md. --quick runs every part once, small, in well under a minute, to
@@ -18,6 +19,7 @@ import { backgroundLoad, machineInfo } from './machine.js';
 import { defaultRow, evaluateTargets, percentiles, renderMarkdown, spliceIntoDoc, type BenchResults, type ThroughputRun, type Trial } from './report.js';
 import { BenchServer, samplePeak, type ServerOptions } from './server.js';
 import { measureStages } from './stages.js';
+import { measureSupply, type SupplyResults } from './supply.js';
 import { measureSwitch, type SwitchResults } from './switch.js';
 import { conversation, firstPhrase, NEXT_WORD, STAGE_SENTENCES } from './texts.js';
 
@@ -32,7 +34,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
   },
 });
-if (values.only !== undefined && values.only !== 'switch') throw new Error(`--only: the one part that runs alone is "switch", not "${values.only}"`);
+if (values.only !== undefined && values.only !== 'switch' && values.only !== 'supply') throw new Error(`--only: the parts that run alone are "switch" and "supply", not "${values.only}"`);
 const quick = values.quick!;
 const device = values.device === 'cuda' ? 'cuda' : 'cpu';
 const outFile = values.out ?? (quick ? undefined : 'bench/results/latest.json');
@@ -40,8 +42,8 @@ const docFile = values.doc ?? (quick ? undefined : 'docs/benchmarks.md');
 
 /** How big each part is: full mode for the figures, quick mode to prove the harness. */
 const plan = quick
-  ? { rounds: 1, sentences: STAGE_SENTENCES.slice(1, 2), steps: [2], emotions: 2, ttfaSamples: 1, switchWords: 16, levels: [1, 2], words: 10, wordsPerSecond: 20, batchSessions: 2, batchWords: 8, batchRounds: 1, memorySessions: 2, memorySettleMs: 300, idleMs: 300 }
-  : { rounds: 3, sentences: STAGE_SENTENCES, steps: [2, 4, 6, 10], emotions: 3, ttfaSamples: 20, switchWords: 120, levels: [], words: 45, wordsPerSecond: 10, batchSessions: 10, batchWords: 30, batchRounds: 4, memorySessions: 16, memorySettleMs: 1500, idleMs: 3000 };
+  ? { rounds: 1, sentences: STAGE_SENTENCES.slice(1, 2), steps: [2], emotions: 2, ttfaSamples: 1, switchWords: 16, levels: [1, 2], words: 10, wordsPerSecond: 20, batchSessions: 2, batchWords: 8, batchRounds: 1, memorySessions: 2, memorySettleMs: 300, idleMs: 300, supplyRates: [30], supplyRounds: 1 }
+  : { rounds: 3, sentences: STAGE_SENTENCES, steps: [2, 4, 6, 10], emotions: 3, ttfaSamples: 20, switchWords: 120, levels: [], words: 45, wordsPerSecond: 10, batchSessions: 10, batchWords: 30, batchRounds: 4, memorySessions: 16, memorySettleMs: 1500, idleMs: 3000, supplyRates: [5, 10, 30], supplyRounds: 3 };
 const CLIENT_BUFFER_MS = 200;
 const MAX_SESSIONS = 64;
 
@@ -67,6 +69,20 @@ const sessionStart = { voice: values.voice, emotion: MIXES[1]! };
 // The phrase cache stays off: every phrase costs what a phrase never heard before costs.
 const serverOptions = (batching: 'auto' | 'on' | 'off'): ServerOptions => ({ modelsDir: values.models!, voice: values.voice!, device, flags: ['--cache-entries', '0', '--batching', batching, '--max-sessions', String(MAX_SESSIONS)] });
 const switchPlan = { ttfaSamples: plan.ttfaSamples, rounds: plan.rounds, words: plan.switchWords };
+
+if (values.only === 'supply') {
+  const alone = await BenchServer.start(serverOptions('auto'));
+  try {
+    await timeToFirstAudio(alone.url, sessionStart, `${firstPhrase(6, 99)} ${NEXT_WORD}`);
+    log('one session kept supplied while a long sentence streams in');
+    const s = await measureSupply(alone.url, sessionStart, plan.supplyRates, plan.supplyRounds, CLIENT_BUFFER_MS);
+    process.stdout.write(`| words/s | sessions | underruns | smallest margin | phrases p50 |\n|---|---|---|---|---|\n`);
+    for (const row of s.rows) process.stdout.write(`| ${row.wordsPerSecond} | ${row.sessions} | ${row.underruns} | ${row.minSlackMs.toFixed(0)} ms | ${row.phrases.p50} |\n`);
+  } finally {
+    await alone.stop();
+  }
+  process.exit(0);
+}
 
 if (values.only === 'switch') {
   const alone = await BenchServer.start(serverOptions('auto'));
@@ -100,6 +116,7 @@ let perSessionBytes: number;
 let batchOn: ThroughputRun;
 let batchOff: ThroughputRun;
 let emotionSwitch: SwitchResults;
+let supply: SupplyResults;
 try {
   await timeToFirstAudio(server.url, sessionStart, `${firstPhrase(6, 99)} ${NEXT_WORD}`);
   await new Promise((resolve) => setTimeout(resolve, 500));
@@ -115,6 +132,9 @@ try {
 
   log('emotion switched inside a phrase');
   emotionSwitch = await measureSwitch(server.url, sessionStart, switchPlan);
+
+  log('one session kept supplied while a long sentence streams in');
+  supply = await measureSupply(server.url, sessionStart, plan.supplyRates, plan.supplyRounds, CLIENT_BUFFER_MS);
 
   log('memory per session');
   perSessionBytes = await memoryPerSession(server, idleRssBytes);
@@ -158,6 +178,7 @@ const results: Omit<BenchResults, 'targets'> = {
   batching: { sessions: plan.batchSessions, wordsPerSession: plan.batchWords, on: batchOn, off: batchOff, speedup: batchOn.audioSecondsPerSecond / batchOff.audioSecondsPerSecond },
   festival: festivalOutcome,
   emotionSwitch,
+  supply,
 };
 if (festivalOutcome.available) results.festival = { ...festivalOutcome, ratioToOurs: festivalOutcome.oneProcess / (defaultRow(results, 2)?.endToEnd ?? Number.NaN) };
 results.durationSeconds = (performance.now() - began) / 1000;

@@ -83,6 +83,15 @@ describe('npm run bench -- --quick', () => {
     expect(stdout).toMatch(/\| switch inside the phrase \| \d+ ms \|/);
   });
 
+  it('streams a reply with a long second sentence to one session and counts underruns', () => {
+    expect(results.supply.rows.map((r) => r.wordsPerSecond)).toEqual([30]);
+    const row = results.supply.rows[0]!;
+    expect(row.sessions).toBe(1);
+    expect(Number.isInteger(row.underruns) && row.underruns >= 0).toBe(true);
+    expect(row.phrases.p50).toBeGreaterThanOrEqual(3);
+    expect(stdout).toContain('### One session kept supplied');
+  });
+
   it('measures Festival on the same sentences, or says why not', () => {
     const f = results.festival;
     if (f.available) {
