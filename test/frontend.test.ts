@@ -350,3 +350,13 @@ describe('out-of-vocabulary words', () => {
     expect(r.words.length).toBeGreaterThan(5);
   });
 });
+
+describe('terminal escapes and control characters', () => {
+  it('are silent, not read as text', () => {
+    // ESC [ 31 m was read as "thirty one meters".
+    expect(normalize('Error \u001b[31mred\u001b[0m text')).toBe('error red text.');
+    expect(normalize('\u001b]0;window title\u0007Done \u001b[2J\u001b[1;1H now')).toBe('done now.');
+    expect(normalize('tab\u0007bell\u0000nul')).toBe('tab bell nul.');
+    expect(phonemize('\u001b[31m\u001b[0m').ids).toEqual([]);
+  });
+});

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServedVoice, VoiceRegistry } from '../src/server/voices.js';
 import { loadFixtureVoices, pack, sleep, startServer, TestClient, wordsOf, type RunningServer } from './server-harness.js';
+import { until } from './reliability-harness.js';
 
 let voices: VoiceRegistry;
 let srv: RunningServer;
@@ -286,6 +287,30 @@ describe('fatal errors', () => {
       const closed = await client.closed;
       expect(client.of('error')[0]).toMatchObject({ code: 'idle_timeout', fatal: true });
       expect(closed.code).toBe(4408);
+    } finally {
+      await server.server.close();
+    }
+  });
+
+  it('closes 4408 a client that keeps sending but never reads, within the idle timeout', async () => {
+    const idleTimeoutMs = 1500;
+    const server = await startServer(voices, { idleTimeoutMs, highWaterBytes: 16_384, chunkMs: 100 });
+    try {
+      const client = await TestClient.connect(server.ws);
+      await client.start({ format: 'pcm16' });
+      // The kernel buffers on both sides absorb some audio before the server's outbox fills.
+      client.socket.pause();
+      client.send({ type: 'text', text: 'Nobody is listening to this sentence at all. '.repeat(40) });
+      // A message every 200 ms: each used to reset the idle timer.
+      const ticker = setInterval(() => client.send({ type: 'flush' }), 200);
+      // The client reads nothing, the server's close frame included: watch the server's side.
+      const closingAfter = await until(() => server.server.sessions()[0]?.state !== 'streaming', 30_000, 'the server closing the session');
+      clearInterval(ticker);
+      // Bounded by the idle timeout plus a ping interval (generous for a busy machine).
+      expect(closingAfter).toBeLessThan(idleTimeoutMs + 10_000);
+      client.socket.resume();
+      expect((await client.closed).code).toBe(4408);
+      expect(client.of('error').at(-1)).toMatchObject({ code: 'idle_timeout', fatal: true });
     } finally {
       await server.server.close();
     }

@@ -16,6 +16,7 @@ import type { ServerMetrics } from './metrics.js';
 import { MarkupReader, type EmotionTag, type MarkupItem } from './markup.js';
 import { Outbox } from './outbox.js';
 import { RateLimiter } from './rate-limit.js';
+import { ReadWatch } from './read-watch.js';
 import type { RepeatLog } from './repeat-log.js';
 import { failureKey, isClipRefusal, publicSynthesisMessage, referenceMessage } from './synthesis-failure.js';
 import {
@@ -149,6 +150,7 @@ export class Session {
    */
   private playStart: number | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
+  private readonly readWatch: ReadWatch;
   private drainTimer: NodeJS.Timeout | undefined;
   private turnStartedAt: number | undefined;
   private readonly closedPromise: Promise<void>;
@@ -175,6 +177,9 @@ export class Session {
     deps.socket.on('message', (data, isBinary) => this.receive(data, isBinary));
     deps.socket.on('close', (code) => this.released(code));
     deps.socket.on('error', (error) => this.log.warn({ err: error.message }, 'socket error'));
+    this.readWatch = new ReadWatch(deps.socket, deps.limits.idleTimeoutMs, (silentMs) =>
+      this.fail(new ProtocolError(ErrorCode.idleTimeout, `the client has not read for ${Math.round(silentMs)} ms (no pong)`), CloseCode.idleTimeout),
+    );
     this.touch();
   }
 
@@ -229,7 +234,10 @@ export class Session {
       const { maxMessagesPerSecond } = this.deps.limits;
       return this.fail(new ProtocolError(ErrorCode.rateLimited, `more than ${maxMessagesPerSecond} messages a second`), CloseCode.rateLimited);
     }
-    this.touch();
+    // A message is activity only from a client that reads: one that sends a message a
+    // second and never reads would otherwise hold its slot for ever (the idle timeout runs
+    // while replies wait unread past the high-water mark).
+    if (this.outbox.queuedBytes <= this.deps.limits.highWaterBytes) this.touch();
     try {
       if (!isBinary) throw new ProtocolError(ErrorCode.badMessage, 'messages are binary frames holding MessagePack; got a text frame');
       this.dispatch(parseClientMessage(decodeFrame(toBytes(data))));
@@ -640,6 +648,7 @@ export class Session {
 
   private stopTimers(): void {
     clearTimeout(this.idleTimer);
+    this.readWatch.stop();
     clearTimeout(this.drainTimer);
   }
 

@@ -7,8 +7,16 @@ const LETTER_FOLDS: Readonly<Record<string, string>> = {
   þ: 'th', Þ: 'Th', ð: 'd', Ð: 'D', ı: 'i',
 };
 
+// CSI (ESC [ … final byte), OSC (ESC ] … BEL or ESC \) and two-character escapes.
+const ANSI_ESCAPE = /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|[@-Z\\-_])|\u009b[0-?]*[ -/]*[@-~]/g;
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g;
+
 export function cleanText(text: string): string {
   return text
+    // Terminal escape sequences (colours, cursor moves: ESC [ 3 1 m) say nothing; read
+    // as text they became "thirty one meters". Other control characters go with them.
+    .replace(ANSI_ESCAPE, ' ')
+    .replace(CONTROL, ' ')
     .normalize('NFKC')
     .replace(/[\u2018\u2019\u201A\u201B\u2032\u02BC`´]/g, "'")
     .replace(/[\u201C\u201D\u201E\u201F\u2033\u00AB\u00BB\u2039\u203A]/g, '"')
