@@ -113,6 +113,23 @@ describe('emotion anchored in the text', () => {
     expect(messages.at(-1)!.type).toBe('done');
   });
 
+  it('reports a tag left open at flush, and the session goes on with the text after it', async () => {
+    const client = await TestClient.connect(fixture.ws);
+    await client.start({ format: 'pcm16', markup: true, emotion: { happy: 1 } });
+    for (const c of 'First turn. [emotion=sad') client.send({ type: 'text', text: c });
+    client.send({ type: 'flush' });
+    const error = await client.next('error');
+    expect(error).toMatchObject({ code: 'bad_markup', fatal: false, field: 'text', text: '[emotion=sad' });
+    await client.next('flushed');
+    client.send({ type: 'text', text: 'Second turn.' });
+    client.send({ type: 'end' });
+    await client.next('done');
+    expect(phrases(client.messages).map((p) => [p.text, p.emotion])).toEqual([
+      ['First turn.', { happy: 1 }],
+      ['Second turn.', { happy: 1 }],
+    ]);
+  });
+
   it('accounts for every character on cancel: phrases spoken or cut, and text never announced (tags are not text)', async () => {
     const client = await TestClient.connect(fixture.ws);
     await client.start({ format: 'pcm16', markup: true, pacing: 'realtime' });
