@@ -73,7 +73,9 @@ describe('browser studio', () => {
     expect(await page.locator('#m-codec').textContent()).toBe('Opus (WebCodecs)');
     await page.getByLabel('Text to speak').fill('Hello! I am streaming this reply token by token. Midway the mood should change. By now it should be a happy voice.');
     await page.getByLabel('token by token, like an LLM').check();
-    await page.getByLabel('Token rate').fill('12');
+    // Slow enough that tokens still stream when the first audio is heard, even on a loaded machine:
+    // the slider's change lands where the text is being sent, and Flush needs text still arriving.
+    await page.getByLabel('Token rate').fill('4');
     await page.getByRole('button', { name: 'Play' }).click();
 
     await page.waitForFunction(() => (window as any).studio.stats.decodedFrames > 0);
