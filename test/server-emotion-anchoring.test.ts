@@ -9,10 +9,13 @@ import { serveFixture, sleep, TestClient, wordsOf, type Message } from './server
 
 const fixture = serveFixture();
 
-// "Well." is cut first however the text arrives, so the second phrase is cut the same way
-// in every delivery and the change falls inside it, before "but" (its word 6).
-const BEFORE = 'Well. I am so glad you came, ';
-const AFTER = 'but I have some bad news.';
+// One sentence of five words: however it arrives, it is cut only at \`end\` (too short for
+// the early first-phrase cut, and nothing is spoken before it, so the server has no reason
+// to hurry a cut), and the change falls inside it, before "lost" (its word 3).
+const BEFORE = 'So glad you ';
+const AFTER = 'lost everything.';
+const PHRASE = 'So glad you lost everything.';
+const WORD = 3;
 const SAD = { type: 'emotion', weights: { sad: 1 } } as const;
 
 type Step = string | Record<string, unknown>;
@@ -46,31 +49,37 @@ describe('emotion anchored in the text', () => {
     const delayed = await speak([...chars(BEFORE), SAD, ...chars(AFTER)], { delays: true });
 
     for (const messages of [whole, tokens, delayed]) {
-      expect(phrases(messages).map((p) => p.text)).toEqual(['Well.', 'I am so glad you came, but I have some bad news.']);
+      expect(phrases(messages).map((p) => p.text)).toEqual([PHRASE]);
       expect(messages.filter((m) => m.type === 'error')).toEqual([]);
     }
     expect(audioBytes(tokens).equals(audioBytes(whole))).toBe(true);
     expect(audioBytes(delayed).equals(audioBytes(whole))).toBe(true);
 
-    const phrase = phrases(whole)[1]!;
+    const phrase = phrases(whole)[0]!;
     expect(phrase.emotion).toEqual({ happy: 1 });
     expect(phrase.segments).toHaveLength(2);
     expect(phrase.segments[0]).toEqual({ word: 0, startMs: phrase.startMs, emotion: { happy: 1 } });
     const switched = phrase.segments[1];
-    expect(switched).toMatchObject({ word: 6, emotion: { happy: 1 }, ramp: { to: { sad: 1 } } });
-    // It takes over where "came" ends, and its transition is the default 100 ms.
-    expect(switched.startMs).toBe(phrase.words[5].endMs);
+    expect(switched).toMatchObject({ word: WORD, emotion: { happy: 1 }, ramp: { to: { sad: 1 } } });
+    // It takes over where "you" ends, and its transition is the default 100 ms.
+    expect(switched.startMs).toBe(phrase.words[WORD - 1].endMs);
     expect(switched.ramp.endMs - switched.ramp.startMs).toBe(DEFAULT_TRANSITION_MS);
-    for (const word of phrase.words.slice(0, 6)) expect(word.emotion).toEqual({ happy: 1 });
-    expect(phrase.words.at(-1).emotion).toEqual({ sad: 1 });
+    for (const word of phrase.words.slice(0, WORD)) expect(word.emotion).toEqual({ happy: 1 });
+    // After it each word reports the mix at its middle, on the way to sad.
+    for (const word of phrase.words.slice(WORD)) {
+      const sad = Math.min(1, ((word.startMs + word.endMs) / 2 - switched.startMs) / DEFAULT_TRANSITION_MS);
+      expect(word.emotion.sad).toBeCloseTo(sad, 9);
+      expect(word.emotion.happy ?? 0).toBeCloseTo(1 - sad, 9);
+    }
+    expect(phrase.words.at(-1).emotion.sad).toBeGreaterThan(0.5);
   });
 
   it('leaves the words before the change timed as in the all-happy rendering (their sound: runtime-emotion-anchoring.test.ts)', async () => {
     const changed = await speak([BEFORE, SAD, AFTER]);
     const happy = await speak([BEFORE, AFTER]);
-    const [a, b] = [phrases(changed)[1]!, phrases(happy)[1]!];
+    const [a, b] = [phrases(changed)[0]!, phrases(happy)[0]!];
     // Durations of the earlier words come from their own (happy) encoder row: identical.
-    expect(a.words.slice(0, 6)).toEqual(b.words.slice(0, 6));
+    expect(a.words.slice(0, WORD)).toEqual(b.words.slice(0, WORD));
     expect(a.words.at(-1).endMs).not.toBe(b.words.at(-1).endMs);
   });
 
@@ -81,7 +90,7 @@ describe('emotion anchored in the text', () => {
     const message = await speak([BEFORE, SAD, AFTER]);
     for (const messages of [whole, split]) {
       expect(messages.filter((m) => m.type === 'error')).toEqual([]);
-      expect(phrases(messages).map((p) => p.text)).toEqual(['Well.', 'I am so glad you came, but I have some bad news.']);
+      expect(phrases(messages).map((p) => p.text)).toEqual([PHRASE]);
     }
     expect(audioBytes(split).equals(audioBytes(whole))).toBe(true);
     expect(audioBytes(whole).equals(audioBytes(message))).toBe(true);
