@@ -86,6 +86,13 @@ describe('emomix say', () => {
     }
   });
 
+  it('sends --speaker in start: a speaker the voice lacks is refused by name', async () => {
+    const refused = await emomix(['say', '--url', srv.ws, '--speaker', 'nobody', '--out', join(dir, 'speaker.wav'), 'Who speaks?']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/unknown_speaker/);
+    succeeded(await emomix(['say', '--url', srv.ws, '--steps', '1', '--speaker', 'default', '--out', join(dir, 'speaker.wav'), 'Me.']));
+  });
+
   it('sends --token, and reports the refusal without it', async () => {
     const guarded = await startServer(srv.voices, { authToken: 'sekrit' });
     try {

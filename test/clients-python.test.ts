@@ -69,6 +69,12 @@ describe('Python client', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('sends --speaker in start: a speaker the voice lacks is refused by name', async () => {
+    const result = await run(PYTHON, [CLIENT, '--url', srv.ws, '--speaker', 'nobody', '--out', join(dir, 'speaker.wav'), 'Hi.']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/error: unknown_speaker/);
+  });
+
   it('says in one line that it cannot connect, without a traceback or a file', async () => {
     const out = join(dir, 'unreachable.wav');
     const result = await run(PYTHON, [CLIENT, '--url', 'ws://127.0.0.1:1/v1/stream', '--out', out, 'Hi.']);

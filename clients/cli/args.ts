@@ -10,6 +10,7 @@ export interface ClientOptions {
   url: string;
   token: string | undefined;
   voice: string | undefined;
+  speaker: string | undefined;
   emotion: EmotionWeights | undefined;
   steps: number | undefined;
   speed: number | undefined;
@@ -54,6 +55,7 @@ export function helpText(command: Command): string {
                     where they stand, mid-stream too: "Great! [emotion=sad
                     ramp=500]But then it rained." (tags: docs/protocol.md)
   --voice ID        voice to speak with [the server's default]
+  --speaker ID      speaker of a voice with several (GET /v1/voices lists them) [the voice's first]
   --steps N         diffusion steps: fewer are faster [the voice's default]
   --speed X         speaking rate, 0.25 to 4 [1]
   --seed N          fixed noise, for repeatable output
@@ -103,6 +105,7 @@ export function parseClientArgs(argv: string[], env: NodeJS.ProcessEnv): ClientO
         emotion: { type: 'string', short: 'e' },
         markup: { type: 'boolean' },
         voice: { type: 'string' },
+        speaker: { type: 'string' },
         steps: { type: 'string' },
         speed: { type: 'string' },
         seed: { type: 'string' },
@@ -126,6 +129,7 @@ export function parseClientArgs(argv: string[], env: NodeJS.ProcessEnv): ClientO
     url: values.url ?? (env['EMOMIX_URL'] || DEFAULT_URL),
     token: values.token ?? (env['EMOMIX_TOKEN'] || undefined),
     voice: values.voice,
+    speaker: values.speaker,
     emotion: values.emotion === undefined ? undefined : parseEmotion(values.emotion),
     steps: number('steps', values.steps, true),
     speed: number('speed', values.speed, false),

@@ -76,6 +76,7 @@ export async function runClient(command: Command, argv: string[], text: (options
       start: {
         format: wireFormat(options.out),
         ...(options.voice !== undefined ? { voice: options.voice } : {}),
+        ...(options.speaker !== undefined ? { speaker: options.speaker } : {}),
         ...(options.emotion !== undefined ? { emotion: options.emotion } : {}),
         ...(options.steps !== undefined ? { steps: options.steps } : {}),
         ...(options.speed !== undefined ? { speed: options.speed } : {}),

@@ -130,7 +130,7 @@ async def speak(args):
         start["emotion"] = parse_emotion(args.emotion)
     if args.markup:
         start["markup"] = True
-    for field in ("voice", "steps", "seed"):
+    for field in ("voice", "speaker", "steps", "seed"):
         if getattr(args, field) is not None:
             start[field] = getattr(args, field)
 
@@ -215,6 +215,7 @@ def main():
     parser.add_argument("--token", default=os.environ.get("EMOMIX_TOKEN"), help="bearer token (default: $EMOMIX_TOKEN)")
     parser.add_argument("--emotion", help="mix such as happy=0.7,surprise=0.3")
     parser.add_argument("--voice")
+    parser.add_argument("--speaker", help="speaker of a voice with several (GET /v1/voices lists them)")
     parser.add_argument("--steps", type=int)
     parser.add_argument("--seed", type=int)
     parser.add_argument("--markup", action="store_true",
