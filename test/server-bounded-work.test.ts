@@ -58,3 +58,27 @@ describe('POST /v1/speech audio cap', () => {
     expect((await ok.arrayBuffer()).byteLength).toBeGreaterThan(44);
   }, 60_000);
 });
+
+describe('text with nothing the voice can say', () => {
+  it('flags the phrase silent over the WebSocket and speaks the rest', async () => {
+    const client = await TestClient.connect(srv.ws);
+    await client.start({ format: 'pcm16', steps: 2 });
+    client.send({ type: 'text', text: '你好，世界。 مرحبا بالعالم. Then some English.' });
+    client.send({ type: 'end' });
+    await client.closed;
+    const phrases = client.of('phrase');
+    const silent = phrases.filter((p) => p.silent === true);
+    expect(silent.length).toBeGreaterThan(0);
+    for (const p of silent) expect(p).toMatchObject({ durationMs: 0, words: [] });
+    expect(phrases.filter((p) => p.silent === undefined).flatMap((p) => p.words.map((w: { word: string }) => w.word))).toEqual(['then', 'some', 'english']);
+    expect(client.of('error')).toEqual([]);
+  });
+
+  it('answers 422 nothing_to_say over HTTP instead of an empty file', async () => {
+    for (const text of ['你好，世界。', 'こんにちは', '안녕하세요', 'مرحبا', '… — !!']) {
+      const res = await fetch(`${srv.http}/v1/speech`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text, format: 'wav' }) });
+      expect(res.status, text).toBe(422);
+      expect((await res.json()).error, text).toMatchObject({ code: 'nothing_to_say', field: 'text' });
+    }
+  });
+});

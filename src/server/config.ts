@@ -88,7 +88,7 @@ const options = [
   option({ key: 'maxSessions', flag: 'max-sessions', env: 'EMOMIX_MAX_SESSIONS', parse: integer(1, 100_000), fallback: 64, help: 'concurrent WebSocket sessions plus /v1/speech requests' }),
   option({ key: 'maxMessageBytes', flag: 'max-message-bytes', env: 'EMOMIX_MAX_MESSAGE_BYTES', parse: integer(1024, 256 * 2 ** 20), fallback: 2 * 2 ** 20, help: 'largest client message or request body' }),
   option({ key: 'maxBufferedText', flag: 'max-buffered-text', env: 'EMOMIX_MAX_BUFFERED_TEXT', parse: integer(16, 10_000_000), fallback: 16_384, help: 'characters of text a session may hold not yet synthesized' }),
-  option({ key: 'maxRequestAudioSeconds', flag: 'max-request-audio-s', env: 'EMOMIX_MAX_REQUEST_AUDIO_S', parse: integer(1, 24 * 3600), fallback: 300, help: 'audio one HTTP speech request may produce, in seconds (past it: 413 audio_too_long)' }),
+  option({ key: 'maxRequestAudioSeconds', flag: 'max-request-audio-s', env: 'EMOMIX_MAX_REQUEST_AUDIO_S', parse: integer(1, 24 * 3600), fallback: 120, help: 'audio one HTTP speech request may produce, in seconds (past it: 413 audio_too_long)' }),
   option({ key: 'maxSteps', flag: 'max-steps', env: 'EMOMIX_MAX_STEPS', parse: integer(1, 1000), fallback: 100, help: 'largest diffusion step count a client may ask for' }),
   option({ key: 'maxMessagesPerSecond', flag: 'max-messages-per-second', env: 'EMOMIX_MAX_MESSAGES_PER_SECOND', parse: integer(1, 1_000_000), fallback: 1000, help: 'client messages a session may send per second, in bursts of as many (more closes it)' }),
   option({ key: 'idleTimeoutMs', flag: 'idle-timeout-ms', env: 'EMOMIX_IDLE_TIMEOUT_MS', parse: integer(100, 24 * 60 * MINUTE), fallback: MINUTE, help: 'close a session with no message and no audio sent for this long' }),

@@ -26,6 +26,7 @@ export const ErrorCode = {
   upgradeRequired: 'upgrade_required',
   tooLarge: 'too_large',
   audioTooLong: 'audio_too_long',
+  nothingToSay: 'nothing_to_say',
   rateLimited: 'rate_limited',
   internal: 'internal',
 } as const;

@@ -60,6 +60,7 @@ const STATUS: Partial<Record<Code, number>> = {
   [ErrorCode.upgradeRequired]: 426,
   [ErrorCode.tooLarge]: 413,
   [ErrorCode.audioTooLong]: 413,
+  [ErrorCode.nothingToSay]: 422,
   [ErrorCode.badMarkup]: 400,
   [ErrorCode.serverBusy]: 503,
   [ErrorCode.shuttingDown]: 503,

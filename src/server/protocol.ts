@@ -162,6 +162,8 @@ export type ServerMessage =
       emotion: EmotionWeights;
       ramp?: PhraseRamp;
       segments: PhraseSegment[];
+      /** The phrase had nothing the voice can pronounce (another script, symbols only): no audio. */
+      silent?: true;
     }
   | { type: 'audio'; phrase: number; seq: number; packets: Uint8Array[] }
   | { type: 'flushed' }

@@ -19,6 +19,8 @@ export interface RenderedPhrase {
   changeWords: number[];
   /** Wall time the runtime took, for the real-time factor. */
   synthesisMs: number;
+  /** Nothing in the text could be pronounced (another script, symbols only). */
+  silent?: true;
 }
 
 export const samplesToMs = (samples: number): number => (samples * 1000) / OUTPUT_SAMPLE_RATE;
@@ -63,7 +65,7 @@ export async function renderPhrase(
     // Text with nothing to pronounce (a lone "…") is a phrase of no audio, not a failure;
     // its changes still take over, at its (empty) start.
     if (error instanceof SynthesisError && error.code === 'TEXT_EMPTY') {
-      return { pcm: new Float32Array(0), words: [], course: unspokenCourse(start, text, marks), changeWords, synthesisMs: 0 };
+      return { pcm: new Float32Array(0), words: [], course: unspokenCourse(start, text, marks), changeWords, synthesisMs: 0, silent: true };
     }
     throw error;
   }

@@ -549,6 +549,7 @@ export class Session {
         emotion: emotion.emotion,
         ...(emotion.ramp ? { ramp: emotion.ramp } : {}),
         segments: emotion.segments,
+        ...(audio.silent ? { silent: true as const } : {}),
       });
       const done = () => {
         this.phraseSpoken(audio);

@@ -66,6 +66,9 @@ export async function* renderText(
   // (a 16,380-character request at speed 0.25 stalled one for 0.9 s with all its calls due now).
   const started = performance.now();
   let startMs = 0;
+  // Silent phrases before the first that speaks wait, so that a text with nothing to say
+  // is an error (nothing_to_say) before any response is under way, not an empty file.
+  const silentFirst: RenderedPhrase[] = [];
   for (const [i, { text, marks }] of phrases.entries()) {
     const rendered = await renderPhrase(voice, text, marks, timeline.forPhrase(startMs), {
       ...(request.speaker !== undefined ? { speaker: request.speaker } : {}),
@@ -83,8 +86,14 @@ export async function* renderText(
     if (startMs > request.maxAudioSeconds * 1000) {
       throw new ProtocolError(ErrorCode.audioTooLong, `text: it reads as more than the ${request.maxAudioSeconds} s of audio a request may produce; send it in parts`, 'text');
     }
+    if (startMs === 0) {
+      silentFirst.push(rendered);
+      continue;
+    }
+    yield* silentFirst.splice(0);
     yield rendered;
   }
+  if (startMs === 0) throw new ProtocolError(ErrorCode.nothingToSay, 'text: nothing in it can be pronounced by this voice (another script, or symbols only)', 'text');
 }
 
 export async function synthesizeFile(
