@@ -276,5 +276,37 @@ describe('request bodies', () => {
       await srv.server.close();
     }
   });
+
+  it('answers 413, not a reset, to a client that keeps sending a body up to twice the limit', async () => {
+    const srv = await startServer(voices);
+    try {
+      // 3 MiB against the 2 MiB default: the rest is read and dropped, so the client sees
+      // the answer rather than ECONNRESET.
+      const body = Buffer.alloc(3 * 2 ** 20, 0x20);
+      const outcomes: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        outcomes.push(
+          await new Promise<string>((resolve) => {
+            const req = request({ host: '127.0.0.1', port: srv.port, path: '/v1/speech', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
+              res.resume();
+              res.on('end', () => resolve(String(res.statusCode)));
+            });
+            req.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+            // In 64 KiB writes, a few ms apart, as a client on a real network sends.
+            let offset = 0;
+            const pump = (): void => {
+              if (offset >= body.length) return void req.end();
+              req.write(body.subarray(offset, (offset += 65_536)));
+              setTimeout(pump, 2);
+            };
+            pump();
+          }),
+        );
+      }
+      expect(outcomes).toEqual(['413', '413', '413', '413', '413']);
+    } finally {
+      await srv.server.close();
+    }
+  });
 });
 

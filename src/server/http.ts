@@ -74,20 +74,39 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(bytes);
 }
 
+/** How long, and how far past the limit, the rest of a refused body is read and dropped. */
+const DISCARD_MS = 5000;
+
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let refused: ProtocolError | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const refuse = (): void => {
+      clearTimeout(timer);
+      // Stop reading; the error response closes the connection.
+      req.pause();
+      reject(refused);
+    };
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) {
-        // Stop reading; the error response closes the connection.
-        req.pause();
-        reject(new ProtocolError(ErrorCode.tooLarge, `the body exceeds ${limit} bytes`));
+      if (refused) {
+        if (size > 2 * limit) refuse();
+      } else if (size > limit) {
+        // Closing a socket with the client's bytes unread resets it, and the client often
+        // sees the reset before the 413: the rest is read and dropped, up to the limit
+        // again or DISCARD_MS, so that a client a little over gets its answer.
+        refused = new ProtocolError(ErrorCode.tooLarge, `the body exceeds ${limit} bytes`);
+        chunks.length = 0;
+        timer = setTimeout(refuse, DISCARD_MS);
       } else chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
+    req.on('end', () => (refused ? refuse() : resolve(Buffer.concat(chunks))));
+    req.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
   });
 }
 
