@@ -46,7 +46,8 @@ def test_export_writes_the_contract_folder(voice):
 
 def test_evaluate_measures_the_voice_through_the_runtime(voice):
     emomix("evaluate", "--voice", str(voice["voice"]), "--corpus", str(voice["corpus"]), "--sentences", "1",
-           "--steps-list", "1,2", "--jobs", "1", "--work", str(voice["work"] / "evaluate"))
+           "--parts", "wer,emotion,mixing,intensity,speed", "--steps-list", "1,2", "--jobs", "1",
+           "--work", str(voice["work"] / "evaluate"))
     report = json.loads((voice["voice"] / "voice.json").read_text())["metrics"]["evaluation"]
     assert report["sentences"] == 1
     assert set(report["werBySteps"]) == {"1", "2"}
