@@ -18,11 +18,15 @@ COPY bin bin
 COPY src src
 COPY clients/cli clients/cli
 COPY bench bench
-# `prepare` compiles to dist/; then only what runs stays. Behind a proxy that
+# `prepare` compiles to dist/; then only what runs stays, and of onnxruntime's
+# prebuilt libraries only this platform's (the others are 245 MB). Behind a proxy that
 # re-signs TLS, pass its CA bundle: --secret id=ca,src=/etc/ssl/certs/ca-certificates.crt
 RUN --mount=type=secret,id=ca,required=false \
     if [ -f /run/secrets/ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/ca; fi \
-    && npm ci --no-audit --no-fund && npm prune --omit=dev --no-audit --no-fund
+    && npm ci --no-audit --no-fund && npm prune --omit=dev --no-audit --no-fund \
+    && node -e 'const fs = require("fs"), dir = "node_modules/onnxruntime-node/bin/napi-v6"; \
+         for (const os of fs.readdirSync(dir)) for (const arch of fs.readdirSync(`${dir}/${os}`)) \
+           if (os !== process.platform || arch !== process.arch) fs.rmSync(`${dir}/${os}/${arch}`, { recursive: true })'
 
 FROM ${BASE_IMAGE}
 ENV NODE_ENV=production \

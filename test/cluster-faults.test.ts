@@ -127,6 +127,7 @@ beforeAll(async () => {
   expect(ready['msg']).toBe('cluster ready');
   cluster.stats = ready['stats'] as string;
   url = `ws://127.0.0.1:${cluster.port}/v1/stream`;
+  expect((await fetch(`http://127.0.0.1:${cluster.port}/lb-health`)).status).toBe(200);
 }, 180_000);
 
 afterAll(async () => {
@@ -143,6 +144,8 @@ afterAll(async () => {
     }
   });
   expect(alive).toEqual([]);
+  // HAProxy went with them: nothing listens on the cluster's port.
+  expect(await fetch(`http://127.0.0.1:${cluster.port}/lb-health`).then((r) => r.status, (e: Error) => e.message)).toBe('fetch failed');
   report('cluster', figures);
 }, 60_000);
 
