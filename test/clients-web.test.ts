@@ -4,11 +4,14 @@
 // mid-stream, words highlighted as they are heard; and, on a phone-sized page,
 // a custom emotion from a clip, the pcm16 fallback and a barge-in.
 import { mkdirSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unpack } from 'msgpackr';
 import { VoiceRegistry } from '../src/server/voices.js';
 import { writeWav } from '../src/stream/wav.js';
+import { until } from './reliability-harness.js';
 import { FIXTURE_MODELS, serveFixture, startServer } from './server-harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -26,6 +29,13 @@ interface Stats {
 const srv = serveFixture();
 let browser: Browser;
 
+const launchChromium = (): Promise<Browser> =>
+  chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+
 describe('studio files', () => {
   it('serves the page at / and the MessagePack codec from node_modules, no build step needed', async () => {
     const page = await fetch(`${srv.http}/`);
@@ -42,11 +52,7 @@ describe('studio files', () => {
 
 describe('browser studio', () => {
   beforeAll(async () => {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
@@ -205,6 +211,78 @@ describe('browser studio', () => {
     } finally {
       await page.close();
       await multi.server.close();
+      await voices.close();
+    }
+  }, 60_000);
+});
+
+describe('studio security', () => {
+  beforeAll(async () => {
+    browser = await launchChromium();
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('does not send the token to another host named in ?url= unless the user confirms it', async () => {
+    // Another host, as far as the browser is concerned (another port): it records what reaches it.
+    const seen: { method: string; path: string; authorization: string | undefined }[] = [];
+    const other = createHttpServer((req, res) => {
+      seen.push({ method: req.method ?? '', path: req.url ?? '', authorization: req.headers.authorization });
+      res.writeHead(200, { 'content-type': 'application/json', 'access-control-allow-origin': '*', 'access-control-allow-headers': 'authorization' });
+      res.end(JSON.stringify({ default: 'x', voices: [] }));
+    });
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    const otherUrl = `ws://127.0.0.1:${(other.address() as AddressInfo).port}/v1/stream`;
+    try {
+      for (const answer of ['dismiss', 'accept'] as const) {
+        const page = await browser.newPage();
+        const dialogs: string[] = [];
+        page.on('dialog', (d) => {
+          dialogs.push(d.message());
+          void d[answer]();
+        });
+        seen.length = 0;
+        await page.goto(`${srv.http}/?url=${encodeURIComponent(otherUrl)}&token=s3cret`);
+        if (answer === 'dismiss') {
+          // Refused: the studio falls back to its own server, which lists the voices.
+          await page.getByLabel('happy').waitFor();
+          expect(await page.locator('#url').inputValue()).toBe(`ws://127.0.0.1:${srv.port}/v1/stream`);
+          expect(seen).toEqual([]);
+        } else {
+          // Confirmed: the token goes there (after the CORS preflight, which carries none).
+          await until(() => seen.some((r) => r.method === 'GET'), 10_000, 'the confirmed host being asked for its voices');
+          expect(seen.find((r) => r.method === 'GET')).toMatchObject({ path: '/v1/voices', authorization: 'Bearer s3cret' });
+        }
+        expect(dialogs).toHaveLength(1);
+        expect(dialogs[0]).toContain(`127.0.0.1:${(other.address() as AddressInfo).port}`);
+        await page.close();
+      }
+    } finally {
+      other.close();
+    }
+  }, 60_000);
+
+  it('loads and speaks under an Origin allow-list that does not name its own server', async () => {
+    const voices = await VoiceRegistry.load({ modelsDir: FIXTURE_MODELS, defaultVoice: 'tiny-voice', workers: 1, intraOpThreads: 1 });
+    const guarded = await startServer(voices, { allowedOrigins: ['https://app.example'] });
+    const page = await browser.newPage();
+    try {
+      const problems: string[] = [];
+      page.on('pageerror', (e) => problems.push(e.message));
+      await page.goto(`${guarded.http}/`);
+      await page.getByLabel('happy').waitFor();
+      await page.getByLabel('all at once').check();
+      await page.getByLabel('Text to speak').fill('Same origin is welcome.');
+      await page.getByRole('button', { name: 'Play' }).click();
+      await page.waitForFunction(() => (window as any).studio.stats.wordsHeard > 0, null, { timeout: 30_000 });
+      expect(problems).toEqual([]);
+      // Another origin is still refused.
+      expect((await fetch(`${guarded.http}/v1/voices`, { headers: { origin: 'https://evil.example' } })).status).toBe(403);
+    } finally {
+      await page.close();
+      await guarded.server.close();
       await voices.close();
     }
   }, 60_000);

@@ -77,7 +77,35 @@ function fail(message) {
   ui.status.classList.add('error');
 }
 
-ui.url.value = page.get('url') ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/v1/stream`;
+const ownServer = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/v1/stream`;
+ui.url.value = page.get('url') ?? ownServer;
+
+/** Hosts the user agreed to talk to; the server that served this page needs no agreement. */
+const confirmedHosts = new Set([location.host]);
+
+/**
+ * The server to talk to: the address under “Server” when it is this page's own server or
+ * the user confirms it, otherwise this page's own. A link such as `/?url=ws://elsewhere`
+ * must not send the token (nor the text) to another host unasked.
+ */
+function serverUrl() {
+  let host;
+  try {
+    host = new URL(ui.url.value).host;
+  } catch {
+    host = undefined;
+  }
+  if (host !== undefined && !confirmedHosts.has(host)) {
+    const agreed = window.confirm(`Talk to ${host}? This page was served by ${location.host}; your text${ui.token.value ? ' and token' : ''} would go to ${host}.`);
+    if (agreed) confirmedHosts.add(host);
+    else host = undefined;
+  }
+  if (host === undefined) {
+    ui.url.value = ownServer;
+    status(`Using this page's own server, ${location.host}.`);
+  }
+  return ui.url.value;
+}
 ui.token.value = page.get('token') ?? '';
 
 function currentVoice() {
@@ -164,7 +192,7 @@ function sendMix() {
 }
 
 async function loadVoices() {
-  const base = new URL(ui.url.value.replace(/^ws/, 'http'));
+  const base = new URL(serverUrl().replace(/^ws/, 'http'));
   const response = await fetch(new URL('/v1/voices', base), { headers: ui.token.value ? { authorization: `Bearer ${ui.token.value}` } : {} });
   if (response.status === 401) return fail('This server needs a token: enter it under “Server”.');
   if (!response.ok) return fail(`Cannot list voices: HTTP ${response.status}`);
@@ -182,7 +210,7 @@ async function loadVoices() {
 function makeTake(text, clips = references) {
   const steps = Number(ui.steps.value);
   return new Take({
-    url: ui.url.value,
+    url: serverUrl(),
     token: ui.token.value,
     start: { voice: ui.voice.value, ...chosenSpeaker(), ...(steps > 0 ? { steps } : {}), format: ui.codec.dataset.format, markup: ui.markup.checked },
     text,

@@ -27,10 +27,17 @@ function presentedToken(req: IncomingMessage): string | undefined {
   return new URL(req.url ?? '/', 'http://localhost').searchParams.get('token') ?? undefined;
 }
 
-/** True when the request's Origin (if any) is allowed; an empty list allows every origin. */
+/**
+ * True when the request's Origin (if any) is allowed: an empty list allows every origin,
+ * and a page this server served (the studio) is always allowed its own origin, which
+ * browsers send on its module scripts, fetches and WebSocket. Same origin is read from
+ * the Host header, under either scheme (TLS may end at a proxy in front).
+ */
 export function originAllowed(req: IncomingMessage, rules: AccessRules): boolean {
   const origin = req.headers.origin;
-  return origin === undefined || rules.allowedOrigins.length === 0 || rules.allowedOrigins.includes(origin);
+  if (origin === undefined || rules.allowedOrigins.length === 0 || rules.allowedOrigins.includes(origin)) return true;
+  const host = req.headers.host;
+  return host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
 }
 
 /** Why a request may not proceed, or null. Non-browser clients send no Origin and pass that check. */

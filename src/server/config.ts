@@ -96,7 +96,7 @@ const options = [
   option({ key: 'drainDelayMs', flag: 'drain-delay-ms', env: 'EMOMIX_DRAIN_DELAY_MS', parse: integer(0, 10 * MINUTE), fallback: 0, help: 'on SIGTERM, how long /health says draining while sessions are still admitted (a load balancer\'s time to notice)' }),
   option({ key: 'instanceId', flag: 'instance-id', env: 'EMOMIX_INSTANCE_ID', parse: text, fallback: undefined, help: 'name in `ready` and /health (default: host name and process id)' }),
   option({ key: 'authToken', flag: 'auth-token', env: 'EMOMIX_AUTH_TOKEN', parse: text, fallback: undefined, help: 'require this bearer token (prefer the variable: flags show in ps)' }),
-  option({ key: 'allowedOrigins', flag: 'allowed-origins', env: 'EMOMIX_ALLOWED_ORIGINS', parse: list, fallback: [], help: 'browser Origins allowed, comma-separated (default: any)' }),
+  option({ key: 'allowedOrigins', flag: 'allowed-origins', env: 'EMOMIX_ALLOWED_ORIGINS', parse: list, fallback: [], help: "browser Origins allowed, comma-separated, besides the server's own (default: any)" }),
   option({ key: 'opusBitrate', flag: 'opus-bitrate', env: 'EMOMIX_OPUS_BITRATE', parse: integer(6000, 510_000), fallback: 32_000, help: 'Opus bitrate in bit/s' }),
   option({ key: 'pacing', flag: 'pacing', env: 'EMOMIX_PACING', parse: oneOf('asap', 'realtime'), fallback: 'asap', help: 'default audio pacing: as produced, or at real time' }),
   option({ key: 'chunkMs', flag: 'chunk-ms', env: 'EMOMIX_CHUNK_MS', parse: integer(20, 2000), fallback: 100, help: 'audio per `audio` message (a multiple of 20)' }),
