@@ -2,6 +2,7 @@
 // bound its cost: decoding is bounded by the bytes, resampling by REFERENCE_LIMITS, and
 // clips whose samples are not finite are refused here rather than poisoning an embedding.
 // Runs in an inference worker (the `reference` op), never on the main thread.
+import { createPolyphaseResampler } from '../../stream/polyphase.js';
 import { resample } from '../../stream/resample.js';
 import { SynthesisError } from './errors.js';
 import { decodeWavMono } from './wav.js';
@@ -42,12 +43,27 @@ export async function referenceSamples(wav: Uint8Array, rate: number, minSamples
     throw new SynthesisError('WAV_INVALID', `the clip is ${seconds.toFixed(1)} s long; references may be at most ${maxSeconds} s`);
   }
   checkLevel(samples);
-  const wave = sampleRate === rate ? samples : await resample(samples, sampleRate, rate);
+  const wave = sampleRate === rate ? samples : await resampleClip(samples, sampleRate, rate);
   // Reflect padding needs more samples than it pads on each side.
   if (wave.length <= minSamples) {
     throw new SynthesisError('WAV_INVALID', `the clip is too short: ${wave.length} samples at ${rate} Hz, need more than ${minSamples}`);
   }
   return wave;
+}
+
+/**
+ * The polyphase converter where the rate pair allows (every common rate: 16 → 22.05 kHz
+ * is 441 phases), libsamplerate otherwise. libsamplerate's sinc interpolation spent about
+ * 2 s of a worker on a 30 s clip, which the other sessions' phrases then waited for.
+ */
+async function resampleClip(samples: Float32Array, from: number, to: number): Promise<Float32Array> {
+  let resampler;
+  try {
+    resampler = createPolyphaseResampler(from, to);
+  } catch {
+    return resample(samples, from, to);
+  }
+  return resampler.process(samples);
 }
 
 /** Refuses an embedding with a value that is not finite (a clip of extreme but finite samples overflows the mel). */
