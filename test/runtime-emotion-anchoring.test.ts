@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { frameWeights } from '../src/pipeline/synthesis/emotion-mix.js';
 import { DEFAULT_TRANSITION_MS, Engine, type SynthesisResult } from '../src/pipeline/synthesis/index.js';
+import { MAX_ENCODER_ROWS } from '../src/pipeline/synthesis/phrase-emotion.js';
 
 const TEXT = 'I am so glad you came but I have some terrible news about your brother.';
 const WORD = 6; // "but"
@@ -99,5 +100,47 @@ describe('an emotion change inside a phrase (default voice, seed 3)', () => {
     // (all-sad 146.1, all-happy 184.7). Tolerance: a fifth of the happy–sad gap.
     expect(Math.abs(mixedBefore! - happyBefore!)).toBeLessThan(0.2 * Math.abs(happyBefore! - sadBefore!));
     expect(Math.abs(mixedAfter! - sadAfter!)).toBeLessThan(0.2 * Math.abs(happyAfter! - sadAfter!));
+  });
+});
+
+describe('a ramped change inside a phrase (default voice, seed 3)', () => {
+  const RAMP_MS = 600;
+  let ramped: SynthesisResult;
+  beforeAll(async () => {
+    ramped = await engine.synthesize(TEXT, { weights: { happy: 1 }, changes: [{ word: WORD, to: { sad: 1 }, rampMs: RAMP_MS }], seed: SEED });
+  }, 120_000);
+
+  it('conditions each phoneme on the ramp at its time: happy before the word, in steps toward sad, sad from the ramp’s end', () => {
+    const { rows, phonemeRows, anchorsMs } = ramped.emotion;
+    expect(rows.length).toBeLessThanOrEqual(MAX_ENCODER_ROWS);
+    const mixOf = (p: number) => rows[phonemeRows[p]!]!;
+    const sadOf = (p: number) => mixOf(p).get('sad') ?? 0;
+    const starts = [0];
+    for (const d of ramped.durations) starts.push(starts.at(-1)! + d * frameMs());
+    const anchor = starts.findIndex((t) => t >= anchorsMs[0]!);
+    expect(anchorsMs[0]).toBe(ramped.words[WORD - 1]!.endMs);
+    for (let p = 0; p < anchor; p++) expect(Object.fromEntries(mixOf(p))).toEqual({ happy: 1 });
+    // Before the word the durations are the all-happy rendering's, to the frame.
+    expect([...ramped.durations.subarray(0, anchor)]).toEqual([...happy.durations.subarray(0, anchor)]);
+    // Along the ramp the sad weight only grows, through at least three of its steps. The
+    // steps were placed on estimated times, so a phoneme well past the ramp's end (300 ms,
+    // more than the estimate can be off over 600 ms) is sad exactly, duration included.
+    const phonemes = ramped.durations.length;
+    for (let p = anchor + 1; p < phonemes; p++) expect(sadOf(p)).toBeGreaterThanOrEqual(sadOf(p - 1));
+    const steps = new Set(Array.from({ length: phonemes }, (_, p) => sadOf(p)).filter((w) => w > 0 && w < 1));
+    expect(steps.size).toBeGreaterThanOrEqual(3);
+    const settled = starts.findIndex((t) => t >= anchorsMs[0]! + RAMP_MS + 300);
+    expect(settled).toBeGreaterThan(anchor);
+    for (let p = settled; p < phonemes; p++) expect(Object.fromEntries(mixOf(p))).toEqual({ sad: 1 });
+    expect([...ramped.durations.subarray(settled)]).toEqual([...sad.durations.subarray(settled + sad.durations.length - phonemes)]);
+  });
+
+  it('keeps the encoder within MAX_ENCODER_ROWS when every word starts a ramp', async () => {
+    const names = ['sad', 'angry', 'surprise', 'neutral', 'happy'];
+    const changes = Array.from({ length: TEXT.split(' ').length - 1 }, (_, k) => ({ word: k + 1, to: { [names[k % names.length]!]: 1 }, rampMs: 150 }));
+    const busy = await engine.synthesize(TEXT, { weights: { happy: 1 }, changes, seed: SEED, steps: 2 });
+    expect(busy.emotion.rows.length).toBe(MAX_ENCODER_ROWS);
+    expect(Math.max(...busy.emotion.phonemeRows)).toBe(MAX_ENCODER_ROWS - 1);
+    expect(busy.durationMs).toBeGreaterThan(1000);
   });
 });

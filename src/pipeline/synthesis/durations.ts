@@ -82,6 +82,12 @@ export function phonemeStartFrames(durations: Int32Array): Float64Array {
   return out;
 }
 
+/** Time (ms) at the middle of each phoneme. */
+export function phonemeMiddlesMs(durations: Int32Array, frameMs: number): Float64Array {
+  const start = phonemeStartFrames(durations);
+  return Float64Array.from(durations, (d, n) => (start[n]! + d / 2) * frameMs);
+}
+
 /** Word start and end times from where their phonemes fall in the frame sequence. */
 export function wordTimings(words: readonly WordSpan[], durations: Int32Array, frameMs: number): WordTiming[] {
   const startFrame = phonemeStartFrames(durations);

@@ -78,12 +78,15 @@ export type EmotionCourse = readonly CoursePiece[];
 /** The mix of one piece at phrase time `timeMs`. */
 export function pieceMixAt(piece: CoursePiece, timeMs: number): Mix {
   const { from, ramp } = piece;
-  if (!ramp) return from;
-  const t = rampProgress(timeMs, ramp);
+  return ramp ? lerpMix(from, ramp.to, rampProgress(timeMs, ramp)) : from;
+}
+
+/** The mix a fraction `t` of the way from `from` to `to`, per name (a missing name counting 0). */
+export function lerpMix(from: Mix, to: Mix, t: number): Mix {
   const out = new Map<string, number>();
-  for (const name of new Set([...from.keys(), ...ramp.to.keys()])) {
+  for (const name of new Set([...from.keys(), ...to.keys()])) {
     const a = from.get(name) ?? 0;
-    const w = a + ((ramp.to.get(name) ?? 0) - a) * t;
+    const w = a + ((to.get(name) ?? 0) - a) * t;
     if (w > 0) out.set(name, w);
   }
   return out;
@@ -111,7 +114,8 @@ export function frameWeights(course: EmotionCourse, frames: number, frameMs: num
   return { names, frames, data };
 }
 
-function rampProgress(timeMs: number, ramp: Ramp): number {
+/** How far along its ramp the mix is at `timeMs`: 0 up to its start, 1 from its end. */
+export function rampProgress(timeMs: number, ramp: Ramp): number {
   if (timeMs >= ramp.endMs) return 1;
   if (timeMs <= ramp.startMs) return 0;
   return (timeMs - ramp.startMs) / (ramp.endMs - ramp.startMs);

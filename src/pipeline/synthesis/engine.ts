@@ -7,13 +7,14 @@ import { checkGraphSignature } from '../voice/graphs.js';
 import { loadVoice } from '../voice/load.js';
 import { conditionDim, GRAPH_NAMES, type VoiceManifest } from '../voice/manifest.js';
 import { batcherDefaults, EstimatorBatcher } from './batcher.js';
-import { expandByDurations, frameMask, padFrames, phonemeStartFrames, phonePositions, roundDurations, totalFrames, wordTimings, type WordTiming } from './durations.js';
+import type { EmotionTable } from './custom-emotions.js';
+import { expandByDurations, frameMask, padFrames, phonemeMiddlesMs, phonemeStartFrames, phonePositions, roundDurations, totalFrames, wordTimings, type WordTiming } from './durations.js';
 import { courseMixAt, frameEmbeddings, frameWeights, mixEmbedding, type EmotionCourse, type Mix, type Ramp } from './emotion-mix.js';
 import { SynthesisError, throwIfAborted } from './errors.js';
 import { LruCache } from './lru.js';
 import { resolveRequest, type SynthesisRequest } from './request.js';
 import { Mulberry32 } from './rng.js';
-import { anchorPhonemes, emotionCourse, encoderRows, pickRows } from './phrase-emotion.js';
+import { anchorPhonemes, emotionCourse, encoderRows, joinRows, missingRows, pickRows, rampMixes, stepMixes } from './phrase-emotion.js';
 import { runSampler, type Estimate } from './sampler.js';
 import { stepMixPlan } from './step-mix.js';
 import { WorkerPool, type Logger, type WorkerPoolOptions } from './worker-pool.js';
@@ -74,7 +75,10 @@ export interface SynthesisResult {
     course: EmotionCourse;
     /** Phrase time (ms) at which each of the request's changes took over. */
     anchorsMs: number[];
-    /** The encoder's batch rows (one per distinct mix) and the row each phoneme took. */
+    /**
+     * The mixes the phonemes were encoded with (one per distinct mix, ramps in steps, at
+     * most MAX_ENCODER_ROWS) and the one each phoneme took.
+     */
     rows: Mix[];
     phonemeRows: Int32Array;
   };
@@ -233,15 +237,24 @@ export class Engine {
 
     // The encoder and duration predictor run once per distinct mix (batch rows); each
     // phoneme takes its own row's μ and duration, so a change inside the phrase leaves the
-    // words before it exactly as they were.
+    // words before it exactly as they were. Following a ramp needs each phoneme's time,
+    // hence durations: they are estimated from a first call on the step mixes (a ramp
+    // keeping the mix it starts from), then a second call encodes only the ramp's steps
+    // the first lacked. The final durations differ a little from the estimate, so a
+    // phoneme near a step's edge may take the step next to where it finally lands.
     const first: { from: Mix; ramp?: Ramp } = { from: r.from, ...(r.ramp ? { ramp: r.ramp } : {}) };
     const anchors = anchorPhonemes(r.changes, words, ids.length);
-    const { rows, phonemeRows } = encoderRows(courseMixAt([{ atMs: 0, ...first }], 0), r.changes, anchors, ids.length);
-    const rowEmbeddings = new Float32Array(rows.length * dim);
-    rows.forEach((mix, k) => rowEmbeddings.set(mixEmbedding(mix, r.table, dim), k * dim));
     let mark = performance.now();
-    const encoded = await this.encode(ids, rowEmbeddings, rows.length, r.deadline);
-    const { mu, logDurations } = rows.length === 1 ? encoded : pickRows(encoded.mu, encoded.logDurations, channels, phonemeRows);
+    const stepped = encoderRows(stepMixes(courseMixAt([{ atMs: 0, ...first }], 0), r.changes, anchors, ids.length));
+    let encoded = await this.encode(ids, rowEmbeddings(stepped.rows, r.table, dim), stepped.rows.length, r.deadline);
+    throwIfAborted(r.signal);
+    const estimated = roundDurations(pickRows(encoded.mu, encoded.logDurations, channels, stepped.phonemeRows).logDurations, r.lengthScale);
+    const estimatedStarts = phonemeStartFrames(estimated);
+    const encoderCourse = emotionCourse(first, r.changes, anchors.map((p) => estimatedStarts[p]! * frameMs), 0);
+    const { rows, phonemeRows } = encoderRows(rampMixes(encoderCourse, anchors, phonemeMiddlesMs(estimated, frameMs)));
+    const { missing, at } = missingRows(stepped.rows, rows);
+    if (missing.length > 0) encoded = joinRows(encoded, await this.encode(ids, rowEmbeddings(missing, r.table, dim), missing.length, r.deadline));
+    const { mu, logDurations } = pickRows(encoded.mu, encoded.logDurations, channels, phonemeRows.map((k) => at[k]!));
     const encoderMs = performance.now() - mark;
     throwIfAborted(r.signal);
 
@@ -303,6 +316,13 @@ export class Engine {
       timings: { frontendMs, encoderMs, decoderMs, estimatorMs: stepMs, vocoderMs, totalMs: performance.now() - started },
     };
   }
+}
+
+/** [rows, dim]: the mixed embedding of each row's mix. */
+function rowEmbeddings(rows: readonly Mix[], table: EmotionTable, dim: number): Float32Array {
+  const out = new Float32Array(rows.length * dim);
+  rows.forEach((mix, k) => out.set(mixEmbedding(mix, table, dim), k * dim));
+  return out;
 }
 
 /** The first `real` frames of a [channels, frames] array. */
