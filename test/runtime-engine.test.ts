@@ -95,14 +95,24 @@ describe('Engine on the tiny voice', () => {
     expect(maxAbsDiff(muted.audio, neutral.audio)).toBe(0);
   });
 
-  it('conditions the encoder on the mix at the phrase’s first frame', async () => {
-    const durationsOf = async (request: Parameters<Engine['synthesize']>[1]) => Array.from((await engine.synthesize(TEXT, { seed: 1, steps: 1, ...request })).durations);
-    const happy = await durationsOf({ weights: { happy: 1 } });
-    const sad = await durationsOf({ weights: { sad: 1 } });
-    expect(sad).not.toEqual(happy);
-    // A ramp that starts with the phrase begins at happy; one that ended before it is all sad.
-    expect(await durationsOf({ weights: { happy: 1 }, ramp: { to: { sad: 1 }, startMs: 0, endMs: 2000 } })).toEqual(happy);
-    expect(await durationsOf({ weights: { happy: 1 }, ramp: { to: { sad: 1 }, startMs: -2000, endMs: 0 } })).toEqual(sad);
+  it('conditions the encoder on the mix at each phoneme’s time, along a ramp in steps', async () => {
+    const run = (request: Parameters<Engine['synthesize']>[1]) => engine.synthesize(TEXT, { seed: 1, steps: 1, ...request });
+    const happy = await run({ weights: { happy: 1 } });
+    const sad = await run({ weights: { sad: 1 } });
+    expect([...sad.durations]).not.toEqual([...happy.durations]);
+    // A ramp that ended before the phrase is all sad.
+    expect([...(await run({ weights: { happy: 1 }, ramp: { to: { sad: 1 }, startMs: -2000, endMs: 0 } })).durations]).toEqual([...sad.durations]);
+    // One over the whole phrase: the first phoneme happy, the last sad, the sad weight only growing.
+    const ramped = await run({ weights: { happy: 1 }, ramp: { to: { sad: 1 }, startMs: 0, endMs: happy.durationMs } });
+    const { rows, phonemeRows } = ramped.emotion;
+    const sadOf = (p: number) => rows[phonemeRows[p]!]!.get('sad') ?? 0;
+    const last = phonemeRows.length - 1;
+    expect(Object.fromEntries(rows[phonemeRows[0]!]!)).toEqual({ happy: 1 });
+    expect(ramped.durations[0]).toBe(happy.durations[0]);
+    expect(Object.fromEntries(rows[phonemeRows[last]!]!)).toEqual({ sad: 1 });
+    expect(ramped.durations[last]).toBe(sad.durations[last]);
+    for (let p = 1; p <= last; p++) expect(sadOf(p)).toBeGreaterThanOrEqual(sadOf(p - 1));
+    expect(rows.length).toBeGreaterThanOrEqual(4); // both ends and at least two steps
   });
 
   it('runs the embedding mode and the schedule', async () => {
