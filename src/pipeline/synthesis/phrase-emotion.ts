@@ -23,9 +23,11 @@ export function anchorPhonemes(changes: readonly EmotionChange[], words: readonl
 export const RAMP_LEVELS = 4;
 
 /**
- * The most encoder batch rows one encoder call gets, whatever the changes and ramps in the
- * phrase (each row costs a full encoder pass over the phrase: 6 ms on the default voice,
- * docs/benchmarks.md). Two ramps with their ends fit whole (2 × (RAMP_LEVELS + 1) + 1).
+ * The most mixes the phonemes of one phrase are encoded with, whatever the changes and
+ * ramps in it (each row costs a full encoder pass over the phrase: 6 ms on the default
+ * voice, docs/benchmarks.md). Two ramps with their ends fit whole (2 × (RAMP_LEVELS + 1) + 1).
+ * With the first call's rows (the step mixes, themselves capped) a phrase costs at most
+ * twice this many encoder rows.
  */
 export const MAX_ENCODER_ROWS = 12;
 
