@@ -37,6 +37,8 @@ describe('parseConfig', () => {
   it('returns null for --help, and the help names every flag with its variable', () => {
     expect(parseConfig(['--help'], {})).toBeNull();
     for (const s of ['--port', 'PORT', '--auth-token', 'EMOMIX_AUTH_TOKEN', '--max-buffered-text', '--idle-timeout-ms', '--allowed-origins', '--graph-optimization', '--intra-op-threads']) expect(helpText).toContain(s);
+    // The fixed limits on the work a message causes, from the constants that enforce them.
+    for (const s of ['--max-request-audio-s', 'at most 30 spoken words', 'every 64 characters', '1000 phonemes and 120 s', '8000-192000 Hz, at most 30 s']) expect(helpText).toContain(s);
   });
 
   it.each([

@@ -2,7 +2,8 @@
 // over its variable, a variable over the default). One table drives parsing,
 // validation and `emomix serve --help`.
 import { parseArgs } from 'node:util';
-import type { GraphOptimization } from '../pipeline/synthesis/index.js';
+import { DEFAULT_SEGMENTER_OPTIONS } from '../pipeline/segmenter.js';
+import { REFERENCE_LIMITS, SYNTHESIS_LIMITS, type GraphOptimization } from '../pipeline/synthesis/index.js';
 
 export interface ServerConfig {
   host: string;
@@ -112,6 +113,12 @@ export const helpText = [
   '',
   ...options.map((o) => `  --${o.flag.padEnd(20)} ${o.env.padEnd(26)} ${o.help}${o.fallback === undefined || (Array.isArray(o.fallback) && o.fallback.length === 0) ? '' : ` [${String(o.fallback)}]`}`),
   `  --${'help'.padEnd(20)} ${''.padEnd(26)} show this text`,
+  '',
+  'Fixed limits on the work one message can cause (docs/protocol.md):',
+  `  a phrase reads as at most ${DEFAULT_SEGMENTER_OPTIONS.maxWords} spoken words; non-space runs are cut every ${DEFAULT_SEGMENTER_OPTIONS.maxTokenChars} characters`,
+  `  one synthesis: at most ${SYNTHESIS_LIMITS.maxPhonemes} phonemes and ${SYNTHESIS_LIMITS.maxAudioSeconds} s of audio (else synthesis_failed PHRASE_TOO_LONG)`,
+  '  a WebSocket session holds at most 2 synthesized phrases not yet sent; the rest waits as text (--max-buffered-text)',
+  `  reference clips: ${REFERENCE_LIMITS.minSampleRate}-${REFERENCE_LIMITS.maxSampleRate} Hz, at most ${REFERENCE_LIMITS.maxSeconds} s, samples finite and within ±${REFERENCE_LIMITS.maxPeak}`,
 ].join('\n');
 
 /** Parses flags and environment; returns null when --help was asked for. Throws ConfigError. */

@@ -9,3 +9,4 @@ export { courseMixAt, pieceAt, pieceMixAt, type CoursePiece, type EmotionCourse,
 export { DEFAULT_TRANSITION_MS } from './request.js';
 export { checkedMix, CheckedMix, withIntensity } from './emotion-mix.js';
 export { emotionCourse } from './phrase-emotion.js';
+export { REFERENCE_LIMITS } from './reference-clip.js';
