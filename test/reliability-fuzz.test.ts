@@ -167,7 +167,9 @@ function resolve(message: Record<string, unknown>, session: SessionModel, input:
 
 const hex = (s: string) => Buffer.from(s.replace(/\s/g, ''), 'hex');
 const EXTENSIONS = ['d4 01 00', 'd5 01 0000', 'd6 ff 00000000', 'd7 ff 0000000000000000', `d8 01 ${'00'.repeat(16)}`, 'c7 01 05 00', 'c8 0001 05 00', 'c9 00000001 05 00', 'd4 72 40', 'd4 00 00'].map(hex);
-const WORDS = ['hello', 'world', 'the', 'quick', 'brown', 'fox', 'Dr.', 'U.S.', '3.14', '1,000,000', '42nd', 'e-mail', 'https://example.com/a?b=c', 'don’t', 'Grüße', '你好。世界', 'naïve', 'שלום', '👋🏽', '—', '…', '"quoted"', '(aside)', 'well,', 'stop.', 'really?', 'yes!', 'a'.repeat(40), '\u200b', '\ud800', '\u0007', '\t', 'MMXXVI', '$5.99', '10:30pm'];
+const WORDS = ['hello', 'world', 'the', 'quick', 'brown', 'fox', 'Dr.', 'U.S.', '3.14', '1,000,000', '42nd', 'e-mail', 'https://example.com/a?b=c', 'don’t', 'Grüße', '你好。世界', 'naïve', 'שלום', '👋🏽', '—', '…', '"quoted"', '(aside)', 'well,', 'stop.', 'really?', 'yes!', 'a'.repeat(40), '\u200b', '\ud800', '\u0007', '\t', 'MMXXVI', '$5.99', '10:30pm',
+  // Small in bytes, costly to say: one token that reads as hundreds of words.
+  '7'.repeat(400), 'q1w2e3'.repeat(60), `https://example.com/${'a1/b2.c3?'.repeat(40)}`, '\u001b[31m'];
 
 function mapHeader(n: number): Buffer {
   if (n < 16) return Buffer.from([0x80 | n]);
