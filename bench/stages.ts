@@ -5,7 +5,7 @@ import { Engine, type SynthesisResult } from '../src/pipeline/synthesis/index.js
 import { createOpusEncoder } from '../src/stream/opus.js';
 import { createPolyphaseResampler } from '../src/stream/polyphase.js';
 import type { Resampler } from '../src/stream/resample.js';
-import { OUTPUT_SAMPLE_RATE } from '../src/server/protocol.js';
+import { OUTPUT_SAMPLE_RATE } from '../src/protocol/index.js';
 
 export interface StageRow {
   steps: number;

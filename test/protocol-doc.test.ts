@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CloseCode, ErrorCode } from '../src/server/errors.js';
+import { CloseCode, ERRORS, ErrorCode } from '../src/protocol/index.js';
 import { readWav, writeWav } from '../src/stream/wav.js';
 import { serveFixture, TestClient, wordsOf, type Message } from './server-harness.js';
 
@@ -35,6 +35,19 @@ describe('docs/protocol.md', () => {
   it('lists every error code and close code', () => {
     for (const code of Object.values(ErrorCode)) expect({ code, documented: documented(code) }).toEqual({ code, documented: true });
     for (const code of Object.values(CloseCode)) expect(doc).toMatch(new RegExp(`^\\| ${code} \\|`, 'm'));
+  });
+
+  it('gives each error code the HTTP status and close code of the error catalogue', () => {
+    for (const code of Object.values(ErrorCode)) {
+      // | `code` | meaning | fatal: no, yes (4401), both (1001) or blank | HTTP status or blank |
+      const row = new RegExp(`^\\| \`${code}\` \\|.*\\|([^|]*)\\|([^|]*)\\|$`, 'm').exec(doc);
+      expect(row, code).not.toBeNull();
+      const [fatal, status] = [row![1]!.trim(), row![2]!.trim()];
+      const close = /\((\d+)\)/.exec(fatal)?.[1];
+      expect({ code, close: close && Number(close) }).toEqual({ code, close: ERRORS[code].close });
+      // A blank status: the code is never sent over HTTP.
+      if (status) expect({ code, status: Number(status) }).toEqual({ code, status: ERRORS[code].status });
+    }
   });
 
   it('names every message type and field a session sends', async () => {

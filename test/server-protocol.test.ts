@@ -2,10 +2,8 @@
 // weight normalisation, and server messages any MessagePack library can read.
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
-import { decodeFrame, encodeMessage } from '../src/server/codec.js';
-import { ProtocolError } from '../src/server/errors.js';
-import { assertPlainMessagePack, MESSAGE_SHAPE_LIMITS } from '../src/server/msgpack-strict.js';
-import { parseClientMessage, type ServerMessage } from '../src/server/protocol.js';
+import { decodeFrame, encodeMessage, ProtocolError, parseClientMessage, type ServerMessage } from '../src/protocol/index.js';
+import { assertPlainMessagePack, MESSAGE_SHAPE_LIMITS } from '../src/protocol/msgpack-strict.js';
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true });
 const hex = (s: string) => Buffer.from(s.replace(/\s/g, ''), 'hex');

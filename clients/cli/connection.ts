@@ -3,7 +3,7 @@
 // iterable that ends when the socket closes.
 import { Packr, type Options } from 'msgpackr';
 import { WebSocket } from 'ws';
-import type { ClientMessage, ServerMessage } from '../../src/server/protocol.js';
+import type { ClientMessage, ServerMessage } from '../../src/protocol/index.js';
 
 // Optional fields left undefined are omitted rather than written as msgpackr's
 // `undefined` extension, which the server refuses (`skipValues` is missing from msgpackr's typings).

@@ -1,8 +1,7 @@
 // One speech session for the command-line clients: text in, fed under the
 // server's buffer limit as it becomes available; audio out to the sinks as it
 // arrives; and a record of what happened, for the report.
-import type { ServerMessage, SessionStats, StartMessage } from '../../src/server/protocol.js';
-import { OUTPUT_SAMPLE_RATE } from '../../src/server/protocol.js';
+import { type ServerMessage, type SessionStats, type StartMessage, OUTPUT_SAMPLE_RATE } from '../../src/protocol/index.js';
 import { createOpusDecoder } from '../../src/stream/opus.js';
 import { int16ToBytesLE } from '../../src/stream/pcm.js';
 import { Connection } from './connection.js';

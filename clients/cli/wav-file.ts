@@ -4,7 +4,7 @@
 // the true sizes.
 import { open } from 'node:fs/promises';
 import { wavHeader, WAV_HEADER_BYTES } from '../../src/stream/wav.js';
-import { OUTPUT_SAMPLE_RATE } from '../../src/server/protocol.js';
+import { OUTPUT_SAMPLE_RATE } from '../../src/protocol/index.js';
 import type { PcmSink } from './sink.js';
 
 const UNKNOWN_SIZE = 0xffff_ffff - 36;

@@ -10,7 +10,7 @@
 // at once and the text not yet heard is reported.
 import type { WebSocket } from 'ws';
 import { mulawToInt16 } from '../../src/stream/mulaw.js';
-import type { EmotionWeights, ServerMessage } from '../../src/server/protocol.js';
+import type { EmotionWeights, ServerMessage } from '../../src/protocol/index.js';
 import { parseEmotion } from '../cli/args.js';
 import { Connection } from '../cli/connection.js';
 

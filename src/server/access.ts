@@ -2,18 +2,11 @@
 // which cannot set headers on a WebSocket) and the Origin allow-list.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { CloseCode, ErrorCode } from './errors.js';
+import { ErrorCode, ProtocolError } from '../protocol/index.js';
 
 export interface AccessRules {
   authToken: string | undefined;
   allowedOrigins: string[];
-}
-
-export interface Denial {
-  code: typeof ErrorCode.unauthorized | typeof ErrorCode.forbiddenOrigin;
-  status: 401 | 403;
-  closeCode: number;
-  message: string;
 }
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
@@ -41,15 +34,15 @@ export function originAllowed(req: IncomingMessage, rules: AccessRules): boolean
 }
 
 /** Why a request may not proceed, or null. Non-browser clients send no Origin and pass that check. */
-export function checkAccess(req: IncomingMessage, rules: AccessRules, needsToken: boolean): Denial | null {
+export function checkAccess(req: IncomingMessage, rules: AccessRules, needsToken: boolean): ProtocolError | null {
   if (!originAllowed(req, rules)) {
-    return { code: ErrorCode.forbiddenOrigin, status: 403, closeCode: CloseCode.forbiddenOrigin, message: 'this Origin is not allowed' };
+    return new ProtocolError(ErrorCode.forbiddenOrigin);
   }
   if (needsToken && rules.authToken !== undefined) {
     const token = presentedToken(req);
     // Comparing fixed-length digests keeps the comparison constant-time whatever the lengths.
     if (token === undefined || !timingSafeEqual(digest(token), digest(rules.authToken))) {
-      return { code: ErrorCode.unauthorized, status: 401, closeCode: CloseCode.unauthorized, message: 'a valid bearer token is required' };
+      return new ProtocolError(ErrorCode.unauthorized);
     }
   }
   return null;

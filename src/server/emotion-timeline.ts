@@ -4,7 +4,7 @@
 // carries on into the next phrase (a ramp may span several phrases). Pure.
 import { CheckedMix, checkedMix, courseMixAt, pieceAt, pieceMixAt, withIntensity, type CoursePiece, type EmotionCourse, type Mix } from '../pipeline/synthesis/index.js';
 import type { EmotionTag } from './markup.js';
-import type { EmotionWeights, PhraseRamp, PhraseSegment, WordTiming } from './protocol.js';
+import type { EmotionWeights, PhraseRamp, PhraseSegment, WordTiming } from '../protocol/index.js';
 
 /** One change of the mix, checked and normalised where it entered; carried as is to the runtime. */
 export interface EmotionChange {

@@ -12,11 +12,9 @@ import type { OpusEncoderPool } from '../stream/opus.js';
 import { checkAccess, originAllowed } from './access.js';
 import { httpStatusOf, readinessOf, type Capacity, type HealthReport } from './health.js';
 import type { ServerConfig } from './config.js';
-import { ErrorCode, ProtocolError, type ErrorCode as Code } from './errors.js';
+import { ErrorCode, ERRORS, PCM_SAMPLE_RATES, ProtocolError, synthesisOptionsSchema, toProtocolError } from '../protocol/index.js';
 import { pathOf, type Logger } from './logger.js';
 import type { ServerMetrics } from './metrics.js';
-import { synthesisOptionsSchema, toProtocolError } from './protocol.js';
-import { PCM_SAMPLE_RATES } from './output-rate.js';
 import { synthesizeFile } from './speech-file.js';
 import { openAiErrorBody, openAiSpeechRoute } from './routes/openai-speech.js';
 import { resolveStaticFile, resolveVendorFile } from './static-files.js';
@@ -51,22 +49,6 @@ const speechSchema = synthesisOptionsSchema.extend({
     .optional(),
   markup: z.boolean().optional(),
 });
-
-const STATUS: Partial<Record<Code, number>> = {
-  [ErrorCode.unauthorized]: 401,
-  [ErrorCode.forbiddenOrigin]: 403,
-  [ErrorCode.notFound]: 404,
-  [ErrorCode.methodNotAllowed]: 405,
-  [ErrorCode.upgradeRequired]: 426,
-  [ErrorCode.tooLarge]: 413,
-  [ErrorCode.audioTooLong]: 413,
-  [ErrorCode.nothingToSay]: 422,
-  [ErrorCode.badMarkup]: 400,
-  [ErrorCode.serverBusy]: 503,
-  [ErrorCode.shuttingDown]: 503,
-  [ErrorCode.synthesisFailed]: 500,
-  [ErrorCode.internal]: 500,
-};
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const bytes = Buffer.from(JSON.stringify(body));
@@ -193,7 +175,7 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
   };
 
   async function speech(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (ctx.draining()) throw new ProtocolError(ErrorCode.shuttingDown, 'the server is shutting down');
+    if (ctx.draining()) throw new ProtocolError(ErrorCode.shuttingDown);
     const parsed = speechSchema.safeParse(await readJson(req, res, config.maxMessageBytes));
     if (!parsed.success) throw toProtocolError(parsed.error);
     const body = parsed.data;
@@ -284,7 +266,7 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
     const route = routes[path];
     // Browsers send CORS preflights without credentials, so OPTIONS needs no token.
     const denial = checkAccess(req, config, req.method !== 'OPTIONS' && (route?.auth ?? false));
-    if (denial) throw new ProtocolError(denial.code, denial.message);
+    if (denial) throw denial;
     cors(req, res);
     if (req.method === 'OPTIONS') {
       res.writeHead(204).end();
@@ -309,7 +291,7 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
         const known = error instanceof ProtocolError;
         if (!known) log.error({ err: error, path }, 'request failed');
         const code = known ? error.code : ErrorCode.internal;
-        const status = STATUS[code] ?? 400;
+        const status = ERRORS[code].status;
         metrics.errors.inc({ code });
         metrics.httpRequests.inc({ route: routes[path] ? path : 'static', status: String(status) });
         if (res.headersSent) {
@@ -317,7 +299,7 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
           return;
         }
         if (!originAllowed(req, config)) res.removeHeader('access-control-allow-origin');
-        const message = known ? error.message : 'internal error';
+        const message = known ? error.message : ERRORS.internal.message!;
         const field = known ? error.field : undefined;
         const errorBody = routes[path]?.errorBody;
         sendJson(res, status, errorBody ? errorBody(status, code, message, field) : { error: { code, message, ...(field ? { field } : {}) } });

@@ -6,8 +6,7 @@
 // make them pile up without end: past the high-water mark plus UNREAD_ALLOWANCE
 // the outbox reports an overflow, once.
 import { WebSocket } from 'ws';
-import { encodeMessage } from './codec.js';
-import type { ServerMessage } from './protocol.js';
+import { encodeMessage, type ServerMessage } from '../protocol/index.js';
 
 /** Far more than the control messages of a client that reads, however slowly (audio stops at the mark). */
 export const UNREAD_ALLOWANCE = 1024 * 1024;

@@ -4,11 +4,7 @@
 // conversion is a single filter phase.
 import { createPolyphaseResampler } from '../stream/polyphase.js';
 import type { Resampler } from '../stream/resample.js';
-import { OUTPUT_SAMPLE_RATE } from './protocol.js';
-
-/** The PCM rates a client may ask for; every one divides 48 kHz. */
-export const PCM_SAMPLE_RATES = [8000, 16_000, 24_000, 48_000] as const;
-export type PcmSampleRate = (typeof PCM_SAMPLE_RATES)[number];
+import { OUTPUT_SAMPLE_RATE } from '../protocol/index.js';
 
 const resamplers = new Map<number, Resampler>();
 

@@ -5,8 +5,7 @@ import { wordEndAt, wordsBefore } from '../pipeline/frontend/index.js';
 import { DEFAULT_TRANSITION_MS, emotionCourse, SynthesisError, type CheckedMix, type EmotionCourse, type SynthesisRequest } from '../pipeline/synthesis/index.js';
 import type { EmotionChange, PhraseStart } from './emotion-timeline.js';
 import type { TextMark } from './phrase-cutter.js';
-import type { WordTiming } from './protocol.js';
-import { OUTPUT_SAMPLE_RATE } from './protocol.js';
+import { type WordTiming, OUTPUT_SAMPLE_RATE } from '../protocol/index.js';
 import type { ServedVoice } from './voices.js';
 
 export interface RenderedPhrase {

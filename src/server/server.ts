@@ -8,9 +8,8 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { createPhraseSegmenter } from '../pipeline/segmenter.js';
 import { OpusEncoderPool } from '../stream/opus.js';
 import { checkAccess } from './access.js';
-import { encodeMessage } from './codec.js';
+import { encodeMessage, ErrorCode, ProtocolError } from '../protocol/index.js';
 import type { ServerConfig } from './config.js';
-import { CloseCode, ErrorCode } from './errors.js';
 import { instanceIdOf } from './health.js';
 import { createHttpHandler } from './http.js';
 import { pathOf, type Logger } from './logger.js';
@@ -80,10 +79,10 @@ export function createServer({ config, voices, logger }: ServerOptions): EmomixS
 
   // A refused connection is still upgraded, so that browsers, which cannot see
   // the HTTP status of a failed upgrade, get the error message and close code.
-  const refuse = (socket: WebSocket, code: string, message: string, closeCode: number): void => {
-    metrics.errors.inc({ code });
-    socket.send(encodeMessage({ type: 'error', code, message, fatal: true }));
-    socket.close(closeCode, code);
+  const refuse = (socket: WebSocket, error: ProtocolError): void => {
+    metrics.errors.inc({ code: error.code });
+    socket.send(encodeMessage({ type: 'error', code: error.code, message: error.message, fatal: true }));
+    socket.close(error.closeCode, error.code);
   };
 
   http.on('upgrade', (req, stream, head) => {
@@ -93,10 +92,10 @@ export function createServer({ config, voices, logger }: ServerOptions): EmomixS
     }
     wss.handleUpgrade(req, stream, head, (socket) => {
       const denial = checkAccess(req, config, true);
-      if (denial) return refuse(socket, denial.code, denial.message, denial.closeCode);
-      if (draining) return refuse(socket, ErrorCode.shuttingDown, 'the server is shutting down', CloseCode.goingAway);
+      if (denial) return refuse(socket, denial);
+      if (draining) return refuse(socket, new ProtocolError(ErrorCode.shuttingDown));
       if (sessions.size + pendingHttp >= config.maxSessions) {
-        return refuse(socket, ErrorCode.serverBusy, `the server is at its limit of ${config.maxSessions} sessions`, CloseCode.serverBusy);
+        return refuse(socket, new ProtocolError(ErrorCode.serverBusy, `the server is at its limit of ${config.maxSessions} sessions`));
       }
       const session: Session = new Session({
         id: randomUUID(),

@@ -7,9 +7,8 @@ import type { RawData, WebSocket } from 'ws';
 import { checkedMix, type CheckedMix } from '../pipeline/synthesis/index.js';
 import type { OpusEncoderPool } from '../stream/opus.js';
 import { pacePackets } from '../stream/pacing.js';
-import { decodeFrame } from './codec.js';
+import { decodeFrame, CloseCode, ErrorCode, ProtocolError, FRAME_MS, OUTPUT_SAMPLE_RATE, PROTOCOL_VERSION, parseClientMessage, type ClientMessage, type EmotionWeights, type ReferenceMessage, type SessionStats, type StartMessage, wireSampleRate } from '../protocol/index.js';
 import { changeForTag, describePhraseEmotion, EmotionTimeline, type EmotionChange } from './emotion-timeline.js';
-import { CloseCode, ErrorCode, ProtocolError } from './errors.js';
 import type { Logger } from './logger.js';
 import { atRate } from './output-rate.js';
 import type { ServerMetrics } from './metrics.js';
@@ -19,22 +18,11 @@ import { RateLimiter } from './rate-limit.js';
 import { ReadWatch } from './read-watch.js';
 import type { RepeatLog } from './repeat-log.js';
 import { failureKey, isClipRefusal, publicSynthesisMessage, referenceMessage } from './synthesis-failure.js';
-import {
-  FRAME_MS,
-  OUTPUT_SAMPLE_RATE,
-  PROTOCOL_VERSION,
-  parseClientMessage,
-  type ClientMessage,
-  type EmotionWeights,
-  type ReferenceMessage,
-  type SessionStats,
-  type StartMessage,
-} from './protocol.js';
 import { renderPhrase, samplesToMs, unspokenCourse, type RenderedPhrase } from './render.js';
 import type { PhraseSegmenter } from '../pipeline/segmenter.js';
 import { SpeechRun, type Outcome, type PhraseCue } from './speech-run.js';
 import { resolveSpeaker, type ServedVoice, type VoiceRegistry } from './voices.js';
-import { createWireEncoder, wireSampleRate, type WireEncoder } from './wire-format.js';
+import { createWireEncoder, type WireEncoder } from './wire-encoder.js';
 
 export interface SessionLimits {
   maxBufferedText: number;
@@ -169,7 +157,7 @@ export class Session {
 
   constructor(private readonly deps: SessionDeps) {
     this.outbox = new Outbox(deps.socket, deps.limits.highWaterBytes, () =>
-      this.fail(new ProtocolError(ErrorCode.rateLimited, 'too many replies left unread: read the socket'), CloseCode.rateLimited),
+      this.fail(new ProtocolError(ErrorCode.rateLimited, 'too many replies left unread: read the socket')),
     );
     this.rate = new RateLimiter(deps.limits.maxMessagesPerSecond);
     this.log = deps.logger.child({ session: deps.id });
@@ -178,7 +166,7 @@ export class Session {
     deps.socket.on('close', (code) => this.released(code));
     deps.socket.on('error', (error) => this.log.warn({ err: error.message }, 'socket error'));
     this.readWatch = new ReadWatch(deps.socket, deps.limits.idleTimeoutMs, (silentMs) =>
-      this.fail(new ProtocolError(ErrorCode.idleTimeout, `the client has not read for ${Math.round(silentMs)} ms (no pong)`), CloseCode.idleTimeout),
+      this.fail(new ProtocolError(ErrorCode.idleTimeout, `the client has not read for ${Math.round(silentMs)} ms (no pong)`)),
     );
     this.touch();
   }
@@ -210,12 +198,12 @@ export class Session {
    */
   drain(deadlineMs: number): Promise<void> {
     if (this.state === 'awaiting-start') {
-      this.fail(new ProtocolError(ErrorCode.shuttingDown, 'the server is shutting down'), CloseCode.goingAway);
+      this.fail(new ProtocolError(ErrorCode.shuttingDown));
     } else if (this.state === 'streaming' || this.state === 'ending') {
       if (this.state === 'streaming') this.run?.flush('drained');
       this.state = 'draining';
       this.drainTimer = setTimeout(() => {
-        this.fail(new ProtocolError(ErrorCode.shuttingDown, 'the server is shutting down; the rest was cancelled'), CloseCode.goingAway);
+        this.fail(new ProtocolError(ErrorCode.shuttingDown, 'the server is shutting down; the rest was cancelled'));
       }, deadlineMs);
     }
     return this.closedPromise;
@@ -232,7 +220,7 @@ export class Session {
     if (this.state === 'closing' || this.state === 'closed' || this.outbox.overflowed) return;
     if (!this.rate.take()) {
       const { maxMessagesPerSecond } = this.deps.limits;
-      return this.fail(new ProtocolError(ErrorCode.rateLimited, `more than ${maxMessagesPerSecond} messages a second`), CloseCode.rateLimited);
+      return this.fail(new ProtocolError(ErrorCode.rateLimited, `more than ${maxMessagesPerSecond} messages a second`));
     }
     // A message is activity only from a client that reads: one that sends a message a
     // second and never reads would otherwise hold its slot for ever (the idle timeout runs
@@ -245,7 +233,7 @@ export class Session {
       if (error instanceof ProtocolError) this.sendError(error);
       else {
         this.log.error({ err: error }, 'unexpected error handling a message');
-        this.sendError(new ProtocolError(ErrorCode.internal, 'internal error'));
+        this.sendError(new ProtocolError(ErrorCode.internal));
       }
     }
   }
@@ -423,7 +411,7 @@ export class Session {
     this.cancel();
     // A pending `end` or drain has nothing left to wait for.
     if (this.state === 'ending') this.finish();
-    else if (this.state === 'draining') this.fail(new ProtocolError(ErrorCode.shuttingDown, 'the server is shutting down'), CloseCode.goingAway);
+    else if (this.state === 'draining') this.fail(new ProtocolError(ErrorCode.shuttingDown));
   }
 
   /** Drops everything not yet spoken and reports it in a `cancelled` message; a new run takes new text. */
@@ -465,7 +453,7 @@ export class Session {
       deliver: (outcome) => this.deliver(outcome),
       crashed: (error) => {
         this.log.error({ err: error }, 'speech pipeline crashed');
-        this.fail(new ProtocolError(ErrorCode.internal, 'internal error'), CloseCode.internal);
+        this.fail(new ProtocolError(ErrorCode.internal));
       },
     });
   }
@@ -519,7 +507,7 @@ export class Session {
   private reachedMarker(marker: Marker): void {
     if (marker === 'flushed') this.outbox.send({ type: 'flushed' });
     else if (marker === 'done') this.finish();
-    else this.fail(new ProtocolError(ErrorCode.shuttingDown, 'the server is shutting down; everything accepted was spoken'), CloseCode.goingAway);
+    else this.fail(new ProtocolError(ErrorCode.shuttingDown, 'the server is shutting down; everything accepted was spoken'));
   }
 
   private phraseFailed(phrase: PhraseCue, error: unknown): void {
@@ -622,12 +610,12 @@ export class Session {
     this.outbox.send({ type: 'error', code: error.code, message: error.message, fatal, ...(error.field ? { field: error.field } : {}) });
   }
 
-  /** A fatal error: report what will not be spoken, then the error, then close with `closeCode`. */
-  private fail(error: ProtocolError, closeCode: number): void {
+  /** A fatal error: report what will not be spoken, then the error, then close with the error's close code. */
+  private fail(error: ProtocolError): void {
     if (this.state === 'closing' || this.state === 'closed') return;
     if (this.run && !this.run.idle) this.cancel();
     this.sendError(error, true);
-    this.close(closeCode, error.code);
+    this.close(error.closeCode, error.code);
   }
 
   private close(code: number, reason: string): void {
@@ -642,7 +630,7 @@ export class Session {
   private touch(): void {
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(
-      () => this.fail(new ProtocolError(ErrorCode.idleTimeout, `no message and no audio for ${this.deps.limits.idleTimeoutMs} ms`), CloseCode.idleTimeout),
+      () => this.fail(new ProtocolError(ErrorCode.idleTimeout, `no message and no audio for ${this.deps.limits.idleTimeoutMs} ms`)),
       this.deps.limits.idleTimeoutMs,
     );
   }

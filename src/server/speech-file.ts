@@ -2,18 +2,17 @@
 // same segmentation and synthesis as a stream, joined without gaps.
 import { createPhraseSegmenter } from '../pipeline/segmenter.js';
 import { checkedMix, type CheckedMix } from '../pipeline/synthesis/index.js';
-import { MULAW_SAMPLE_RATE, floatToMulaw } from '../stream/mulaw.js';
+import { floatToMulaw } from '../stream/mulaw.js';
 import { writeOggOpus } from '../stream/ogg.js';
 import { nextTurn } from '../stream/next-turn.js';
 import { encodeInTurns, type OpusEncoderPool } from '../stream/opus.js';
 import { floatToPcm16LE } from '../stream/pcm.js';
 import { writeWav } from '../stream/wav.js';
 import { changeForTag, EmotionTimeline, type EmotionChange } from './emotion-timeline.js';
-import { ErrorCode, ProtocolError } from './errors.js';
+import { MULAW_SAMPLE_RATE, ErrorCode, ProtocolError, OUTPUT_SAMPLE_RATE, type EmotionWeights } from '../protocol/index.js';
 import { MarkupReader } from './markup.js';
 import { atRate } from './output-rate.js';
 import { PhraseCutter, type CutPhrase } from './phrase-cutter.js';
-import { OUTPUT_SAMPLE_RATE, type EmotionWeights } from './protocol.js';
 import { renderPhrase, samplesToMs, type RenderedPhrase } from './render.js';
 import type { ServedVoice } from './voices.js';
 

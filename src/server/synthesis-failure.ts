@@ -2,7 +2,7 @@
 // a sentence of ours. The engine's own message names files, graphs and onnxruntime
 // internals; it goes to the log (once per kind, see RepeatLog), never to the client.
 import { SynthesisError, type SynthesisErrorCode } from '../pipeline/synthesis/index.js';
-import { ErrorCode, ProtocolError } from './errors.js';
+import { ErrorCode, ProtocolError } from '../protocol/index.js';
 
 const PUBLIC_MESSAGES: Record<SynthesisErrorCode, string> = {
   EMOTION_UNKNOWN: 'the emotion mix names an emotion the voice does not have',

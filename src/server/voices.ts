@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { Engine, type Device, type EngineOptions, type GraphOptimization, type Logger as EngineLogger } from '../pipeline/synthesis/index.js';
 import { createPolyphaseResampler } from '../stream/polyphase.js';
 import type { Resampler } from '../stream/resample.js';
-import { ErrorCode, ProtocolError } from './errors.js';
-import { OUTPUT_SAMPLE_RATE } from './protocol.js';
+import { ErrorCode, ProtocolError, OUTPUT_SAMPLE_RATE } from '../protocol/index.js';
 
 export interface VoiceInfo {
   id: string;

@@ -6,8 +6,6 @@
 import alawmulaw from 'alawmulaw';
 import { floatToInt16 } from './pcm.js';
 
-export const MULAW_SAMPLE_RATE = 8000;
-
 /** Float samples in [-1, 1] (clipped) → one μ-law byte each. */
 export function floatToMulaw(pcm: Float32Array): Uint8Array {
   return alawmulaw.mulaw.encode(floatToInt16(pcm));

@@ -8,7 +8,7 @@
 import { checkedMix } from '../../pipeline/synthesis/index.js';
 import { changeForTag, toWeights } from '../emotion-timeline.js';
 import { parseEmotionTag } from '../markup.js';
-import type { EmotionWeights } from '../protocol.js';
+import type { EmotionWeights } from '../../protocol/index.js';
 
 /** Words that name one of the usual emotions of an EmoMix voice. */
 const SYNONYMS: Record<string, string> = {

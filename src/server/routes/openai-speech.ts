@@ -9,13 +9,12 @@ import { SynthesisError } from '../../pipeline/synthesis/index.js';
 import type { Mp3EncoderPool } from '../../stream/mp3.js';
 import type { OpusEncoderPool } from '../../stream/opus.js';
 import type { ServerConfig } from '../config.js';
-import { ErrorCode, ProtocolError } from '../errors.js';
+import { ErrorCode, ProtocolError, OUTPUT_SAMPLE_RATE, synthesisOptionsSchema, toProtocolError, type EmotionWeights } from '../../protocol/index.js';
 import type { ServerMetrics } from '../metrics.js';
 import { nextTurn, slices } from '../../stream/next-turn.js';
 import { atRate } from '../output-rate.js';
 import type { RepeatLog } from '../repeat-log.js';
 import { failureKey, synthesisFailed } from '../synthesis-failure.js';
-import { OUTPUT_SAMPLE_RATE, synthesisOptionsSchema, toProtocolError, type EmotionWeights } from '../protocol.js';
 import { samplesToMs } from '../render.js';
 import { renderText } from '../speech-file.js';
 import { mp3Encoder, oggOpusEncoder, pcmEncoder, streamingWavEncoder, type SpeechEncoder } from '../speech-encoders.js';
@@ -127,7 +126,7 @@ const sseEvent = (event: unknown): string => `data: ${JSON.stringify(event)}\n\n
 export function openAiSpeechRoute(ctx: OpenAiSpeechContext): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const { config, metrics } = ctx;
   return async (req, res) => {
-    if (ctx.draining()) throw new ProtocolError(ErrorCode.shuttingDown, 'the server is shutting down');
+    if (ctx.draining()) throw new ProtocolError(ErrorCode.shuttingDown);
     const parsed = requestSchema.safeParse(await ctx.readJson(req, res, config.maxMessageBytes));
     if (!parsed.success) throw toProtocolError(parsed.error);
     const body = parsed.data;

@@ -2,11 +2,10 @@
 // boundary, so the session only ever sees well-typed values; field names and
 // ranges are documented in docs/protocol.md.
 import { z } from 'zod';
+import { WIRE_FORMATS, type WireFormatName } from './audio.js';
 import { ErrorCode, ProtocolError } from './errors.js';
 
 export const PROTOCOL_VERSION = 1;
-export const OUTPUT_SAMPLE_RATE = 48_000;
-export const FRAME_MS = 20;
 
 const name = z.string().min(1).max(64);
 export const MIN_TEMPERATURE = 0.1;
@@ -37,7 +36,7 @@ export type SynthesisOptions = z.infer<typeof synthesisOptionsSchema>;
 const clientSchemas = {
   start: synthesisOptionsSchema.extend({
     type: z.literal('start'),
-    format: z.enum(['opus', 'pcm16', 'mulaw']).optional(),
+    format: z.enum(WIRE_FORMATS).optional(),
     /** pcm16 only (8000, 16000, 24000 or 48000); checked with the format when the session starts. */
     sampleRate: z.number().int().positive().optional(),
     pacing: z.enum(['asap', 'realtime']).optional(),
@@ -145,7 +144,7 @@ export type ServerMessage =
       neutral: string;
       sampleRate: number;
       frameMs: number;
-      format: 'opus' | 'pcm16' | 'mulaw';
+      format: WireFormatName;
       steps: number;
       pacing: 'asap' | 'realtime';
       /** Opus only: samples of encoder delay at the start of the decoded stream (RFC 7845 pre-skip). */

@@ -3,7 +3,7 @@
 import { Packr, type Options } from 'msgpackr';
 import { ErrorCode, ProtocolError } from './errors.js';
 import { assertPlainMessagePack } from './msgpack-strict.js';
-import type { ServerMessage } from './protocol.js';
+import type { ServerMessage } from './messages.js';
 
 // Optional fields left undefined are omitted: msgpackr would otherwise write
 // `undefined` as extension 0, which other MessagePack libraries reject.
