@@ -4,9 +4,7 @@
 import { createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { SynthesisError } from '../pipeline/synthesis/index.js';
 import type { RepeatLog } from './repeat-log.js';
-import { failureKey, synthesisFailed } from './synthesis-failure.js';
 import { Mp3EncoderPool } from '../stream/mp3.js';
 import type { OpusEncoderPool } from '../stream/opus.js';
 import { checkAccess, originAllowed } from './access.js';
@@ -14,11 +12,13 @@ import { httpStatusOf, readinessOf, type Capacity, type HealthReport } from './h
 import type { ServerConfig } from './config.js';
 import { ErrorCode, ERRORS, PCM_SAMPLE_RATES, ProtocolError, synthesisOptionsSchema, toProtocolError } from '../protocol/index.js';
 import { pathOf, type Logger } from './logger.js';
-import type { ServerMetrics } from './metrics.js';
+import { countSpoken, type ServerMetrics } from './metrics.js';
 import { synthesizeFile } from './speech-file.js';
 import { openAiErrorBody, openAiSpeechRoute } from './routes/openai-speech.js';
 import { resolveStaticFile, resolveVendorFile } from './static-files.js';
-import { resolveSpeaker, type VoiceRegistry } from './voices.js';
+import { speechSettings } from './speech-settings.js';
+import { inSpeechSlot } from './speech-request.js';
+import type { VoiceRegistry } from './voices.js';
 
 export interface HttpContext {
   config: ServerConfig;
@@ -185,53 +185,18 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
     if (body.text.length > config.maxBufferedText) {
       throw new ProtocolError(ErrorCode.textTooLong, `text: at most ${config.maxBufferedText} characters`, 'text');
     }
-    const voice = ctx.voices.resolve(body.voice);
-    if (body.steps !== undefined && body.steps > config.maxSteps) {
-      throw new ProtocolError(ErrorCode.invalidField, `steps: at most ${config.maxSteps} on this server`, 'steps');
-    }
-    const speaker = resolveSpeaker(voice, body.speaker);
-    const emotion = body.emotion ?? { [voice.info.neutral]: 1 };
-    const unknown = Object.keys(emotion).find((name) => !voice.info.emotions.includes(name));
-    if (unknown !== undefined) throw new ProtocolError(ErrorCode.unknownEmotion, `emotion: unknown emotion "${unknown}"`, 'emotion');
-
-    const release = ctx.acquireSlot();
-    if (!release) throw new ProtocolError(ErrorCode.serverBusy, 'too many sessions; try again later');
-    const abort = new AbortController();
-    res.on('close', () => abort.abort());
-    try {
+    const settings = speechSettings(ctx.voices.resolve(body.voice), body, config.maxSteps);
+    await inSpeechSlot(ctx, '/v1/speech', res, async (signal) => {
       const file = await synthesizeFile(
-        voice,
-        {
-          text: body.text,
-          format: body.format ?? 'ogg',
-          sampleRate: body.sampleRate,
-          speaker,
-          emotion,
-          markup: body.markup ?? false,
-          steps: body.steps,
-          temperature: body.temperature,
-          lengthScale: body.speed === undefined ? undefined : 1 / body.speed,
-          seed: body.seed,
-          maxAudioSeconds: config.maxRequestAudioSeconds,
-        },
+        settings,
+        { text: body.text, format: body.format ?? 'ogg', sampleRate: body.sampleRate, markup: body.markup ?? false, maxAudioSeconds: config.maxRequestAudioSeconds },
         ctx.encoders,
-        abort.signal,
+        signal,
       );
-      metrics.phrases.inc({ voice: voice.info.id, outcome: 'spoken' }, file.phrases);
-      metrics.audioSeconds.inc({ voice: voice.info.id }, file.audioMs / 1000);
-      if (file.audioMs > 0) metrics.realTimeFactor.observe({ voice: voice.info.id }, file.synthesisMs / file.audioMs);
+      countSpoken(metrics, settings.voice.info.id, file);
       res.writeHead(200, { 'content-type': file.contentType, 'content-length': file.body.length, 'x-emomix-phrases': file.phrases });
       res.end(file.body);
-    } catch (error) {
-      if (abort.signal.aborted) return;
-      if (error instanceof SynthesisError) {
-        ctx.failures.warn(failureKey(error), { err: error, route: '/v1/speech' }, 'request synthesis failed');
-        throw synthesisFailed(error);
-      }
-      throw error;
-    } finally {
-      release();
-    }
+    });
   }
 
   async function serveStatic(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {

@@ -49,3 +49,10 @@ export function createMetrics(): ServerMetrics {
     httpRequests: new Counter({ name: 'emomix_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'], registers }),
   };
 }
+
+/** Phrases spoken (sent or answered) and their audio, from a session phrase by phrase or from a request at its end. */
+export function countSpoken(metrics: ServerMetrics, voice: string, spoken: { phrases: number; audioMs: number; synthesisMs: number }): void {
+  metrics.phrases.inc({ voice, outcome: 'spoken' }, spoken.phrases);
+  metrics.audioSeconds.inc({ voice }, spoken.audioMs / 1000);
+  if (spoken.audioMs > 0) metrics.realTimeFactor.observe({ voice }, spoken.synthesisMs / spoken.audioMs);
+}

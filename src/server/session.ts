@@ -4,24 +4,25 @@
 // and never throws out of here.
 import { Observable, Subject, concatMap, defer, from, map, of, type Subscription } from 'rxjs';
 import type { RawData, WebSocket } from 'ws';
-import { checkedMix, type CheckedMix } from '../pipeline/synthesis/index.js';
+import { checkedMix } from '../pipeline/synthesis/index.js';
 import type { OpusEncoderPool } from '../stream/opus.js';
 import { pacePackets } from '../stream/pacing.js';
-import { decodeFrame, CloseCode, ErrorCode, ProtocolError, FRAME_MS, OUTPUT_SAMPLE_RATE, PROTOCOL_VERSION, parseClientMessage, type ClientMessage, type EmotionWeights, type ReferenceMessage, type SessionStats, type StartMessage, wireSampleRate } from '../protocol/index.js';
+import { decodeFrame, CloseCode, ErrorCode, ProtocolError, FRAME_MS, OUTPUT_SAMPLE_RATE, PROTOCOL_VERSION, parseClientMessage, type ClientMessage, type ReferenceMessage, type SessionStats, type StartMessage, wireSampleRate } from '../protocol/index.js';
 import { changeForTag, describePhraseEmotion, EmotionTimeline, type EmotionChange } from './emotion-timeline.js';
 import type { Logger } from './logger.js';
 import { atRate } from './output-rate.js';
-import type { ServerMetrics } from './metrics.js';
+import { countSpoken, type ServerMetrics } from './metrics.js';
 import { MarkupReader, type EmotionTag, type MarkupItem } from './markup.js';
 import { Outbox } from './outbox.js';
 import { RateLimiter } from './rate-limit.js';
 import { ReadWatch } from './read-watch.js';
 import type { RepeatLog } from './repeat-log.js';
-import { failureKey, isClipRefusal, publicSynthesisMessage, referenceMessage } from './synthesis-failure.js';
+import { referenceFailure, synthesisFailure } from './synthesis-failure.js';
 import { renderPhrase, samplesToMs, unspokenCourse, type RenderedPhrase } from './render.js';
 import type { PhraseSegmenter } from '../pipeline/segmenter.js';
 import { SpeechRun, type Outcome, type PhraseCue } from './speech-run.js';
-import { resolveSpeaker, type ServedVoice, type VoiceRegistry } from './voices.js';
+import { checkEmotions, phraseRequest, speechSettings, type SpeechSettings } from './speech-settings.js';
+import type { VoiceRegistry } from './voices.js';
 import { createWireEncoder, type WireEncoder } from './wire-encoder.js';
 
 export interface SessionLimits {
@@ -67,20 +68,12 @@ export interface SessionSnapshot {
 
 type Marker = 'flushed' | 'done' | 'drained';
 
-interface Settings {
-  voice: ServedVoice;
-  speaker: string;
+interface Settings extends SpeechSettings {
   pacing: 'asap' | 'realtime';
-  steps: number;
-  temperature: number | undefined;
-  lengthScale: number | undefined;
-  seed: number | undefined;
   wire: WireEncoder;
   /** 48 kHz samples (the session timeline's unit) per sample on the wire. */
   wireScale: number;
   timeline: EmotionTimeline;
-  /** The mix of `start` (normalised), which `[/emotion]` returns to. */
-  base: CheckedMix;
   markup: boolean;
 }
 
@@ -253,7 +246,7 @@ export class Session {
       case 'text':
         return this.addText(run, message.text);
       case 'emotion':
-        this.checkEmotions(this.settings!.voice, message.weights, 'weights');
+        checkEmotions(message.weights, [...this.settings!.voice.info.emotions, ...this.references.keys()], 'weights');
         return this.follow(run, this.markup.mark({ mix: checkedMix(message.weights), rampMs: message.rampMs ?? 0 }));
       case 'flush':
         this.follow(run, this.markup.end());
@@ -270,25 +263,15 @@ export class Session {
   private start(message: StartMessage): void {
     const voice = this.deps.voices.resolve(message.voice);
     const { limits } = this.deps;
-    if (message.steps !== undefined && message.steps > limits.maxSteps) {
-      throw new ProtocolError(ErrorCode.invalidField, `steps: at most ${limits.maxSteps} on this server`, 'steps');
-    }
-    const emotion = message.emotion ?? { [voice.info.neutral]: 1 };
-    this.checkEmotions(voice, emotion, 'emotion');
+    const speech = speechSettings(voice, message, limits.maxSteps);
     const format = message.format ?? 'opus';
     const sampleRate = wireSampleRate(format, message.sampleRate);
     const settings: Settings = {
-      voice,
-      speaker: resolveSpeaker(voice, message.speaker),
+      ...speech,
       pacing: message.pacing ?? limits.pacing,
-      steps: message.steps ?? voice.info.steps,
-      temperature: message.temperature,
-      lengthScale: message.speed === undefined ? undefined : 1 / message.speed,
-      seed: message.seed,
       wire: createWireEncoder(format, sampleRate, this.deps.encoders),
       wireScale: OUTPUT_SAMPLE_RATE / sampleRate,
-      timeline: new EmotionTimeline(checkedMix(emotion)),
-      base: checkedMix(emotion),
+      timeline: new EmotionTimeline(speech.base),
       markup: message.markup ?? false,
     };
     this.markup = new MarkupReader(settings.markup);
@@ -314,15 +297,6 @@ export class Session {
       ...(settings.wire.preSkip !== undefined ? { preSkip: settings.wire.preSkip } : {}),
       limits: { maxMessageBytes: limits.maxMessageBytes, maxBufferedText: limits.maxBufferedText, maxSteps: limits.maxSteps },
     });
-  }
-
-  private checkEmotions(voice: ServedVoice, weights: EmotionWeights, field: string): void {
-    const known = voice.info.emotions;
-    for (const name of Object.keys(weights)) {
-      if (!known.includes(name) && !this.references.has(name)) {
-        throw new ProtocolError(ErrorCode.unknownEmotion, `${field}: unknown emotion "${name}" (known: ${[...known, ...this.references.keys()].join(', ')})`, field);
-      }
-    }
   }
 
   /** Characters accepted and not yet spoken: in the run, or held as a possible tag. */
@@ -402,8 +376,7 @@ export class Session {
       this.references.set(name, embedding);
       this.outbox.send({ type: 'emotionAdded', name });
     } catch (error) {
-      if (!isClipRefusal(error)) this.deps.failures.warn(failureKey(error), { err: error, session: this.deps.id }, 'reference analysis failed');
-      this.sendError(new ProtocolError(ErrorCode.badReference, `audio: ${referenceMessage(error)}`, 'audio'));
+      this.sendError(referenceFailure(error, this.deps.failures, { session: this.deps.id }));
     }
   }
 
@@ -465,18 +438,14 @@ export class Session {
     const start = s.timeline.forPhrase(startMs);
     let audio: RenderedPhrase;
     try {
-      audio = await renderPhrase(s.voice, phrase.text, phrase.marks, start, {
-        speaker: s.speaker,
-        steps: s.steps,
-        ...(s.temperature !== undefined ? { temperature: s.temperature } : {}),
-        ...(s.lengthScale !== undefined ? { lengthScale: s.lengthScale } : {}),
-        // Each phrase gets its own noise, reproducibly.
-        ...(s.seed !== undefined ? { seed: (s.seed + phrase.id) % 2 ** 32 } : {}),
-        customEmotions: Object.fromEntries(this.references),
+      audio = await renderPhrase(
+        s.voice,
+        phrase.text,
+        phrase.marks,
+        start,
         // Under load the engine first serves the phrase whose listener runs out of audio soonest.
-        deadline: this.playDeadline(startSamples),
-        signal,
-      });
+        phraseRequest(s, phrase.id, { deadline: this.playDeadline(startSamples), signal, customEmotions: Object.fromEntries(this.references) }),
+      );
     } catch (error) {
       // A failed phrase's changes still take over: the text after it keeps the mix asked for.
       if (!signal.aborted) s.timeline.advance(startMs, unspokenCourse(start, phrase.text, phrase.marks));
@@ -513,10 +482,9 @@ export class Session {
   private phraseFailed(phrase: PhraseCue, error: unknown): void {
     this.stats.failedPhrases++;
     this.deps.metrics.phrases.inc({ voice: this.voiceId, outcome: 'failed' });
-    const detail = publicSynthesisMessage(error);
-    this.deps.failures.warn(failureKey(error), { err: error, session: this.deps.id, phrase: phrase.id }, 'phrase failed');
-    this.deps.metrics.errors.inc({ code: ErrorCode.synthesisFailed });
-    this.outbox.send({ type: 'error', code: ErrorCode.synthesisFailed, message: detail, fatal: false, phrase: phrase.id, text: phrase.text });
+    const failure = synthesisFailure(error, this.deps.failures, { session: this.deps.id, phrase: phrase.id }, 'phrase failed');
+    this.deps.metrics.errors.inc({ code: failure.code });
+    this.outbox.send({ type: 'error', code: failure.code, message: failure.message, fatal: false, phrase: phrase.id, text: phrase.text });
   }
 
   private deliverPhrase(phrase: PhraseCue, rendered: Rendered): Observable<unknown> {
@@ -582,10 +550,7 @@ export class Session {
     this.stats.audioMs += audioMs;
     this.stats.synthesisMs += audio.synthesisMs;
     this.stats.realTimeFactor = this.stats.audioMs > 0 ? this.stats.synthesisMs / this.stats.audioMs : 0;
-    const voice = this.voiceId;
-    this.deps.metrics.phrases.inc({ voice, outcome: 'spoken' });
-    this.deps.metrics.audioSeconds.inc({ voice }, audioMs / 1000);
-    if (audioMs > 0) this.deps.metrics.realTimeFactor.observe({ voice }, audio.synthesisMs / audioMs);
+    countSpoken(this.deps.metrics, this.voiceId, { phrases: 1, audioMs, synthesisMs: audio.synthesisMs });
   }
 
   private finish(): void {

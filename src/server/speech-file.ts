@@ -1,7 +1,7 @@
 // POST /v1/speech: a whole text to one audio file, phrase by phrase with the
 // same segmentation and synthesis as a stream, joined without gaps.
 import { createPhraseSegmenter } from '../pipeline/segmenter.js';
-import { checkedMix, type CheckedMix } from '../pipeline/synthesis/index.js';
+import type { CheckedMix } from '../pipeline/synthesis/index.js';
 import { floatToMulaw } from '../stream/mulaw.js';
 import { writeOggOpus } from '../stream/ogg.js';
 import { nextTurn } from '../stream/next-turn.js';
@@ -9,30 +9,26 @@ import { encodeInTurns, type OpusEncoderPool } from '../stream/opus.js';
 import { floatToPcm16LE } from '../stream/pcm.js';
 import { writeWav } from '../stream/wav.js';
 import { changeForTag, EmotionTimeline, type EmotionChange } from './emotion-timeline.js';
-import { MULAW_SAMPLE_RATE, ErrorCode, ProtocolError, OUTPUT_SAMPLE_RATE, type EmotionWeights } from '../protocol/index.js';
+import { MULAW_SAMPLE_RATE, ErrorCode, ProtocolError, OUTPUT_SAMPLE_RATE } from '../protocol/index.js';
 import { MarkupReader } from './markup.js';
 import { atRate } from './output-rate.js';
 import { PhraseCutter, type CutPhrase } from './phrase-cutter.js';
 import { renderPhrase, samplesToMs, type RenderedPhrase } from './render.js';
+import { phraseRequest, type SpeechSettings } from './speech-settings.js';
 import type { ServedVoice } from './voices.js';
 
-export interface SpeechFileRequest {
+export interface SpeechText {
   text: string;
+  /** Read emotion tags in `text`. Default false. */
+  markup?: boolean;
+  /** Audio the request may produce, in seconds; past it the request fails with audio_too_long. */
+  maxAudioSeconds: number;
+}
+
+export interface SpeechFileRequest extends SpeechText {
   format: 'ogg' | 'wav' | 'pcm' | 'mulaw';
   /** wav and pcm: the file's rate (48 kHz by default); mulaw is 8 kHz. */
   sampleRate?: number | undefined;
-  /** One of the voice's speakers (checked by the caller); default its first. */
-  speaker?: string | undefined;
-  /** The starting mix; `[/emotion]` returns to it. */
-  emotion: EmotionWeights;
-  /** Read emotion tags in `text`. Default false. */
-  markup?: boolean;
-  steps: number | undefined;
-  temperature: number | undefined;
-  lengthScale: number | undefined;
-  seed: number | undefined;
-  /** Audio the request may produce, in seconds; past it the request fails with audio_too_long. */
-  maxAudioSeconds: number;
 }
 
 export interface SpeechFile {
@@ -50,15 +46,10 @@ const CUT_SLICE_CHARS = 1024;
  * has arrived whole, so it is cut at sentence ends (and the other text-only rules), never early:
  * an early first phrase would only put a phrase-final fall in the middle of a sentence.
  */
-export async function* renderText(
-  voice: ServedVoice,
-  request: Omit<SpeechFileRequest, 'format'>,
-  signal: AbortSignal,
-): AsyncGenerator<RenderedPhrase> {
-  // The routes checked the names and weights; the mix is made once, here.
-  const base = checkedMix(request.emotion);
-  const phrases = await cutWithMarkup(voice, request.text, request.markup ?? false, base);
-  const timeline = new EmotionTimeline(base);
+export async function* renderText(settings: SpeechSettings, request: SpeechText, signal: AbortSignal): AsyncGenerator<RenderedPhrase> {
+  const { voice } = settings;
+  const phrases = await cutWithMarkup(voice, request.text, request.markup ?? false, settings.base);
+  const timeline = new EmotionTimeline(settings.base);
   // Each phrase is wanted when a listener who started at the request would reach it: the
   // first at once, the rest as the audio before them would have played. Under load the
   // engine serves earliest deadlines first, so a long request yields to real-time sessions
@@ -69,15 +60,7 @@ export async function* renderText(
   // is an error (nothing_to_say) before any response is under way, not an empty file.
   const silentFirst: RenderedPhrase[] = [];
   for (const [i, { text, marks }] of phrases.entries()) {
-    const rendered = await renderPhrase(voice, text, marks, timeline.forPhrase(startMs), {
-      ...(request.speaker !== undefined ? { speaker: request.speaker } : {}),
-      ...(request.steps !== undefined ? { steps: request.steps } : {}),
-      ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
-      ...(request.lengthScale !== undefined ? { lengthScale: request.lengthScale } : {}),
-      ...(request.seed !== undefined ? { seed: (request.seed + i + 1) % 2 ** 32 } : {}),
-      deadline: started + startMs,
-      signal,
-    });
+    const rendered = await renderPhrase(voice, text, marks, timeline.forPhrase(startMs), phraseRequest(settings, i + 1, { deadline: started + startMs, signal }));
     timeline.advance(startMs, rendered.course);
     startMs += samplesToMs(rendered.pcm.length);
     // Checked phrase by phrase: what a text reads as is known only once it is synthesized,
@@ -95,15 +78,10 @@ export async function* renderText(
   if (startMs === 0) throw new ProtocolError(ErrorCode.nothingToSay, 'text: nothing in it can be pronounced by this voice (another script, or symbols only)', 'text');
 }
 
-export async function synthesizeFile(
-  voice: ServedVoice,
-  request: SpeechFileRequest,
-  encoders: OpusEncoderPool,
-  signal: AbortSignal,
-): Promise<SpeechFile> {
+export async function synthesizeFile(settings: SpeechSettings, request: SpeechFileRequest, encoders: OpusEncoderPool, signal: AbortSignal): Promise<SpeechFile> {
   const parts: Float32Array[] = [];
   let synthesisMs = 0;
-  for await (const rendered of renderText(voice, request, signal)) {
+  for await (const rendered of renderText(settings, request, signal)) {
     parts.push(rendered.pcm);
     synthesisMs += rendered.synthesisMs;
   }
@@ -120,7 +98,7 @@ export async function synthesizeFile(
   const packets = [...(await encodeInTurns(encoder, pcm.length > 0 ? pcm : new Float32Array(1))), ...encoder.flush()];
   const { preSkip, sampleCount } = encoder;
   encoders.give(encoder);
-  const body = await writeOggOpus(packets, { preSkip, sampleCount, inputSampleRate: voice.info.sampleRate });
+  const body = await writeOggOpus(packets, { preSkip, sampleCount, inputSampleRate: settings.voice.info.sampleRate });
   return { ...file, body, contentType: 'audio/ogg' };
 }
 

@@ -3,6 +3,7 @@
 // internals; it goes to the log (once per kind, see RepeatLog), never to the client.
 import { SynthesisError, type SynthesisErrorCode } from '../pipeline/synthesis/index.js';
 import { ErrorCode, ProtocolError } from '../protocol/index.js';
+import type { RepeatLog } from './repeat-log.js';
 
 const PUBLIC_MESSAGES: Record<SynthesisErrorCode, string> = {
   EMOTION_UNKNOWN: 'the emotion mix names an emotion the voice does not have',
@@ -24,7 +25,7 @@ export function publicSynthesisMessage(error: unknown): string {
 }
 
 /** The engine refused the clip itself (WAV_INVALID): its message is written for the client. */
-export function isClipRefusal(error: unknown): error is SynthesisError {
+function isClipRefusal(error: unknown): error is SynthesisError {
   return error instanceof SynthesisError && error.code === 'WAV_INVALID';
 }
 
@@ -33,8 +34,15 @@ export function referenceMessage(error: unknown): string {
   return isClipRefusal(error) ? error.message : publicSynthesisMessage(error);
 }
 
-/** The `synthesis_failed` error that HTTP routes answer with. */
-export function synthesisFailed(error: SynthesisError): ProtocolError {
+/** A clip that could not be used as the `bad_reference` error; a failed analysis is logged with `fields`, once per kind. */
+export function referenceFailure(error: unknown, failures: RepeatLog, fields: Record<string, unknown>): ProtocolError {
+  if (!isClipRefusal(error)) failures.warn(failureKey(error), { err: error, ...fields }, 'reference analysis failed');
+  return new ProtocolError(ErrorCode.badReference, `audio: ${referenceMessage(error)}`, 'audio');
+}
+
+/** A failed synthesis as the `synthesis_failed` error the client gets; logged as `msg` with `fields`, once per kind. */
+export function synthesisFailure(error: unknown, failures: RepeatLog, fields: Record<string, unknown>, msg: string): ProtocolError {
+  failures.warn(failureKey(error), { err: error, ...fields }, msg);
   return new ProtocolError(ErrorCode.synthesisFailed, publicSynthesisMessage(error));
 }
 

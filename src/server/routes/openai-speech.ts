@@ -5,18 +5,18 @@
 // docs/clients.md documents the fields and what differs from OpenAI.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { SynthesisError } from '../../pipeline/synthesis/index.js';
 import type { Mp3EncoderPool } from '../../stream/mp3.js';
 import type { OpusEncoderPool } from '../../stream/opus.js';
 import type { ServerConfig } from '../config.js';
 import { ErrorCode, ProtocolError, OUTPUT_SAMPLE_RATE, synthesisOptionsSchema, toProtocolError, type EmotionWeights } from '../../protocol/index.js';
-import type { ServerMetrics } from '../metrics.js';
+import { countSpoken, type ServerMetrics } from '../metrics.js';
 import { nextTurn, slices } from '../../stream/next-turn.js';
 import { atRate } from '../output-rate.js';
 import type { RepeatLog } from '../repeat-log.js';
-import { failureKey, synthesisFailed } from '../synthesis-failure.js';
 import { samplesToMs } from '../render.js';
 import { renderText } from '../speech-file.js';
+import { inSpeechSlot } from '../speech-request.js';
+import { speechSettings } from '../speech-settings.js';
 import { mp3Encoder, oggOpusEncoder, pcmEncoder, streamingWavEncoder, type SpeechEncoder } from '../speech-encoders.js';
 import type { ServedVoice, VoiceRegistry } from '../voices.js';
 import { emotionFromInstructions } from './instructions.js';
@@ -135,90 +135,58 @@ export function openAiSpeechRoute(ctx: OpenAiSpeechContext): (req: IncomingMessa
     }
     const format = parseFormat(body.response_format);
     const voice = resolveVoice(ctx.voices, typeof body.voice === 'string' ? body.voice : body.voice.id);
-    if (body.steps !== undefined && body.steps > config.maxSteps) {
-      throw new ProtocolError(ErrorCode.invalidField, `steps: at most ${config.maxSteps} on this server`, 'steps');
-    }
-    const emotion: EmotionWeights = body.emotion ?? instructed(body.instructions, voice) ?? { [voice.info.neutral]: 1 };
-    const unknown = Object.keys(emotion).find((name) => !voice.info.emotions.includes(name));
-    if (unknown !== undefined) {
-      throw new ProtocolError(ErrorCode.unknownEmotion, `emotion: unknown emotion "${unknown}" (known: ${voice.info.emotions.join(', ')})`, 'emotion');
-    }
-
-    const release = ctx.acquireSlot();
-    if (!release) throw new ProtocolError(ErrorCode.serverBusy, 'too many sessions; try again later');
-    const abort = new AbortController();
-    res.on('close', () => abort.abort());
-    let encoder: SpeechEncoder | undefined;
-    try {
-      encoder = await encoderFor(format, ctx, voice);
-      const sse = body.stream_format === 'sse';
-      const send = (bytes: Uint8Array): Promise<void> | undefined => {
-        if (bytes.length === 0) return undefined;
-        return write(res, sse ? sseEvent({ type: 'speech.audio.delta', audio: Buffer.from(bytes).toString('base64') }) : bytes);
-      };
-      const request = {
-        text: body.input,
-        emotion,
-        steps: body.steps,
-        temperature: body.temperature,
-        lengthScale: body.speed === undefined ? undefined : 1 / body.speed,
-        seed: body.seed,
-        markup: body.markup ?? true,
-        maxAudioSeconds: config.maxRequestAudioSeconds,
-      };
-      let phrases = 0;
-      let samples = 0;
-      let synthesisMs = 0;
-      for await (const rendered of renderText(voice, request, abort.signal)) {
-        // Headers wait for the first phrase, so a request that cannot be spoken at all still gets an error status.
+    const settings = speechSettings(voice, { ...body, emotion: body.emotion ?? instructed(body.instructions, voice) }, config.maxSteps);
+    await inSpeechSlot(ctx, '/v1/audio/speech', res, async (signal) => {
+      let encoder: SpeechEncoder | undefined = await encoderFor(format, ctx, voice);
+      try {
+        const sse = body.stream_format === 'sse';
+        const send = (bytes: Uint8Array): Promise<void> | undefined => {
+          if (bytes.length === 0) return undefined;
+          return write(res, sse ? sseEvent({ type: 'speech.audio.delta', audio: Buffer.from(bytes).toString('base64') }) : bytes);
+        };
+        let phrases = 0;
+        let samples = 0;
+        let synthesisMs = 0;
+        for await (const rendered of renderText(settings, { text: body.input, markup: body.markup ?? true, maxAudioSeconds: config.maxRequestAudioSeconds }, signal)) {
+          // Headers wait for the first phrase, so a request that cannot be spoken at all still gets an error status.
+          if (!res.headersSent) {
+            res.writeHead(200, {
+              'content-type': sse ? 'text/event-stream' : encoder.contentType,
+              'cache-control': 'no-store',
+              'x-emomix-model': body.model ?? '',
+              'x-emomix-voice': voice.info.id,
+              'x-emomix-emotion': Object.entries(settings.emotion).map(([name, w]) => `${name}=${w}`).join(','),
+            });
+            await send(await encoder.start());
+          }
+          phrases++;
+          samples += rendered.pcm.length;
+          synthesisMs += rendered.synthesisMs;
+          // A phrase goes to the encoder a second at a time (MP3 costs 4-6 ms of CPU per second
+          // of audio), the event loop let in between.
+          for (const slice of slices(await atRate(rendered.pcm, encoder.sampleRate), encoder.sampleRate)) {
+            await send(await encoder.encode(slice));
+            await nextTurn();
+          }
+          if (signal.aborted) break;
+        }
+        if (signal.aborted) return;
         if (!res.headersSent) {
-          res.writeHead(200, {
-            'content-type': sse ? 'text/event-stream' : encoder.contentType,
-            'cache-control': 'no-store',
-            'x-emomix-model': body.model ?? '',
-            'x-emomix-voice': voice.info.id,
-            'x-emomix-emotion': Object.entries(emotion).map(([name, w]) => `${name}=${w}`).join(','),
-          });
+          res.writeHead(200, { 'content-type': sse ? 'text/event-stream' : encoder.contentType, 'cache-control': 'no-store' });
           await send(await encoder.start());
         }
-        phrases++;
-        samples += rendered.pcm.length;
-        synthesisMs += rendered.synthesisMs;
-        // A phrase goes to the encoder a second at a time (MP3 costs 4-6 ms of CPU per second
-        // of audio), the event loop let in between.
-        for (const slice of slices(await atRate(rendered.pcm, encoder.sampleRate), encoder.sampleRate)) {
-          await send(await encoder.encode(slice));
-          await nextTurn();
+        await send(await encoder.finish());
+        encoder = undefined;
+        if (sse) {
+          // OpenAI reports tokens; we report characters in and 20 ms audio frames out.
+          const frames = Math.ceil((samples * 50) / OUTPUT_SAMPLE_RATE);
+          await write(res, sseEvent({ type: 'speech.audio.done', usage: { input_tokens: body.input.length, output_tokens: frames, total_tokens: body.input.length + frames } }));
         }
-        if (abort.signal.aborted) break;
+        res.end();
+        countSpoken(metrics, voice.info.id, { phrases, audioMs: samplesToMs(samples), synthesisMs });
+      } finally {
+        encoder?.discard();
       }
-      if (abort.signal.aborted) return;
-      if (!res.headersSent) {
-        res.writeHead(200, { 'content-type': sse ? 'text/event-stream' : encoder.contentType, 'cache-control': 'no-store' });
-        await send(await encoder.start());
-      }
-      await send(await encoder.finish());
-      encoder = undefined;
-      const audioMs = samplesToMs(samples);
-      if (sse) {
-        // OpenAI reports tokens; we report characters in and 20 ms audio frames out.
-        const frames = Math.ceil((samples * 50) / OUTPUT_SAMPLE_RATE);
-        await write(res, sseEvent({ type: 'speech.audio.done', usage: { input_tokens: body.input.length, output_tokens: frames, total_tokens: body.input.length + frames } }));
-      }
-      res.end();
-      metrics.phrases.inc({ voice: voice.info.id, outcome: 'spoken' }, phrases);
-      metrics.audioSeconds.inc({ voice: voice.info.id }, audioMs / 1000);
-      if (audioMs > 0) metrics.realTimeFactor.observe({ voice: voice.info.id }, synthesisMs / audioMs);
-    } catch (error) {
-      if (abort.signal.aborted) return;
-      if (error instanceof SynthesisError) {
-        ctx.failures.warn(failureKey(error), { err: error, route: '/v1/audio/speech' }, 'request synthesis failed');
-        throw synthesisFailed(error);
-      }
-      throw error;
-    } finally {
-      encoder?.discard();
-      release();
-    }
+    });
   };
 }
