@@ -15,7 +15,7 @@ import { createHttpHandler } from './http.js';
 import { pathOf, type Logger } from './logger.js';
 import { RepeatLog } from './repeat-log.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
-import { Session, type SessionSnapshot } from './session.js';
+import { Session, type SessionSnapshot } from './session/session.js';
 import type { VoiceRegistry } from './voices.js';
 
 export interface ServerOptions {

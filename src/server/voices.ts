@@ -1,7 +1,16 @@
 // The voices a server speaks with: one engine (and its worker pool) per voice,
 // plus one resampler from the voice's rate to the wire's 48 kHz.
 import { join } from 'node:path';
-import { Engine, type Device, type EngineOptions, type GraphOptimization, type Logger as EngineLogger } from '../pipeline/synthesis/index.js';
+import {
+  Engine,
+  type Device,
+  type EmotionCourse,
+  type EngineOptions,
+  type GraphOptimization,
+  type Logger as EngineLogger,
+  type SynthesisRequest,
+  type WordTiming,
+} from '../pipeline/synthesis/index.js';
 import { createPolyphaseResampler } from '../stream/polyphase.js';
 import type { Resampler } from '../stream/resample.js';
 import { ErrorCode, ProtocolError, OUTPUT_SAMPLE_RATE } from '../protocol/index.js';
@@ -21,9 +30,25 @@ export interface VoiceInfo {
   default: boolean;
 }
 
+/** What sessions and requests ask of a voice's engine: all that a test's fake voice implements. */
+export interface VoiceEngine {
+  synthesize(text: string, request: SynthesisRequest): Promise<PhraseSynthesis>;
+  /** A reference clip (WAV bytes) → an emotion embedding its text may name. */
+  embedReference(clip: Uint8Array): Promise<Float32Array>;
+}
+
+/** The part of a synthesis result that the server uses. */
+export interface PhraseSynthesis {
+  audio: Float32Array;
+  words: WordTiming[];
+  emotion: { course: EmotionCourse };
+  timings: { totalMs: number };
+}
+
 export interface ServedVoice {
   info: VoiceInfo;
-  engine: Engine;
+  engine: VoiceEngine;
+  /** From the voice's rate to the wire's 48 kHz. */
   resampler: Resampler;
 }
 
@@ -44,6 +69,7 @@ export interface VoiceLoadOptions {
 export class VoiceRegistry {
   private constructor(
     private readonly voices: Map<string, ServedVoice>,
+    private readonly engines: Engine[],
     readonly defaultId: string,
   ) {}
 
@@ -51,6 +77,7 @@ export class VoiceRegistry {
   static async load(options: VoiceLoadOptions): Promise<VoiceRegistry> {
     const ids = [...new Set([options.defaultVoice, ...(options.extraVoices ?? [])])];
     const voices = new Map<string, ServedVoice>();
+    const engines: Engine[] = [];
     try {
       for (const id of ids) {
         const engine = await Engine.create({
@@ -64,6 +91,7 @@ export class VoiceRegistry {
           ...(options.logger ? { logger: options.logger } : {}),
           ...(options.createWorker ? { createWorker: options.createWorker } : {}),
         });
+        engines.push(engine);
         const v = engine.voice;
         voices.set(id, {
           engine,
@@ -86,10 +114,10 @@ export class VoiceRegistry {
         });
       }
     } catch (error) {
-      await Promise.all([...voices.values()].map(closeVoice));
+      await closeAll([...voices.values()], engines);
       throw error;
     }
-    return new VoiceRegistry(voices, options.defaultVoice);
+    return new VoiceRegistry(voices, engines, options.defaultVoice);
   }
 
   /** The voice with this id, or the default one when id is undefined. */
@@ -109,7 +137,7 @@ export class VoiceRegistry {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.voices.values()].map(closeVoice));
+    await closeAll([...this.voices.values()], this.engines);
     this.voices.clear();
   }
 }
@@ -124,7 +152,7 @@ export function resolveSpeaker(voice: ServedVoice, speaker: string | undefined):
   return speaker;
 }
 
-function closeVoice(voice: ServedVoice): Promise<void> {
-  voice.resampler.close();
-  return voice.engine.close();
+async function closeAll(voices: ServedVoice[], engines: Engine[]): Promise<void> {
+  for (const voice of voices) voice.resampler.close();
+  await Promise.all(engines.map((engine) => engine.close()));
 }

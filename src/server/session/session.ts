@@ -1,39 +1,38 @@
-// One WebSocket session of protocol v1: its state machine, the settings fixed
-// by `start`, and the delivery side of the speech pipeline (timeline, Opus or
-// PCM packets, backpressure, pacing). Bad input is answered with an `error`
-// and never throws out of here.
-import { Observable, Subject, concatMap, defer, from, map, of, type Subscription } from 'rxjs';
+// One WebSocket session of protocol v1: its state machine, the dispatch of client
+// messages and its lifecycle (idle and read watches, drain, close). Settings,
+// reference clips, the wire, the play clock and the counting each live in a module
+// of their own beside this one. Bad input is answered with an `error` and never
+// throws out of here.
+import { Observable, defer, from, map, of } from 'rxjs';
 import type { RawData, WebSocket } from 'ws';
-import { checkedMix } from '../pipeline/synthesis/index.js';
-import type { OpusEncoderPool } from '../stream/opus.js';
-import { pacePackets } from '../stream/pacing.js';
-import { decodeFrame, CloseCode, ErrorCode, ProtocolError, FRAME_MS, OUTPUT_SAMPLE_RATE, PROTOCOL_VERSION, parseClientMessage, type ClientMessage, type ReferenceMessage, type SessionStats, type StartMessage, wireSampleRate } from '../protocol/index.js';
-import { changeForTag, describePhraseEmotion, EmotionTimeline, type EmotionChange } from './emotion-timeline.js';
-import type { Logger } from './logger.js';
-import { atRate } from './output-rate.js';
-import { countSpoken, type ServerMetrics } from './metrics.js';
-import { MarkupReader, type EmotionTag, type MarkupItem } from './markup.js';
-import { Outbox } from './outbox.js';
-import { RateLimiter } from './rate-limit.js';
-import { ReadWatch } from './read-watch.js';
-import type { RepeatLog } from './repeat-log.js';
-import { referenceFailure, synthesisFailure } from './synthesis-failure.js';
-import { renderPhrase, samplesToMs, unspokenCourse, type RenderedPhrase } from './render.js';
-import type { PhraseSegmenter } from '../pipeline/segmenter.js';
-import { SpeechRun, type Outcome, type PhraseCue } from './speech-run.js';
-import { checkEmotions, phraseRequest, speechSettings, type SpeechSettings } from './speech-settings.js';
-import type { VoiceRegistry } from './voices.js';
-import { createWireEncoder, type WireEncoder } from './wire-encoder.js';
+import type { PhraseSegmenter } from '../../pipeline/segmenter.js';
+import { checkedMix } from '../../pipeline/synthesis/index.js';
+import { CloseCode, ErrorCode, ProtocolError, decodeFrame, parseClientMessage, type ClientMessage, type StartMessage } from '../../protocol/index.js';
+import type { OpusEncoderPool } from '../../stream/opus.js';
+import { changeForTag, describePhraseEmotion, EmotionTimeline, type EmotionChange } from '../emotion-timeline.js';
+import type { Logger } from '../logger.js';
+import { MarkupReader, type EmotionTag, type MarkupItem } from '../markup.js';
+import type { ServerMetrics } from '../metrics.js';
+import { Outbox } from '../outbox.js';
+import { RateLimiter } from '../rate-limit.js';
+import { ReadWatch } from '../read-watch.js';
+import { renderPhrase, samplesToMs, unspokenCourse, type RenderedPhrase } from '../render.js';
+import type { RepeatLog } from '../repeat-log.js';
+import { checkEmotions, phraseRequest } from '../speech-settings.js';
+import { SpeechRun, type Outcome, type PhraseCue } from '../speech-run.js';
+import { referenceFailure, synthesisFailure } from '../synthesis-failure.js';
+import type { VoiceRegistry } from '../voices.js';
+import { AudioWire } from './audio-wire.js';
+import { PlayClock } from './play-clock.js';
+import { ReferenceClips } from './reference-clips.js';
+import { SessionCounters } from './session-stats.js';
+import { readyMessage, streamSettings, type StreamLimits, type StreamSettings } from './stream-settings.js';
 
-export interface SessionLimits {
-  maxBufferedText: number;
-  maxMessageBytes: number;
-  maxSteps: number;
+export interface SessionLimits extends StreamLimits {
   maxMessagesPerSecond: number;
   idleTimeoutMs: number;
   highWaterBytes: number;
   chunkMs: number;
-  pacing: 'asap' | 'realtime';
 }
 
 export interface SessionDeps {
@@ -41,7 +40,7 @@ export interface SessionDeps {
   /** The server instance, named in `ready` so that clients behind a load balancer see where they landed. */
   instance: string;
   socket: WebSocket;
-  voices: VoiceRegistry;
+  voices: Pick<VoiceRegistry, 'resolve'>;
   limits: SessionLimits;
   logger: Logger;
   metrics: ServerMetrics;
@@ -68,85 +67,45 @@ export interface SessionSnapshot {
 
 type Marker = 'flushed' | 'done' | 'drained';
 
-interface Settings extends SpeechSettings {
-  pacing: 'asap' | 'realtime';
-  wire: WireEncoder;
-  /** 48 kHz samples (the session timeline's unit) per sample on the wire. */
-  wireScale: number;
+/** What `start` set up; the session has it from then on. */
+interface Started {
+  settings: StreamSettings;
   timeline: EmotionTimeline;
-  markup: boolean;
+  references: ReferenceClips;
+  wire: AudioWire;
 }
 
 interface Rendered {
   startSamples: number;
   audio: RenderedPhrase;
-  /** The audio at the wire's rate, padded with silence to whole 20 ms frames: what goes on the wire. */
+  /** What goes on the wire (AudioWire.frames). */
   frames: Float32Array;
 }
 
-/** One `audio` message's worth of a phrase, at the wire's rate; `sent` runs once it is on the socket. */
-interface WireChunk {
-  phrase: number;
-  pcm: Float32Array;
-  sent?: () => void;
-}
-
-const MAX_REFERENCES = 32;
 /**
  * Audio ahead of the listener below which text still buffered is cut at its next pause point
  * rather than at its sentence end: enough to find that point (a few words at LLM rates) and
  * synthesize a short phrase on a loaded server before the listener runs dry.
  */
 const LOW_WATER_MS = 1500;
-// Reference clips are analysed one at a time per session (in an inference worker, which
-// they then hold for up to a few hundred ms) and only this many may wait, so a client
-// cannot queue unbounded audio and inference.
-const MAX_WAITING_REFERENCES = 4;
 
 export class Session {
   private state: SessionState = 'awaiting-start';
   private readonly outbox: Outbox;
   private readonly log: Logger;
-  private settings: Settings | undefined;
+  private started: Started | undefined;
   private run: SpeechRun<Rendered, Marker, EmotionChange> | undefined;
   /** Takes emotion tags out of the text (passes it through when `start.markup` is off). */
   private markup = new MarkupReader<EmotionChange>(false);
-  /** The current run's audio on its way to the socket: pacing, then backpressure. */
-  private wire: Subject<WireChunk> | undefined;
-  private wireSubscription: Subscription | undefined;
-  private readonly references = new Map<string, Float32Array>();
-  private referencesWaiting = 0;
-  private referenceChain: Promise<void> = Promise.resolve();
   private readonly rate: RateLimiter;
   private phraseIds = 0;
-  private seq = 0;
-  /** End of the audio delivered so far, in 48 kHz samples: the session timeline. */
-  private sentSamples = 0;
-  /** Where the next phrase synthesized will start (ahead of sentSamples while phrases wait). */
-  private renderCursor = 0;
-  /**
-   * When, as far as the server can tell, the listener's play head was at timeline 0: set
-   * by the first audio and moved on whenever audio goes out after its play time (the
-   * listener ran dry and waited).
-   */
-  private playStart: number | undefined;
+  private readonly clock = new PlayClock();
+  private readonly counters: SessionCounters;
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly readWatch: ReadWatch;
   private drainTimer: NodeJS.Timeout | undefined;
-  private turnStartedAt: number | undefined;
   private readonly closedPromise: Promise<void>;
   private resolveClosed!: () => void;
-  private readonly stats: SessionStats = {
-    phrases: 0,
-    failedPhrases: 0,
-    cancelledPhrases: 0,
-    audioMs: 0,
-    packets: 0,
-    synthesisMs: 0,
-    realTimeFactor: 0,
-    firstAudioMs: null,
-  };
-  private phrasesRendered = 0;
 
   constructor(private readonly deps: SessionDeps) {
     this.outbox = new Outbox(deps.socket, deps.limits.highWaterBytes, () =>
@@ -154,6 +113,7 @@ export class Session {
     );
     this.rate = new RateLimiter(deps.limits.maxMessagesPerSecond);
     this.log = deps.logger.child({ session: deps.id });
+    this.counters = new SessionCounters(deps.metrics, () => this.started?.settings.voice.info.id ?? 'none');
     this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
     deps.socket.on('message', (data, isBinary) => this.receive(data, isBinary));
     deps.socket.on('close', (code) => this.released(code));
@@ -177,9 +137,9 @@ export class Session {
     return {
       id: this.deps.id,
       state: this.state,
-      voice: this.settings?.voice.info.id,
-      phrasesRendered: this.phrasesRendered,
-      phrasesDelivered: this.stats.phrases + this.stats.failedPhrases,
+      voice: this.started?.settings.voice.info.id,
+      phrasesRendered: this.counters.rendered,
+      phrasesDelivered: this.counters.delivered,
       queuedBytes: this.outbox.queuedBytes,
       pendingText: this.pendingText,
     };
@@ -210,7 +170,7 @@ export class Session {
   private receive(data: RawData, isBinary: boolean): void {
     // Past the unread allowance the session is closing (a microtask away): input that
     // arrived in the same read would only queue more replies.
-    if (this.state === 'closing' || this.state === 'closed' || this.outbox.overflowed) return;
+    if (this.gone || this.outbox.overflowed) return;
     if (!this.rate.take()) {
       const { maxMessagesPerSecond } = this.deps.limits;
       return this.fail(new ProtocolError(ErrorCode.rateLimited, `more than ${maxMessagesPerSecond} messages a second`));
@@ -246,7 +206,7 @@ export class Session {
       case 'text':
         return this.addText(run, message.text);
       case 'emotion':
-        checkEmotions(message.weights, [...this.settings!.voice.info.emotions, ...this.references.keys()], 'weights');
+        checkEmotions(message.weights, this.started!.references.known, 'weights');
         return this.follow(run, this.markup.mark({ mix: checkedMix(message.weights), rampMs: message.rampMs ?? 0 }));
       case 'flush':
         this.follow(run, this.markup.end());
@@ -256,47 +216,34 @@ export class Session {
         this.follow(run, this.markup.end());
         return run.flush('done');
       case 'reference':
-        return this.addReference(message);
+        return this.started!.references.add(message.name, message.audio);
     }
   }
 
   private start(message: StartMessage): void {
-    const voice = this.deps.voices.resolve(message.voice);
     const { limits } = this.deps;
-    const speech = speechSettings(voice, message, limits.maxSteps);
-    const format = message.format ?? 'opus';
-    const sampleRate = wireSampleRate(format, message.sampleRate);
-    const settings: Settings = {
-      ...speech,
-      pacing: message.pacing ?? limits.pacing,
-      wire: createWireEncoder(format, sampleRate, this.deps.encoders),
-      wireScale: OUTPUT_SAMPLE_RATE / sampleRate,
-      timeline: new EmotionTimeline(speech.base),
-      markup: message.markup ?? false,
+    const settings = streamSettings(message, this.deps.voices, limits, this.deps.encoders);
+    const { voice } = settings;
+    this.started = {
+      settings,
+      timeline: new EmotionTimeline(settings.base),
+      references: new ReferenceClips(voice.info.emotions, (clip) => voice.engine.embedReference(clip), {
+        added: (name) => this.outbox.send({ type: 'emotionAdded', name }),
+        failed: (error) => this.sendError(referenceFailure(error, this.deps.failures, { session: this.deps.id })),
+        gone: () => this.gone,
+      }),
+      wire: new AudioWire(this.outbox, settings.encoder, settings.pacing === 'realtime', limits.chunkMs, (packets, samples) => {
+        this.clock.sentNow(samples);
+        this.touch();
+        this.counters.audioSent(packets);
+      }),
     };
     this.markup = new MarkupReader(settings.markup);
-    this.settings = settings;
     this.run = this.newRun();
     this.state = 'streaming';
     this.deps.metrics.sessionsTotal.inc({ voice: voice.info.id });
-    this.log.info({ voice: voice.info.id, format, steps: settings.steps }, 'session started');
-    this.outbox.send({
-      type: 'ready',
-      protocol: PROTOCOL_VERSION,
-      session: this.deps.id,
-      instance: this.deps.instance,
-      voice: voice.info.id,
-      speaker: settings.speaker,
-      emotions: voice.info.emotions,
-      neutral: voice.info.neutral,
-      sampleRate,
-      frameMs: FRAME_MS,
-      format,
-      steps: settings.steps,
-      pacing: settings.pacing,
-      ...(settings.wire.preSkip !== undefined ? { preSkip: settings.wire.preSkip } : {}),
-      limits: { maxMessageBytes: limits.maxMessageBytes, maxBufferedText: limits.maxBufferedText, maxSteps: limits.maxSteps },
-    });
+    this.log.info({ voice: voice.info.id, format: settings.encoder.format, steps: settings.steps }, 'session started');
+    this.outbox.send(readyMessage(settings, { session: this.deps.id, instance: this.deps.instance }, limits));
   }
 
   /** Characters accepted and not yet spoken: in the run, or held as a possible tag. */
@@ -312,7 +259,7 @@ export class Session {
         'text',
       );
     }
-    if (this.turnStartedAt === undefined && run.idle) this.turnStartedAt = performance.now();
+    if (run.idle) this.counters.turnStarted();
     this.follow(run, this.markup.feed(text));
     this.keepSupplied(run);
   }
@@ -323,9 +270,9 @@ export class Session {
    * otherwise wait for its end while the listener hears silence.
    */
   private keepSupplied(run: SpeechRun<Rendered, Marker, EmotionChange>): void {
-    if (this.playStart === undefined || run.unrendered > 0) return;
-    const aheadMs = this.playStart + samplesToMs(this.renderCursor) - performance.now();
-    if (aheadMs < LOW_WATER_MS) run.hurry();
+    if (run.unrendered > 0) return;
+    const aheadMs = this.clock.aheadMs();
+    if (aheadMs !== undefined && aheadMs < LOW_WATER_MS) run.hurry();
   }
 
   /** Text and emotion changes, in the order of the text, into the run; bad tags to the client. */
@@ -343,41 +290,13 @@ export class Session {
   }
 
   private tagChange(tag: EmotionTag): EmotionChange | string {
-    const { voice, base } = this.settings!;
-    return changeForTag(tag, { neutral: voice.info.neutral, known: [...voice.info.emotions, ...this.references.keys()], base });
+    const { settings, references } = this.started!;
+    return changeForTag(tag, { neutral: settings.voice.info.neutral, known: references.known, base: settings.base });
   }
 
   private badMarkup(source: string, reason: string): void {
     this.deps.metrics.errors.inc({ code: ErrorCode.badMarkup });
     this.outbox.send({ type: 'error', code: ErrorCode.badMarkup, message: `text: bad emotion tag: ${reason}; it is not spoken`, fatal: false, field: 'text', text: source });
-  }
-
-  private addReference(message: ReferenceMessage): void {
-    const { name, audio } = message;
-    if (this.settings!.voice.info.emotions.includes(name)) {
-      throw new ProtocolError(ErrorCode.invalidField, `name: "${name}" is one of the voice's own emotions`, 'name');
-    }
-    if (!this.references.has(name) && this.references.size + this.referencesWaiting >= MAX_REFERENCES) {
-      throw new ProtocolError(ErrorCode.invalidField, `name: at most ${MAX_REFERENCES} reference emotions per session`, 'name');
-    }
-    if (this.referencesWaiting >= MAX_WAITING_REFERENCES) {
-      throw new ProtocolError(ErrorCode.rateLimited, `audio: ${MAX_WAITING_REFERENCES} reference clips are already waiting; wait for emotionAdded`, 'audio');
-    }
-    this.referencesWaiting++;
-    this.referenceChain = this.referenceChain.then(() => this.embedReference(name, audio)).finally(() => this.referencesWaiting--);
-  }
-
-  /** Never rejects: the outcome goes to the client. */
-  private async embedReference(name: string, audio: Uint8Array): Promise<void> {
-    if (this.gone) return;
-    try {
-      const embedding = await this.settings!.voice.engine.embedReference(audio);
-      if (this.gone) return;
-      this.references.set(name, embedding);
-      this.outbox.send({ type: 'emotionAdded', name });
-    } catch (error) {
-      this.sendError(referenceFailure(error, this.deps.failures, { session: this.deps.id }));
-    }
   }
 
   private cancelByClient(): void {
@@ -395,13 +314,11 @@ export class Session {
     // Characters held as a possible tag were accepted and will not be spoken either.
     const held = this.markup.holding;
     const text = held ? [unspoken, held].filter(Boolean).join(' ') : unspoken;
-    this.markup = new MarkupReader(this.settings!.markup);
-    this.wireSubscription?.unsubscribe();
-    const dropped = this.phraseIds - this.stats.phrases - this.stats.failedPhrases - this.stats.cancelledPhrases;
-    this.stats.cancelledPhrases += dropped;
-    if (dropped > 0) this.deps.metrics.phrases.inc({ voice: this.voiceId, outcome: 'cancelled' }, dropped);
-    this.renderCursor = this.sentSamples;
-    this.turnStartedAt = undefined;
+    this.markup = new MarkupReader(this.started!.settings.markup);
+    this.started!.wire.stop();
+    this.counters.cancelled(this.phraseIds - this.counters.settled);
+    this.clock.dropUnsent();
+    this.counters.turnDropped();
     this.outbox.send({ type: 'cancelled', phrases, text });
     this.run = this.newRun();
     // The last change sent is still the mix in force for the text that comes next.
@@ -409,18 +326,7 @@ export class Session {
   }
 
   private newRun(): SpeechRun<Rendered, Marker, EmotionChange> {
-    const realtime = this.settings!.pacing === 'realtime';
-    // One pacer per run, so real-time pacing follows the session timeline across phrases.
-    this.wire = new Subject<WireChunk>();
-    this.wireSubscription = this.wire
-      .pipe(
-        pacePackets({ realtime, packetMs: FRAME_MS }),
-        concatMap((chunk) => from(this.outbox.whenWritable()).pipe(map(() => chunk))),
-      )
-      .subscribe((chunk) => {
-        this.sendAudio(chunk.phrase, chunk.pcm);
-        chunk.sent?.();
-      });
+    this.started!.wire.restart();
     return new SpeechRun<Rendered, Marker, EmotionChange>(this.deps.createSegmenter(), () => ++this.phraseIds, {
       render: (phrase, signal) => this.render(phrase, signal),
       deliver: (outcome) => this.deliver(outcome),
@@ -432,32 +338,29 @@ export class Session {
   }
 
   private async render(phrase: PhraseCue<EmotionChange>, signal: AbortSignal): Promise<Rendered> {
-    const s = this.settings!;
-    const startSamples = this.renderCursor;
+    const { settings, timeline, references, wire } = this.started!;
+    const startSamples = this.clock.renderCursor;
     const startMs = samplesToMs(startSamples);
-    const start = s.timeline.forPhrase(startMs);
+    const start = timeline.forPhrase(startMs);
     let audio: RenderedPhrase;
     try {
       audio = await renderPhrase(
-        s.voice,
+        settings.voice,
         phrase.text,
         phrase.marks,
         start,
         // Under load the engine first serves the phrase whose listener runs out of audio soonest.
-        phraseRequest(s, phrase.id, { deadline: this.playDeadline(startSamples), signal, customEmotions: Object.fromEntries(this.references) }),
+        phraseRequest(settings, phrase.id, { deadline: this.clock.deadline(startSamples), signal, customEmotions: references.custom }),
       );
     } catch (error) {
       // A failed phrase's changes still take over: the text after it keeps the mix asked for.
-      if (!signal.aborted) s.timeline.advance(startMs, unspokenCourse(start, phrase.text, phrase.marks));
+      if (!signal.aborted) timeline.advance(startMs, unspokenCourse(start, phrase.text, phrase.marks));
       throw error;
     }
-    this.phrasesRendered++;
-    const { frameSamples } = s.wire;
-    const pcm = await atRate(audio.pcm, s.wire.sampleRate);
-    const frames = new Float32Array(Math.ceil(pcm.length / frameSamples) * frameSamples);
-    frames.set(pcm);
-    this.renderCursor = startSamples + frames.length * s.wireScale;
-    s.timeline.advance(startMs, audio.course);
+    this.counters.rendered++;
+    const frames = await wire.frames(audio.pcm);
+    this.clock.renderedTo(startSamples + frames.length * wire.scale);
+    timeline.advance(startMs, audio.course);
     return { startSamples, audio, frames };
   }
 
@@ -465,7 +368,7 @@ export class Session {
     switch (outcome.kind) {
       case 'marker':
         // Reference clips still being analysed get their answer before `done`.
-        return defer(() => (outcome.marker === 'done' ? from(this.referenceChain) : of(undefined))).pipe(map(() => this.reachedMarker(outcome.marker)));
+        return defer(() => (outcome.marker === 'done' ? from(this.started!.references.settled) : of(undefined))).pipe(map(() => this.reachedMarker(outcome.marker)));
       case 'failed':
         return defer(() => of(this.phraseFailed(outcome.phrase, outcome.error)));
       case 'rendered':
@@ -480,8 +383,7 @@ export class Session {
   }
 
   private phraseFailed(phrase: PhraseCue, error: unknown): void {
-    this.stats.failedPhrases++;
-    this.deps.metrics.phrases.inc({ voice: this.voiceId, outcome: 'failed' });
+    this.counters.failed();
     const failure = synthesisFailure(error, this.deps.failures, { session: this.deps.id, phrase: phrase.id }, 'phrase failed');
     this.deps.metrics.errors.inc({ code: failure.code });
     this.outbox.send({ type: 'error', code: failure.code, message: failure.message, fatal: false, phrase: phrase.id, text: phrase.text });
@@ -491,9 +393,6 @@ export class Session {
     const { startSamples, audio, frames } = rendered;
     const startMs = samplesToMs(startSamples);
     const emotion = describePhraseEmotion(audio.course, audio.changeWords, startMs, audio.words);
-    // Real time goes out frame by frame; otherwise in chunks, fewer messages for the same audio.
-    const { pacing, wire } = this.settings!;
-    const chunk = pacing === 'realtime' ? wire.frameSamples : (this.deps.limits.chunkMs * wire.sampleRate) / 1000;
     return new Observable((subscriber) => {
       this.outbox.send({
         type: 'phrase',
@@ -507,64 +406,21 @@ export class Session {
         segments: emotion.segments,
         ...(audio.silent ? { silent: true as const } : {}),
       });
-      const done = () => {
-        this.phraseSpoken(audio);
+      this.started!.wire.queue(phrase.id, frames, () => {
+        this.counters.spoken(audio);
         subscriber.complete();
-      };
-      if (frames.length === 0) return done();
-      for (let offset = 0; offset < frames.length; offset += chunk) {
-        const last = offset + chunk >= frames.length;
-        this.wire!.next({ phrase: phrase.id, pcm: frames.subarray(offset, offset + chunk), ...(last ? { sent: done } : {}) });
-      }
+      });
     });
   }
 
-  /** When the listener will reach timeline position `samples`: now for a listener already waiting. */
-  private playDeadline(samples: number): number {
-    const now = performance.now();
-    return this.playStart === undefined ? now : Math.max(now, this.playStart + samplesToMs(samples));
-  }
-
-  private sendAudio(phrase: number, pcm: Float32Array): void {
-    const { wire, wireScale } = this.settings!;
-    const packets = wire.encode(pcm);
-    this.outbox.send({ type: 'audio', phrase, seq: this.seq, packets });
-    this.seq += packets.length;
-    this.stats.packets += packets.length;
-    const now = performance.now();
-    const sentMs = samplesToMs(this.sentSamples);
-    if (this.playStart === undefined || now > this.playStart + sentMs) this.playStart = now - sentMs;
-    this.sentSamples += pcm.length * wireScale;
-    this.touch();
-    if (this.turnStartedAt !== undefined) {
-      const latency = performance.now() - this.turnStartedAt;
-      this.turnStartedAt = undefined;
-      this.deps.metrics.firstAudioSeconds.observe({ voice: this.voiceId }, latency / 1000);
-      this.stats.firstAudioMs ??= Math.round(latency);
-    }
-  }
-
-  private phraseSpoken(audio: RenderedPhrase): void {
-    const audioMs = samplesToMs(audio.pcm.length);
-    this.stats.phrases++;
-    this.stats.audioMs += audioMs;
-    this.stats.synthesisMs += audio.synthesisMs;
-    this.stats.realTimeFactor = this.stats.audioMs > 0 ? this.stats.synthesisMs / this.stats.audioMs : 0;
-    countSpoken(this.deps.metrics, this.voiceId, { phrases: 1, audioMs, synthesisMs: audio.synthesisMs });
-  }
-
   private finish(): void {
-    this.outbox.send({ type: 'done', stats: { ...this.stats } });
+    this.outbox.send({ type: 'done', stats: this.counters.stats });
     this.close(CloseCode.normal, 'done');
   }
 
   /** Closing or closed: nothing more reaches the client. */
   private get gone(): boolean {
     return this.state === 'closing' || this.state === 'closed';
-  }
-
-  private get voiceId(): string {
-    return this.settings?.voice.info.id ?? 'none';
   }
 
   private sendError(error: ProtocolError, fatal = false): void {
@@ -577,18 +433,18 @@ export class Session {
 
   /** A fatal error: report what will not be spoken, then the error, then close with the error's close code. */
   private fail(error: ProtocolError): void {
-    if (this.state === 'closing' || this.state === 'closed') return;
+    if (this.gone) return;
     if (this.run && !this.run.idle) this.cancel();
     this.sendError(error, true);
     this.close(error.closeCode, error.code);
   }
 
   private close(code: number, reason: string): void {
-    if (this.state === 'closing' || this.state === 'closed') return;
+    if (this.gone) return;
     this.state = 'closing';
     this.stopTimers();
     this.run?.cancel();
-    this.wireSubscription?.unsubscribe();
+    this.started?.wire.stop();
     this.deps.socket.close(code, reason);
   }
 
@@ -612,11 +468,11 @@ export class Session {
     this.state = 'closed';
     this.stopTimers();
     this.run?.cancel();
-    this.wireSubscription?.unsubscribe();
-    // Nothing encodes any more: the run and the wire are stopped.
-    this.settings?.wire.release();
+    // Nothing encodes any more: the run is stopped, and the wire with its encoder.
+    this.started?.wire.release();
     this.outbox.wake();
-    this.log.info({ code, phrases: this.stats.phrases, audioMs: Math.round(this.stats.audioMs) }, 'session closed');
+    const { phrases, audioMs } = this.counters.stats;
+    this.log.info({ code, phrases, audioMs: Math.round(audioMs) }, 'session closed');
     this.deps.onClosed();
     this.resolveClosed();
   }

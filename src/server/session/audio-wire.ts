@@ -1,0 +1,96 @@
+// A session's audio on its way to the socket: each phrase at the wire's rate,
+// padded to whole 20 ms frames, cut into `audio` messages (a frame each when paced
+// in real time, chunkMs otherwise), paced, held back while the outbox is over its
+// high-water mark (backpressure), encoded, and numbered by packet.
+import { Subject, concatMap, from, map, type Subscription } from 'rxjs';
+import { FRAME_MS, OUTPUT_SAMPLE_RATE } from '../../protocol/index.js';
+import { pacePackets } from '../../stream/pacing.js';
+import type { Outbox } from '../outbox.js';
+import { atRate } from '../output-rate.js';
+import type { WireEncoder } from '../wire-encoder.js';
+
+/** One `audio` message's worth of a phrase, at the wire's rate; `sent` runs once it is on the socket. */
+interface WireChunk {
+  phrase: number;
+  pcm: Float32Array;
+  sent?: () => void;
+}
+
+export class AudioWire {
+  private seq = 0;
+  private chunks = new Subject<WireChunk>();
+  private subscription: Subscription | undefined;
+  /** Samples of one `audio` message. */
+  private readonly chunkSamples: number;
+
+  constructor(
+    private readonly outbox: Outbox,
+    private readonly encoder: WireEncoder,
+    private readonly realtime: boolean,
+    chunkMs: number,
+    /** Called after each `audio` message with its packets and its length on the session timeline (48 kHz samples). */
+    private readonly sent: (packets: number, samples: number) => void,
+  ) {
+    // Real time goes out frame by frame; otherwise in chunks, fewer messages for the same audio.
+    this.chunkSamples = realtime ? encoder.frameSamples : (chunkMs * encoder.sampleRate) / 1000;
+  }
+
+  /** 48 kHz samples (the session timeline's unit) per sample on the wire. */
+  get scale(): number {
+    return OUTPUT_SAMPLE_RATE / this.encoder.sampleRate;
+  }
+
+  /** A phrase's 48 kHz PCM as it goes on the wire: at the wire's rate, padded with silence to whole frames. */
+  async frames(pcm: Float32Array): Promise<Float32Array> {
+    const { frameSamples, sampleRate } = this.encoder;
+    const atWireRate = await atRate(pcm, sampleRate);
+    const frames = new Float32Array(Math.ceil(atWireRate.length / frameSamples) * frameSamples);
+    frames.set(atWireRate);
+    return frames;
+  }
+
+  /**
+   * A fresh pacer, for a new run: real-time pacing follows the session timeline across
+   * the phrases of a run. What the previous one still held is dropped.
+   */
+  restart(): void {
+    this.stop();
+    this.chunks = new Subject<WireChunk>();
+    this.subscription = this.chunks
+      .pipe(
+        pacePackets({ realtime: this.realtime, packetMs: FRAME_MS }),
+        concatMap((chunk) => from(this.outbox.whenWritable()).pipe(map(() => chunk))),
+      )
+      .subscribe((chunk) => {
+        this.send(chunk.phrase, chunk.pcm);
+        chunk.sent?.();
+      });
+  }
+
+  /** Queues a phrase's frames; `done` runs once the last of them is on the socket (at once for none). */
+  queue(phrase: number, frames: Float32Array, done: () => void): void {
+    if (frames.length === 0) return done();
+    for (let offset = 0; offset < frames.length; offset += this.chunkSamples) {
+      const last = offset + this.chunkSamples >= frames.length;
+      this.chunks.next({ phrase, pcm: frames.subarray(offset, offset + this.chunkSamples), ...(last ? { sent: done } : {}) });
+    }
+  }
+
+  /** Drops whatever is queued; nothing more goes out until restart(). */
+  stop(): void {
+    this.subscription?.unsubscribe();
+  }
+
+  /** The session is over: the encoder goes back to its pool. */
+  release(): void {
+    this.stop();
+    this.encoder.release();
+  }
+
+  private send(phrase: number, pcm: Float32Array): void {
+    const packets = this.encoder.encode(pcm);
+    this.outbox.send({ type: 'audio', phrase, seq: this.seq, packets });
+    this.seq += packets.length;
+    this.sent(packets.length, pcm.length * this.scale);
+  }
+}
