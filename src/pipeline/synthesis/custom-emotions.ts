@@ -17,22 +17,22 @@ export function findSpeaker(voice: VoiceManifest, id: string | undefined): Voice
   return speaker;
 }
 
+/** The voice's own emotions per speaker, built on first use: every request of every phrase reads them. */
+const ownTables = new WeakMap<VoiceManifest, WeakMap<VoiceSpeaker, EmotionTable>>();
+
 /**
  * Every emotion as [centroid ‖ the speaker's embedding]: the speaker's own centroid where the
  * speaker was recorded in that emotion, the voice's otherwise. Mixes weigh these vectors with
  * weights summing to 1, which leaves the speaker part whole (CONTRACT.md, "Speakers").
+ * The voice's part is built once per voice and speaker; a request's custom emotions are added to a copy.
  */
 export function emotionTable(voice: VoiceManifest, custom: Record<string, Float32Array> = {}, speaker: VoiceSpeaker = voice.speakers[0]!): EmotionTable {
-  const own = new Map(speaker.emotions.map((e) => [e.name, e.centroid]));
-  const withSpeaker = (embedding: Float32Array): Float32Array => {
-    if (speaker.embedding.length === 0) return embedding;
-    const out = new Float32Array(conditionDim(voice));
-    out.set(embedding);
-    out.set(speaker.embedding, voice.embeddingDim);
-    return out;
-  };
-  const table = new Map<string, Float32Array>(voice.emotions.map((e) => [e.name, withSpeaker(own.get(e.name) ?? e.centroid)]));
-  for (const [name, embedding] of Object.entries(custom)) {
+  const own = ownTable(voice, speaker);
+  const names = Object.keys(custom);
+  if (names.length === 0) return own;
+  const table = new Map(own);
+  for (const name of names) {
+    const embedding = custom[name];
     if (table.has(name)) {
       throw new SynthesisError('EMBEDDING_INVALID', `custom emotion "${name}" has the name of one of the voice's emotions`);
     }
@@ -42,7 +42,27 @@ export function emotionTable(voice: VoiceManifest, custom: Record<string, Float3
     if (!embedding.every(Number.isFinite)) {
       throw new SynthesisError('EMBEDDING_INVALID', `custom emotion "${name}" holds a value that is not finite`);
     }
-    table.set(name, withSpeaker(embedding));
+    table.set(name, withSpeaker(voice, speaker, embedding));
   }
   return table;
+}
+
+function ownTable(voice: VoiceManifest, speaker: VoiceSpeaker): EmotionTable {
+  let bySpeaker = ownTables.get(voice);
+  if (!bySpeaker) ownTables.set(voice, (bySpeaker = new WeakMap()));
+  let table = bySpeaker.get(speaker);
+  if (!table) {
+    const centroids = new Map(speaker.emotions.map((e) => [e.name, e.centroid]));
+    table = new Map(voice.emotions.map((e) => [e.name, withSpeaker(voice, speaker, centroids.get(e.name) ?? e.centroid)]));
+    bySpeaker.set(speaker, table);
+  }
+  return table;
+}
+
+function withSpeaker(voice: VoiceManifest, speaker: VoiceSpeaker, embedding: Float32Array): Float32Array {
+  if (speaker.embedding.length === 0) return embedding;
+  const out = new Float32Array(conditionDim(voice));
+  out.set(embedding);
+  out.set(speaker.embedding, voice.embeddingDim);
+  return out;
 }
