@@ -3,7 +3,7 @@
 import { Observable } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { createPhraseSegmenter } from '../src/pipeline/segmenter.js';
-import { SpeechRun, type Outcome } from '../src/server/speech-run.js';
+import { SpeechRun, type Outcome } from '../src/server/session/speech-run.js';
 
 type Marker = 'flushed';
 

@@ -13,7 +13,7 @@ import type { ServerConfig } from './config.js';
 import { ErrorCode, ERRORS, PCM_SAMPLE_RATES, ProtocolError, synthesisOptionsSchema, toProtocolError } from '../protocol/index.js';
 import { pathOf, type Logger } from './logger.js';
 import { countSpoken, type ServerMetrics } from './metrics.js';
-import { synthesizeFile } from './speech-file.js';
+import { synthesizeFile } from './whole-text.js';
 import { openAiErrorBody, openAiSpeechRoute } from './routes/openai-speech.js';
 import { resolveStaticFile, resolveVendorFile } from './static-files.js';
 import { speechSettings } from './speech-settings.js';

@@ -8,7 +8,8 @@ import type { TextMark } from './phrase-cutter.js';
 import { type WordTiming, OUTPUT_SAMPLE_RATE } from '../protocol/index.js';
 import type { ServedVoice } from './voices.js';
 
-export interface RenderedPhrase {
+/** One phrase's audio, with the timing of its words and the course of its emotion. */
+export interface PhraseAudio {
   /** Mono float PCM at 48 kHz. */
   pcm: Float32Array;
   /** Word times relative to the phrase start. */
@@ -54,7 +55,7 @@ export async function renderPhrase(
   marks: readonly TextMark<EmotionChange>[],
   start: PhraseStart,
   request: Omit<SynthesisRequest, 'weights' | 'ramp' | 'changes'>,
-): Promise<RenderedPhrase> {
+): Promise<PhraseAudio> {
   const changes = changesByWord(text, marks);
   const changeWords = changes.map((c) => c.word);
   let result;

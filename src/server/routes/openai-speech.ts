@@ -14,7 +14,7 @@ import { nextTurn, slices } from '../../stream/next-turn.js';
 import { atRate } from '../output-rate.js';
 import type { RepeatLog } from '../repeat-log.js';
 import { samplesToMs } from '../render.js';
-import { renderText } from '../speech-file.js';
+import { renderText } from '../whole-text.js';
 import { inSpeechSlot } from '../speech-request.js';
 import { speechSettings } from '../speech-settings.js';
 import { mp3Encoder, oggOpusEncoder, pcmEncoder, streamingWavEncoder, type SpeechEncoder } from '../speech-encoders.js';

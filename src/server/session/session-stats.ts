@@ -3,7 +3,7 @@
 // turn's first audio.
 import type { SessionStats } from '../../protocol/index.js';
 import { countSpoken, type ServerMetrics } from '../metrics.js';
-import { samplesToMs, type RenderedPhrase } from '../render.js';
+import { samplesToMs, type PhraseAudio } from '../render.js';
 
 export class SessionCounters {
   private readonly counts: SessionStats = {
@@ -40,7 +40,7 @@ export class SessionCounters {
     return this.delivered + this.counts.cancelledPhrases;
   }
 
-  spoken(audio: RenderedPhrase): void {
+  spoken(audio: PhraseAudio): void {
     const audioMs = samplesToMs(audio.pcm.length);
     const c = this.counts;
     c.phrases++;

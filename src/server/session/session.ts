@@ -16,10 +16,10 @@ import type { ServerMetrics } from '../metrics.js';
 import { Outbox } from '../outbox.js';
 import { RateLimiter } from '../rate-limit.js';
 import { ReadWatch } from '../read-watch.js';
-import { renderPhrase, samplesToMs, unspokenCourse, type RenderedPhrase } from '../render.js';
+import { renderPhrase, samplesToMs, unspokenCourse, type PhraseAudio } from '../render.js';
 import type { RepeatLog } from '../repeat-log.js';
 import { checkEmotions, phraseRequest } from '../speech-settings.js';
-import { SpeechRun, type Outcome, type PhraseCue } from '../speech-run.js';
+import { SpeechRun, type Outcome, type PhraseCue } from './speech-run.js';
 import { referenceFailure, synthesisFailure } from '../synthesis-failure.js';
 import type { VoiceRegistry } from '../voices.js';
 import { AudioWire } from './audio-wire.js';
@@ -75,9 +75,10 @@ interface Started {
   wire: AudioWire;
 }
 
-interface Rendered {
+/** A phrase's audio placed on the session timeline, with what goes on the wire. */
+interface PlacedPhrase {
   startSamples: number;
-  audio: RenderedPhrase;
+  audio: PhraseAudio;
   /** What goes on the wire (AudioWire.frames). */
   frames: Float32Array;
 }
@@ -94,7 +95,7 @@ export class Session {
   private readonly outbox: Outbox;
   private readonly log: Logger;
   private started: Started | undefined;
-  private run: SpeechRun<Rendered, Marker, EmotionChange> | undefined;
+  private run: SpeechRun<PlacedPhrase, Marker, EmotionChange> | undefined;
   /** Takes emotion tags out of the text (passes it through when `start.markup` is off). */
   private markup = new MarkupReader<EmotionChange>(false);
   private readonly rate: RateLimiter;
@@ -251,7 +252,7 @@ export class Session {
     return (this.run?.pendingText ?? 0) + this.markup.holding.length;
   }
 
-  private addText(run: SpeechRun<Rendered, Marker, EmotionChange>, text: string): void {
+  private addText(run: SpeechRun<PlacedPhrase, Marker, EmotionChange>, text: string): void {
     if (this.pendingText + text.length > this.deps.limits.maxBufferedText) {
       throw new ProtocolError(
         ErrorCode.textTooLong,
@@ -269,14 +270,14 @@ export class Session {
    * audio and nothing else is being synthesized for it: a long sentence streaming in would
    * otherwise wait for its end while the listener hears silence.
    */
-  private keepSupplied(run: SpeechRun<Rendered, Marker, EmotionChange>): void {
+  private keepSupplied(run: SpeechRun<PlacedPhrase, Marker, EmotionChange>): void {
     if (run.unrendered > 0) return;
     const aheadMs = this.clock.aheadMs();
     if (aheadMs !== undefined && aheadMs < LOW_WATER_MS) run.hurry();
   }
 
   /** Text and emotion changes, in the order of the text, into the run; bad tags to the client. */
-  private follow(run: SpeechRun<Rendered, Marker, EmotionChange>, items: MarkupItem<EmotionChange>[]): void {
+  private follow(run: SpeechRun<PlacedPhrase, Marker, EmotionChange>, items: MarkupItem<EmotionChange>[]): void {
     for (const item of items) {
       if (item.kind === 'text') run.push(item.text);
       else if (item.kind === 'mark') run.mark(item.mark);
@@ -325,9 +326,9 @@ export class Session {
     if (lastChange) this.run.mark(lastChange);
   }
 
-  private newRun(): SpeechRun<Rendered, Marker, EmotionChange> {
+  private newRun(): SpeechRun<PlacedPhrase, Marker, EmotionChange> {
     this.started!.wire.restart();
-    return new SpeechRun<Rendered, Marker, EmotionChange>(this.deps.createSegmenter(), () => ++this.phraseIds, {
+    return new SpeechRun<PlacedPhrase, Marker, EmotionChange>(this.deps.createSegmenter(), () => ++this.phraseIds, {
       render: (phrase, signal) => this.render(phrase, signal),
       deliver: (outcome) => this.deliver(outcome),
       crashed: (error) => {
@@ -337,12 +338,12 @@ export class Session {
     });
   }
 
-  private async render(phrase: PhraseCue<EmotionChange>, signal: AbortSignal): Promise<Rendered> {
+  private async render(phrase: PhraseCue<EmotionChange>, signal: AbortSignal): Promise<PlacedPhrase> {
     const { settings, timeline, references, wire } = this.started!;
     const startSamples = this.clock.renderCursor;
     const startMs = samplesToMs(startSamples);
     const start = timeline.forPhrase(startMs);
-    let audio: RenderedPhrase;
+    let audio: PhraseAudio;
     try {
       audio = await renderPhrase(
         settings.voice,
@@ -364,7 +365,7 @@ export class Session {
     return { startSamples, audio, frames };
   }
 
-  private deliver(outcome: Outcome<Rendered, Marker, EmotionChange>): Observable<unknown> {
+  private deliver(outcome: Outcome<PlacedPhrase, Marker, EmotionChange>): Observable<unknown> {
     switch (outcome.kind) {
       case 'marker':
         // Reference clips still being analysed get their answer before `done`.
@@ -389,7 +390,7 @@ export class Session {
     this.outbox.send({ type: 'error', code: failure.code, message: failure.message, fatal: false, phrase: phrase.id, text: phrase.text });
   }
 
-  private deliverPhrase(phrase: PhraseCue, rendered: Rendered): Observable<unknown> {
+  private deliverPhrase(phrase: PhraseCue, rendered: PlacedPhrase): Observable<unknown> {
     const { startSamples, audio, frames } = rendered;
     const startMs = samplesToMs(startSamples);
     const emotion = describePhraseEmotion(audio.course, audio.changeWords, startMs, audio.words);

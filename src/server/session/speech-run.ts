@@ -8,8 +8,8 @@
 // Every phrase cut from the text is accounted for: delivered (spoken or failed),
 // or returned by cancel() together with the text not yet cut.
 import { Observable, Subject, concatMap, endWith, ignoreElements, of, startWith, zip, type Subscription } from 'rxjs';
-import type { PhraseSegmenter } from '../pipeline/segmenter.js';
-import { PhraseCutter, type TextMark } from './phrase-cutter.js';
+import type { PhraseSegmenter } from '../../pipeline/segmenter.js';
+import { PhraseCutter, type TextMark } from '../phrase-cutter.js';
 
 export interface PhraseCue<E = unknown> {
   id: number;

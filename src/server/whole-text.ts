@@ -1,5 +1,6 @@
-// POST /v1/speech: a whole text to one audio file, phrase by phrase with the
-// same segmentation and synthesis as a stream, joined without gaps.
+// A text that arrives whole (POST /v1/speech, POST /v1/audio/speech), spoken
+// phrase by phrase with the same segmentation and synthesis as a stream; for
+// /v1/speech joined without gaps into one audio file.
 import { createPhraseSegmenter } from '../pipeline/segmenter.js';
 import type { CheckedMix } from '../pipeline/synthesis/index.js';
 import { floatToMulaw } from '../stream/mulaw.js';
@@ -13,7 +14,7 @@ import { MULAW_SAMPLE_RATE, ErrorCode, ProtocolError, OUTPUT_SAMPLE_RATE } from 
 import { MarkupReader } from './markup.js';
 import { atRate } from './output-rate.js';
 import { PhraseCutter, type CutPhrase } from './phrase-cutter.js';
-import { renderPhrase, samplesToMs, type RenderedPhrase } from './render.js';
+import { renderPhrase, samplesToMs, type PhraseAudio } from './render.js';
 import { phraseRequest, type SpeechSettings } from './speech-settings.js';
 import type { ServedVoice } from './voices.js';
 
@@ -46,7 +47,7 @@ const CUT_SLICE_CHARS = 1024;
  * has arrived whole, so it is cut at sentence ends (and the other text-only rules), never early:
  * an early first phrase would only put a phrase-final fall in the middle of a sentence.
  */
-export async function* renderText(settings: SpeechSettings, request: SpeechText, signal: AbortSignal): AsyncGenerator<RenderedPhrase> {
+export async function* renderText(settings: SpeechSettings, request: SpeechText, signal: AbortSignal): AsyncGenerator<PhraseAudio> {
   const { voice } = settings;
   const phrases = await cutWithMarkup(voice, request.text, request.markup ?? false, settings.base);
   const timeline = new EmotionTimeline(settings.base);
@@ -58,7 +59,7 @@ export async function* renderText(settings: SpeechSettings, request: SpeechText,
   let startMs = 0;
   // Silent phrases before the first that speaks wait, so that a text with nothing to say
   // is an error (nothing_to_say) before any response is under way, not an empty file.
-  const silentFirst: RenderedPhrase[] = [];
+  const silentFirst: PhraseAudio[] = [];
   for (const [i, { text, marks }] of phrases.entries()) {
     const rendered = await renderPhrase(voice, text, marks, timeline.forPhrase(startMs), phraseRequest(settings, i + 1, { deadline: started + startMs, signal }));
     timeline.advance(startMs, rendered.course);
