@@ -2,7 +2,7 @@
 // (models/slt-emo) with a fixed seed: the words before it keep their encoder row,
 // their durations, their per-frame weights and (within a stated tolerance) their
 // sound; after it the voice is as sad as speaking sad throughout. Mean F0 comes from
-// the recipe's YIN tracker (models/recipe/emomix/pitch.py), run by Debian's python3.
+// the recipe's YIN tracker (models/recipe/emomix/evaluation/pitch.py), run by Debian's python3.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,7 +46,7 @@ function meanF0(parts: [SynthesisResult, number, number][]): number[] {
     writeFileSync(file, Buffer.from(wave.buffer));
     return file;
   });
-  const script = 'import sys, numpy as np\nsys.path.insert(0, "models/recipe")\nfrom emomix.pitch import mean_f0\nfor f in sys.argv[2:]: print(mean_f0(np.fromfile(f, dtype=np.float32), int(sys.argv[1])))';
+  const script = 'import sys, numpy as np\nsys.path.insert(0, "models/recipe")\nfrom emomix.evaluation.pitch import mean_f0\nfor f in sys.argv[2:]: print(mean_f0(np.fromfile(f, dtype=np.float32), int(sys.argv[1])))';
   return execFileSync('/usr/bin/python3', ['-c', script, String(rate), ...files]).toString().trim().split('\n').map(Number);
 }
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 
 def cmd_make_corpus(a):
-    from .corpus import make_corpus
-    from .prepare import prepare_audio, prepare_text
+    from .data.corpus import make_corpus
+    from .data.prepare import prepare_audio, prepare_text
     make_corpus(Path(a.out), a.train, a.eval, a.seed, a.jobs, Path(a.transcripts), weak=a.weak,
                 blends=a.blends, short=a.short, voice=a.festival_voice)
     prepare_audio(Path(a.out))
@@ -17,16 +17,16 @@ def cmd_make_corpus(a):
 
 # command → (module, help); each module exposes add_arguments(parser) and run(args).
 MODULES = {
-    "make-esd-example": ("esd_example", "render a two-speaker corpus in ESD's layout with Festival (SLT and KAL) for the worked example"),
-    "import-dataset": ("import_dataset", "import recorded emotional speech (ESD, or a folder with metadata.csv) as a corpus"),
-    "train-ser": ("train_ser", "train the speech emotion recogniser and embed the corpus"),
-    "train-acoustic": ("train_acoustic", "train the text encoder, duration predictor and score estimator"),
-    "alignment-accuracy": ("alignment_accuracy", "measure monotonic alignment search against a corpus's known timing"),
-    "train-vocoder": ("train_vocoder", "train the Vocos-style vocoder"),
-    "export": ("export", "export a voice folder: ONNX graphs and voice.json"),
-    "evaluate": ("evaluate", "measure a voice: WER, emotion accuracy, mixing, prosody, speed"),
-    "pack-checkpoints": ("pack_checkpoints", "pack training runs (float16 weights, no optimizer state) to commit and resume later"),
-    "fixtures": ("fixtures", "write the tiny test voice and reference tensors for the runtime's parity tests"),
+    "make-esd-example": ("data.esd_example", "render a two-speaker corpus in ESD's layout with Festival (SLT and KAL) for the worked example"),
+    "import-dataset": ("data.import_dataset", "import recorded emotional speech (ESD, or a folder with metadata.csv) as a corpus"),
+    "train-ser": ("training.train_ser", "train the speech emotion recogniser and embed the corpus"),
+    "train-acoustic": ("training.train_acoustic", "train the text encoder, duration predictor and score estimator"),
+    "alignment-accuracy": ("evaluation.alignment_accuracy", "measure monotonic alignment search against a corpus's known timing"),
+    "train-vocoder": ("training.train_vocoder", "train the Vocos-style vocoder"),
+    "export": ("export.voice", "export a voice folder: ONNX graphs and voice.json"),
+    "evaluate": ("evaluation.evaluate", "measure a voice: WER, emotion accuracy, mixing, prosody, speed"),
+    "pack-checkpoints": ("training.pack_checkpoints", "pack training runs (float16 weights, no optimizer state) to commit and resume later"),
+    "fixtures": ("export.fixtures", "write the tiny test voice and reference tensors for the runtime's parity tests"),
 }
 
 
@@ -34,7 +34,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(prog="emomix", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
 
-    from .corpus import DEFAULT_TRANSCRIPTS, FESTIVAL_VOICES
+    from .data.corpus import DEFAULT_TRANSCRIPTS, FESTIVAL_VOICES
     s = sub.add_parser("make-corpus", help="render the emotional teacher corpus with Festival and prepare tensors")
     s.add_argument("--out", default="work/corpus")
     s.add_argument("--train", type=int, default=2600, help="training sentences")

@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 import torch
 
-from emomix.acoustic import AcousticModel, alignment_path
-from emomix.decoder import FrameDecoder, phone_positions
-from emomix.diffusion import MixPlan, durations_from_log, expand, sample
-from emomix.encoder import TextEncoder
+from emomix.networks.acoustic import AcousticModel, alignment_path
+from emomix.networks.decoder import FrameDecoder, phone_positions
+from emomix.networks.diffusion import MixPlan, durations_from_log, expand, sample
+from emomix.networks.encoder import TextEncoder
 
 E = 8
 

@@ -3,8 +3,8 @@ import onnx
 import torch
 from onnx import numpy_helper
 
-from emomix.compress import store_weights_fp16
-from emomix.export import export_graph
+from emomix.export.compress import store_weights_fp16
+from emomix.export.voice import export_graph
 
 
 def test_fp16_storage_halves_the_file_and_casts_back(tmp_path):

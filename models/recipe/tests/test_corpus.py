@@ -1,7 +1,7 @@
 import random
 
-from emomix.corpus import BLEND_PAIRS, BLEND_WEIGHT, WEAK_INTENSITY, plan, select_short
-from emomix.profiles import EMOTIONS, JITTER, NEUTRAL, PROFILES, draw, soft_label
+from emomix.data.corpus import BLEND_PAIRS, BLEND_WEIGHT, WEAK_INTENSITY, plan, select_short
+from emomix.data.profiles import EMOTIONS, JITTER, NEUTRAL, PROFILES, draw, soft_label
 
 TRAIN = [f"Training sentence number {i}." for i in range(40)]
 HELD = [f"Held-out sentence number {i}." for i in range(3)]

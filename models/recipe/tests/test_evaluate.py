@@ -4,9 +4,9 @@ import subprocess
 import numpy as np
 import pytest
 
-from emomix.evaluate import monotonic_toward, rounded
-from emomix.pitch import mean_f0, yin
-from emomix.wer import corpus_wer, transcribe, word_errors
+from emomix.evaluation.evaluate import monotonic_toward, rounded
+from emomix.evaluation.pitch import mean_f0, yin
+from emomix.evaluation.wer import corpus_wer, transcribe, word_errors
 
 SR = 22050
 

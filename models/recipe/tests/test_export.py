@@ -2,9 +2,9 @@ import onnx
 import pytest
 import torch
 
-from emomix.acoustic import AcousticModel
-from emomix.export import export_acoustic, export_ser
-from emomix.ser import SER
+from emomix.export.voice import export_acoustic, export_ser
+from emomix.networks.acoustic import AcousticModel
+from emomix.networks.ser import SER
 
 
 def dims(value_info):

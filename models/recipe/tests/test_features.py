@@ -3,8 +3,8 @@ import math
 import numpy as np
 import torch
 
-from emomix.align import align, ensure_min_one, frame_durations
 from emomix.audio import MelConfig, hz_to_mel, log_mel, mel_basis, mel_to_hz
+from emomix.data.align import align, ensure_min_one, frame_durations
 from emomix.rng import Mulberry32
 
 

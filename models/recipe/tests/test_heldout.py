@@ -1,5 +1,5 @@
 """The written held-out sets: their shape, and that no training plan can contain them."""
-from emomix.corpus import CONVERSATIONAL, WRITTEN_HELDOUT, read_lines, select_sentences
+from emomix.data.corpus import CONVERSATIONAL, WRITTEN_HELDOUT, read_lines, select_sentences
 
 
 def words(line: str) -> int:

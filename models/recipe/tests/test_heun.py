@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from emomix.diffusion import MixPlan, Schedule, sample
-from emomix.estimators import build_estimator
+from emomix.networks.diffusion import MixPlan, Schedule, sample
+from emomix.networks.estimators import build_estimator
 
 E = 8
 T = 16

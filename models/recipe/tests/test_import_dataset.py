@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import torch
 
-from emomix.dataset_text import decode_text, parse_esd_transcript, parse_metadata_csv
-from emomix.import_dataset import held_out, import_dataset, speech_bounds
+from emomix.data.dataset_text import decode_text, parse_esd_transcript, parse_metadata_csv
+from emomix.data.import_dataset import held_out, import_dataset, speech_bounds
 
 RECIPE = Path(__file__).resolve().parents[1]
 SENTENCES = ["The cat sat on the mat.", "We will meet again tomorrow.", "Where did you put the keys?",

@@ -1,7 +1,7 @@
 import numpy as np
 import torch
 
-from emomix.mas import log_likelihood, mas_durations, maximum_path
+from emomix.networks.mas import log_likelihood, mas_durations, maximum_path
 
 
 def reference_path(log_p: np.ndarray, n: int, t: int) -> list[int]:
@@ -58,5 +58,5 @@ def test_log_likelihood_is_the_gaussian_density_per_frame():
 
 
 def test_boundary_errors_compare_inner_phoneme_ends():
-    from emomix.alignment_accuracy import boundary_errors
+    from emomix.evaluation.alignment_accuracy import boundary_errors
     assert boundary_errors(np.array([2, 3, 4]), np.array([3, 3, 3])).tolist() == [1, 1]

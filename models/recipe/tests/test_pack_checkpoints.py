@@ -1,8 +1,8 @@
 """Packed checkpoints: small, optimizer-free, and a run resumes from them."""
 import torch
 
-from emomix.pack_checkpoints import pack
-from emomix.training import load_checkpoint
+from emomix.training.checkpoints import load_checkpoint
+from emomix.training.pack_checkpoints import pack
 
 
 def test_pack_halves_weights_drops_optimizer_and_resumes(tmp_path):

@@ -2,9 +2,9 @@ import random
 
 import torch
 
-from emomix.profiles import soft_label
-from emomix.ser import SER
-from emomix.train_ser import random_crops, typical
+from emomix.data.profiles import soft_label
+from emomix.networks.ser import SER
+from emomix.training.train_ser import random_crops, typical
 
 
 def item(frames: int, params: dict) -> dict:

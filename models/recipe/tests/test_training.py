@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from emomix.training import MixedPrecision, prefetch
+from emomix.training.loop import MixedPrecision, prefetch
 
 
 def test_prefetch_yields_in_order_and_stops_when_left_early():

@@ -7,9 +7,9 @@ import torch
 import torch.nn.functional as F
 
 from emomix.audio import MelConfig, log_mel
-from emomix.train_vocoder import (WARMUP_STEPS, VocoderTraining, add_arguments, export_vocoder, lr_factor,
-                                  run)
-from emomix.vocoder import InverseSTFT, Vocoder, VocoderConfig
+from emomix.export.voice import export_vocoder
+from emomix.networks.vocoder import InverseSTFT, Vocoder, VocoderConfig
+from emomix.training.train_vocoder import WARMUP_STEPS, VocoderTraining, add_arguments, lr_factor, run
 
 TINY = VocoderConfig(dim=32, intermediate=64, layers=2)
 HOP = MelConfig.hopLength

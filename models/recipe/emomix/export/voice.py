@@ -7,11 +7,12 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .acoustic import AcousticModel
-from .audio import MelConfig
+from ..audio import MelConfig
+from ..data.profiles import EMOTIONS
+from ..networks.acoustic import AcousticModel
+from ..networks.ser import SER
+from ..networks.vocoder import Vocoder, VocoderConfig
 from .compress import store_weights_fp16
-from .profiles import EMOTIONS
-from .ser import SER
 
 OPSET = 17
 
@@ -78,6 +79,21 @@ def export_acoustic(model: AcousticModel, out_dir: Path) -> None:
 def export_ser(model: SER, out_dir: Path) -> None:
     export_graph(model, (torch.randn(1, 80, 60),), out_dir / "ser.onnx",
                  {"mel": {0: "B", 2: "T"}}, {"embedding": {0: "B"}, "logits": {0: "B"}})
+
+
+def export_vocoder(checkpoint_path, onnx_path) -> Path:
+    """Writes vocoder.onnx (opset 17): `mel` float32 [B, 80, T] → `audio` float32 [B, T·hop]."""
+    ckpt = torch.load(checkpoint_path, map_location="cpu")
+    model = Vocoder(VocoderConfig(**ckpt["config"]))
+    model.load_state_dict(ckpt["generator"])
+    model.eval()
+    onnx_path = Path(onnx_path)
+    onnx_path.parent.mkdir(parents=True, exist_ok=True)
+    with torch.no_grad():
+        torch.onnx.export(model, (torch.zeros(1, model.cfg.n_mels, 16),), str(onnx_path), opset_version=OPSET,
+                          input_names=["mel"], output_names=["audio"],
+                          dynamic_axes={"mel": {0: "batch", 2: "frames"}, "audio": {0: "batch", 1: "samples"}})
+    return onnx_path
 
 
 def centroid_list(names: list[str], centroids) -> list[dict]:
@@ -149,7 +165,6 @@ def add_arguments(p):
 
 
 def run(a) -> None:
-    from .train_vocoder import export_vocoder
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     ckpt = torch.load(a.acoustic, map_location="cpu")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from .training import save_atomic
+from .checkpoints import save_atomic
 
 RUNS = ("ser", "acoustic", "vocoder")
 

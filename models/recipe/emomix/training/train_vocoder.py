@@ -12,11 +12,13 @@ from pathlib import Path
 
 import torch
 
-from .audio import MelConfig, write_wav
-from .data import load_items
-from .training import Progress, Stopper, load_checkpoint, save_atomic, setup
-from .vocoder import (MultiPeriodDiscriminator, MultiResolutionDiscriminator, MultiResolutionSTFTLoss, Vocoder,
-                      VocoderConfig, discriminator_loss, feature_loss, generator_loss, mel_loss)
+from ..audio import MelConfig, write_wav
+from ..data.prepared import load_items
+from ..networks.discriminators import (MultiPeriodDiscriminator, MultiResolutionDiscriminator, MultiResolutionSTFTLoss,
+                                       discriminator_loss, feature_loss, generator_loss, mel_loss)
+from ..networks.vocoder import Vocoder, VocoderConfig
+from .checkpoints import load_checkpoint, save_atomic
+from .loop import Progress, Stopper, setup
 
 MEL_WEIGHT = 45.0
 WARMUP_STEPS = 1000
@@ -184,18 +186,3 @@ def run(a) -> None:
         print(f"train-vocoder: stopped at step {step}; run again to resume", flush=True)
     else:
         print(f"train-vocoder: done; export with export_vocoder('{ckpt_path}', 'vocoder.onnx')", flush=True)
-
-
-def export_vocoder(checkpoint_path, onnx_path) -> Path:
-    """Writes vocoder.onnx (opset 17): `mel` float32 [B, 80, T] → `audio` float32 [B, T·hop]."""
-    ckpt = torch.load(checkpoint_path, map_location="cpu")
-    model = Vocoder(VocoderConfig(**ckpt["config"]))
-    model.load_state_dict(ckpt["generator"])
-    model.eval()
-    onnx_path = Path(onnx_path)
-    onnx_path.parent.mkdir(parents=True, exist_ok=True)
-    with torch.no_grad():
-        torch.onnx.export(model, (torch.zeros(1, model.cfg.n_mels, 16),), str(onnx_path), opset_version=17,
-                          input_names=["mel"], output_names=["audio"],
-                          dynamic_axes={"mel": {0: "batch", 2: "frames"}, "audio": {0: "batch", 1: "samples"}})
-    return onnx_path

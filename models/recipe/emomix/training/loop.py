@@ -1,11 +1,9 @@
-"""What every training command shares: checkpoints that survive interruption,
-resuming, progress lines, and thread/device setup."""
+"""What every training loop shares: thread/device setup, stopping on a signal between
+steps, progress lines, mixed precision and batches built ahead in a thread."""
 from __future__ import annotations
 
-import os
 import signal
 import time
-from pathlib import Path
 
 import torch
 
@@ -15,23 +13,6 @@ def setup(threads: int, device: str, seed: int = 0) -> torch.device:
         torch.set_num_threads(threads)
     torch.manual_seed(seed)
     return torch.device(device)
-
-
-def save_atomic(obj, path: Path) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
-
-
-def load_checkpoint(path: Path, modules: dict, map_location="cpu") -> int:
-    """Restores every module/optimizer state present in the checkpoint; returns its step (0 if none)."""
-    if not path.exists():
-        return 0
-    ckpt = torch.load(path, map_location=map_location)
-    for name, module in modules.items():
-        if name in ckpt:
-            module.load_state_dict(ckpt[name])
-    return int(ckpt.get("step", 0))
 
 
 class Stopper:

@@ -27,14 +27,14 @@ from pathlib import Path
 
 import numpy as np
 
-from . import frontend
-from .audio import read_wav, write_wav
-from .data import load_items
-from .pitch import mean_f0
-from .corpus import SAMPLE_RATE
+from .. import frontend
+from ..audio import read_wav, write_wav
+from ..data.corpus import SAMPLE_RATE
+from ..data.prepared import load_items
+from ..data.profiles import EMOTIONS
 from .heldout import SET_NAMES, HeldoutSet, load_set
+from .pitch import mean_f0
 from .server_path import ServerPath
-from .profiles import EMOTIONS
 from .wer import corpus_wer, hypothesis_words, transcribe
 
 ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0)

@@ -20,11 +20,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .audio import MelConfig, log_mel, read_wav
-from .corpus import SAMPLE_RATE, WRITTEN_HELDOUT, read_lines, render_batch
-from .data import load_items
-from .prepare import trim_bounds
-from .profiles import EMOTIONS, NEUTRAL, draw
+from ..audio import MelConfig, log_mel, read_wav
+from ..data.corpus import SAMPLE_RATE, WRITTEN_HELDOUT, read_lines, render_batch
+from ..data.prepare import trim_bounds
+from ..data.prepared import load_items
+from ..data.profiles import EMOTIONS, NEUTRAL, draw
 
 SET_NAMES = ("long", *WRITTEN_HELDOUT)
 RENDER_SEED = 16

@@ -11,10 +11,11 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from .data import load_items
-from .profiles import EMOTIONS, TYPICAL_INTENSITY, soft_label
-from .ser import SER
-from .training import Progress, Stopper, load_checkpoint, save_atomic, setup
+from ..data.prepared import load_items
+from ..data.profiles import EMOTIONS, TYPICAL_INTENSITY, soft_label
+from ..networks.ser import SER
+from .checkpoints import load_checkpoint, save_atomic
+from .loop import Progress, Stopper, setup
 
 
 def random_crops(items: list[dict], batch: int, rng: random.Random, min_frames=48, max_frames=256):

@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .acoustic import AcousticModel
-from .audio import MelConfig
-from .data import load_items
-from .mas import mas_durations
-from .train_acoustic import make_batch
+from ..audio import MelConfig
+from ..data.prepared import load_items
+from ..networks.acoustic import AcousticModel
+from ..networks.mas import mas_durations
+from ..training.train_acoustic import make_batch
 
 
 def boundary_errors(found: np.ndarray, truth: np.ndarray) -> np.ndarray:

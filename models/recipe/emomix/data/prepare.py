@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import frontend
+from .. import frontend
+from ..audio import MelConfig, log_mel, read_wav
 from .align import frame_durations
-from .audio import MelConfig, log_mel, read_wav
 from .profiles import EMOTIONS
 
 TRAILING_PAUSE_S = 0.3

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .rng import Mulberry32
+from ..rng import Mulberry32
 
 
 @dataclass(frozen=True)

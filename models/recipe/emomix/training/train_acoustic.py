@@ -7,9 +7,10 @@ from pathlib import Path
 
 import torch
 
-from .acoustic import AcousticModel
-from .data import length_batches, load_items, pad_stack
-from .training import MixedPrecision, Progress, Stopper, load_checkpoint, prefetch, save_atomic, setup
+from ..data.prepared import length_batches, load_items, pad_stack
+from ..networks.acoustic import AcousticModel
+from .checkpoints import load_checkpoint, save_atomic
+from .loop import MixedPrecision, Progress, Stopper, prefetch, setup
 
 
 def add_arguments(p):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .audio import MelConfig, write_wav
+from ..audio import MelConfig, write_wav
 from .dataset_text import Line, decode_text, parse_esd_transcript, parse_metadata_csv
 from .prepare import prepare_audio, prepare_text
 

@@ -10,17 +10,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import frontend
-from .acoustic import AcousticModel
-from .decoder import phone_positions
-from .audio import MelConfig, log_mel
-from .diffusion import MixPlan, Schedule, diffusion_loss, durations_from_log, expand, sample
-from .estimators import build_estimator
-from .export import DEFAULT_DIFFUSION, export_acoustic, export_graph, export_ser, speaker_entries, voice_manifest
-from .profiles import EMOTIONS
-from .rng import Mulberry32
-from .ser import SER
-from .vocoder import Vocoder, VocoderConfig
+from .. import frontend
+from ..audio import MelConfig, log_mel
+from ..data.profiles import EMOTIONS
+from ..networks.acoustic import AcousticModel
+from ..networks.decoder import phone_positions
+from ..networks.diffusion import MixPlan, Schedule, diffusion_loss, durations_from_log, expand, sample
+from ..networks.estimators import build_estimator
+from ..networks.ser import SER
+from ..networks.vocoder import Vocoder, VocoderConfig
+from ..rng import Mulberry32
+from .voice import DEFAULT_DIFFUSION, export_acoustic, export_graph, export_ser, speaker_entries, voice_manifest
 
 TINY_MEL = MelConfig(sampleRate=16000, nFft=256, winLength=256, hopLength=64, padding=96, fMax=8000.0)
 EMBEDDING_DIM = 8

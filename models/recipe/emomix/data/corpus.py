@@ -20,10 +20,10 @@ from pathlib import Path
 from .profiles import EMOTIONS, NEUTRAL, draw
 
 SAMPLE_RATE = 22050
-HERE = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parents[2]
 DEFAULT_TRANSCRIPTS = HERE.parent.parent.parent / "shared" / "corpus" / "ljspeech-transcripts.txt"
 CONVERSATIONAL = HERE / "corpus" / "conversational.txt"
-# Written for `evaluate` and never trained on (heldout.py).
+# Written for `evaluate` and never trained on (evaluation/heldout.py).
 WRITTEN_HELDOUT = {"short": HERE / "corpus" / "heldout-short.txt",
                    "conversational": HERE / "corpus" / "heldout-conversational.txt"}
 

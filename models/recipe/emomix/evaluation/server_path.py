@@ -16,7 +16,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import frontend
+from .. import frontend
 
 START_TIMEOUT_S = 60
 

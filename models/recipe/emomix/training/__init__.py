@@ -1,0 +1,2 @@
+"""The training commands (train-ser, train-acoustic, train-vocoder, pack-checkpoints) and
+what their loops share."""
