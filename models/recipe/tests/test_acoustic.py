@@ -88,6 +88,19 @@ def test_training_steps_lower_every_loss(preset):
         assert a < b, f"{name} loss did not drop: {b:.4f} → {a:.4f}"
 
 
+
+def test_synthesise_gives_a_mel_as_long_as_its_durations_and_repeats_with_its_seed():
+    model = tiny().eval()
+    rows, w = torch.randn(2, E), np.array([0.7, 0.3], dtype=np.float32)
+    out = model.synthesise([3, 5, 7, 9, 11], rows, w, steps=2, temperature=1.5, seed=1)
+    assert out.durations.dtype == np.int64 and out.durations.shape == (5,)
+    assert out.mel.shape == (80, int(out.durations.sum()))
+    np.testing.assert_array_equal(out.durations, durations_from_log(out.log_durations))
+    again = model.synthesise([3, 5, 7, 9, 11], rows, w, steps=2, temperature=1.5, seed=1)
+    np.testing.assert_array_equal(again.mel, out.mel)
+    slow = model.synthesise([3, 5, 7, 9, 11], rows, w, steps=2, temperature=1.5, seed=1, length_scale=2.0)
+    np.testing.assert_array_equal(slow.durations, durations_from_log(out.log_durations, 2.0))
+
 def test_phone_positions_place_each_frame_inside_its_phoneme():
     pos = phone_positions(torch.tensor([[2, 1, 3, 0]]), 8)
     np.testing.assert_allclose(pos[0, 0].numpy(), [0.25, 0.75, 0.5, 1 / 6, 0.5, 5 / 6, 0, 0], atol=1e-6)

@@ -15,7 +15,7 @@ from ..audio import MelConfig, log_mel
 from ..data.profiles import EMOTIONS
 from ..networks.acoustic import AcousticModel
 from ..networks.decoder import phone_positions
-from ..networks.diffusion import MixPlan, Schedule, diffusion_loss, durations_from_log, expand, sample
+from ..networks.diffusion import MixPlan, Schedule, diffusion_loss, expand, sample
 from ..networks.estimators import build_estimator
 from ..networks.ser import SER
 from ..networks.vocoder import Vocoder, VocoderConfig
@@ -223,31 +223,21 @@ SYNTHESIS_TEXT = "Well, hello there! Is it 5 o'clock?"
 SYNTHESIS_WEIGHTS = {"happy": 0.7, "sad": 0.3}
 
 
-def synthesize(acoustic, vocoder, ids: list[int], rows: torch.Tensor, w: np.ndarray, seed: int = 7):
-    """The whole chain from phoneme IDs: the weighted conditioning rows [K,E(+S)] → encoder →
-    durations → μ expanded → frame decoder → sampler (seeded noise over the padded frames) →
-    vocoder. Returns durations, mel, audio."""
-    emb = (torch.from_numpy(w) @ rows)[None]
-    with torch.no_grad():
-        mu, log_w, _ = acoustic.encoder(torch.tensor([ids]), torch.tensor([len(ids)]), emb)
-    assert safe_durations(log_w[0].numpy(), 1.0), "durations too close to a half: change the text"
-    durations = durations_from_log(log_w[0].numpy())
-    n = int(durations.sum())
-    with torch.no_grad():
-        mu_frames = acoustic.decoder(torch.from_numpy(expand(mu[0].numpy(), durations))[None],
-                                     phone_positions(torch.from_numpy(durations)[None], n), torch.ones(1, 1, n),
-                                     emb[:, :, None].expand(-1, -1, n))[0].numpy()
-    plan = MixPlan(rows.numpy(), np.tile(w[:, None], (1, n)))
-    mel = sample(acoustic.estimator, mu_frames, np.ones((1, n), dtype=np.float32), plan, steps=4,
-                 temperature=1.5, seed=seed)
-    with torch.no_grad():
-        audio = vocoder(torch.from_numpy(mel)[None])[0]
-    return durations.astype(np.int64), mel, audio
-
-
 def synthesis_params() -> dict:
     return {"text": SYNTHESIS_TEXT, "weights": SYNTHESIS_WEIGHTS, "steps": 4, "temperature": 1.5, "solver": "ode",
             "seed": 7, "lengthScale": 1.0}
+
+
+def synthesize(acoustic: AcousticModel, vocoder: Vocoder, ids: list[int], rows: torch.Tensor, w: np.ndarray):
+    """The whole chain from phoneme IDs with the weighted conditioning rows [K,E(+S)], as
+    synthesis_params() says. Returns durations, mel, audio."""
+    p = synthesis_params()
+    out = acoustic.synthesise(ids, rows, w, steps=p["steps"], temperature=p["temperature"], seed=p["seed"],
+                              solver=p["solver"], length_scale=p["lengthScale"])
+    assert safe_durations(out.log_durations, p["lengthScale"]), "durations too close to a half: change the text"
+    with torch.no_grad():
+        audio = vocoder(torch.from_numpy(out.mel)[None])[0]
+    return out.durations, out.mel, audio
 
 
 def write_synthesis(ref: Path, acoustic, vocoder, centroids, symbols) -> None:

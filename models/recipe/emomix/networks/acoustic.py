@@ -1,15 +1,18 @@
 """The acoustic model: text encoder + duration predictor + frame decoder + score
-estimator, and their losses: Grad-TTS's duration, prior and diffusion losses, plus the
-prior loss of the frame decoder's per-frame μ (decoder.py says why it exists)."""
+estimator, their losses (Grad-TTS's duration, prior and diffusion losses, plus the
+prior loss of the frame decoder's per-frame μ; decoder.py says why it exists) and
+inference as the runtime runs it."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 
 from .decoder import FrameDecoder, phone_positions
-from .diffusion import Schedule, diffusion_loss
+from .diffusion import MixPlan, Schedule, diffusion_loss, durations_from_log, expand, sample
 from .encoder import TextEncoder, sequence_mask
 from .estimators import build_estimator
 from .mas import mas_durations
@@ -20,6 +23,15 @@ def alignment_path(durations: torch.Tensor, n_frames: int) -> torch.Tensor:
     ends = torch.cumsum(durations, dim=1)
     frames = torch.arange(n_frames, device=durations.device)[None, None, :]
     return ((frames < ends[:, :, None]) & (frames >= (ends - durations)[:, :, None])).float()
+
+
+@dataclass
+class Synthesis:
+    """One utterance from `AcousticModel.synthesise`: the predicted log_durations [N], the
+    durations [N] in frames (int64) and the mel [80,T], T = durations.sum()."""
+    log_durations: np.ndarray
+    durations: np.ndarray
+    mel: np.ndarray
 
 
 class AcousticModel(nn.Module):
@@ -50,9 +62,11 @@ class AcousticModel(nn.Module):
         return torch.cat([emotion, self.speakers(speaker)], dim=1)
 
     def losses(self, ids, id_lengths, durations, mel, mel_lengths, emotion, segment_frames: int, speaker=None):
-        """durations [B,N] frames per phoneme, or None to find them by monotonic alignment
-        search on the current μ (Grad-TTS's way, for corpora without timing); speaker [B]
-        indices into the speaker table (multi-speaker models)."""
+        """ids [B,N] phoneme IDs, id_lengths [B], mel [B,80,T], mel_lengths [B], emotion [B,E]
+        → the duration, prior, frame-prior and diffusion losses (scalars). durations [B,N]
+        frames per phoneme, or None to find them by monotonic alignment search on the current μ
+        (Grad-TTS's way, for corpora without timing); speaker [B] indices into the speaker
+        table (multi-speaker models)."""
         emotion = self.condition(emotion, speaker)
         mu_x, log_w, x_mask = self.encoder(ids, id_lengths, emotion)
         if durations is None:
@@ -72,6 +86,28 @@ class AcousticModel(nn.Module):
         frame_loss = gaussian_nll(mel_seg, mu_frames, mask_seg)
         diff_loss = diffusion_loss(self.estimator, mel_seg, mask_seg, mu_frames, emotion, self.schedule)
         return dur_loss, prior_loss, frame_loss, diff_loss
+
+    @torch.no_grad()
+    def synthesise(self, phonemes: list[int], rows: torch.Tensor, weights: np.ndarray, steps: int,
+                   temperature: float, seed: int, solver: str = "ode", length_scale: float = 1.0) -> Synthesis:
+        """One utterance as the runtime makes it (CONTRACT.md), from phoneme IDs [N] to a mel
+        [80,T]; call eval() first. rows [K,C]: the conditioning vectors of the mix (each an
+        emotion's centroid, followed by the speaker's embedding in a multi-speaker model);
+        weights [K] float32, summing to 1. The encoder and the frame decoder take the weighted
+        mean of the rows; the sampler mixes the rows' scores with the same weights on every frame,
+        from the contract's noise for `seed`."""
+        emotion = (torch.from_numpy(weights) @ rows)[None]
+        mu, log_w, _ = self.encoder(torch.tensor([phonemes]), torch.tensor([len(phonemes)]), emotion)
+        log_durations = log_w[0].numpy()
+        durations = durations_from_log(log_durations, length_scale)
+        n = int(durations.sum())
+        mu_frames = self.decoder(torch.from_numpy(expand(mu[0].numpy(), durations))[None],
+                                 phone_positions(torch.from_numpy(durations)[None], n), torch.ones(1, 1, n),
+                                 emotion[:, :, None].expand(-1, -1, n))[0].numpy()
+        plan = MixPlan(rows.numpy(), np.tile(weights[:, None], (1, n)))
+        mel = sample(self.estimator, mu_frames, np.ones((1, n), dtype=np.float32), plan, steps=steps,
+                     temperature=temperature, seed=seed, solver=solver, schedule=self.schedule)
+        return Synthesis(log_durations, durations, mel)
 
 
 def gaussian_nll(mel, mu, mask):

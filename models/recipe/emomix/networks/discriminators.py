@@ -37,6 +37,7 @@ class PeriodDiscriminator(nn.Module):
         self.post = weight_norm(nn.Conv2d(channels[-1], 1, (3, 1), padding=(1, 0)))
 
     def forward(self, audio: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """audio [B,L] → (scores [B,S], each layer's output [B,C,L',p])."""
         b, n = audio.shape
         if n % self.period:
             audio = F.pad(audio[:, None], (0, self.period - n % self.period), mode="reflect")[:, 0]
@@ -51,6 +52,7 @@ class MultiPeriodDiscriminator(nn.Module):
         self.discriminators = nn.ModuleList(PeriodDiscriminator(p, channels) for p in periods)
 
     def forward(self, audio):
+        """audio [B,L] → one (scores, layer outputs) per sub-discriminator."""
         return [d(audio) for d in self.discriminators]
 
 
@@ -71,6 +73,7 @@ class ResolutionDiscriminator(nn.Module):
         self.post = weight_norm(nn.Conv2d(width, 1, (3, 3), padding=(1, 1)))
 
     def forward(self, audio: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """audio [B,L] → (scores [B,S], each layer's output [B,C,frames,F'])."""
         x = magnitude(audio, self.n_fft, self.hop, self.window).transpose(1, 2)[:, None]
         return _conv_stack(self.convs, self.post, x)
 
@@ -81,12 +84,14 @@ class MultiResolutionDiscriminator(nn.Module):
         self.discriminators = nn.ModuleList(ResolutionDiscriminator(n, h, width) for n, h in resolutions)
 
     def forward(self, audio):
+        """audio [B,L] → one (scores, layer outputs) per sub-discriminator."""
         return [d(audio) for d in self.discriminators]
 
 
 # ---------------------------------------------------------------- losses
 
 def magnitude(audio: torch.Tensor, n_fft: int, hop: int, window: torch.Tensor) -> torch.Tensor:
+    """audio [B,L] → magnitude spectrogram [B,n_fft/2+1,frames]."""
     spec = torch.stft(audio, n_fft, hop_length=hop, window=window, center=True, return_complex=True)
     return torch.sqrt(spec.real ** 2 + spec.imag ** 2 + 1e-9)
 
@@ -106,6 +111,7 @@ class MultiResolutionSTFTLoss(nn.Module):
             self.register_buffer(f"window{n}", torch.hann_window(n), persistent=False)
 
     def forward(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+        """fake, real audio [B,L] → scalar loss."""
         total = fake.new_zeros(())
         for n, h in self.resolutions:
             window = getattr(self, f"window{n}")

@@ -22,6 +22,7 @@ class ChannelNorm(nn.Module):
         self.norm = nn.LayerNorm(channels)
 
     def forward(self, x):
+        """x [B,C,N] → [B,C,N]."""
         return self.norm(x.transpose(1, 2)).transpose(1, 2)
 
 
@@ -33,7 +34,8 @@ class SelfAttention(nn.Module):
         self.heads, self.qkv, self.out = heads, nn.Conv1d(channels, 3 * channels, 1), nn.Conv1d(channels, channels, 1)
         self.drop = nn.Dropout(dropout)
 
-    def forward(self, x, mask):  # x [B,C,N], mask [B,1,N]
+    def forward(self, x, mask):
+        """x [B,C,N], mask [B,1,N] → [B,C,N]; padded positions get no attention."""
         b, c, n = x.shape
         q, k, v = self.qkv(x).view(b, 3, self.heads, c // self.heads, n).unbind(1)
         scores = torch.einsum("bhdn,bhdm->bhnm", q, k) / math.sqrt(c // self.heads)
@@ -51,6 +53,7 @@ class EncoderLayer(nn.Module):
         self.norm2, self.drop = ChannelNorm(channels), nn.Dropout(dropout)
 
     def forward(self, x, mask):
+        """x [B,C,N], mask [B,1,N] → [B,C,N], zero where masked."""
         x = self.norm1(x + self.drop(self.attn(x, mask)))
         y = self.ff2(self.drop(F.relu(self.ff1(x * mask))) * mask)
         return self.norm2(x + self.drop(y)) * mask
@@ -64,6 +67,7 @@ class DurationPredictor(nn.Module):
         self.proj, self.drop = nn.Conv1d(hidden, 1, 1), nn.Dropout(dropout)
 
     def forward(self, x, mask):
+        """x [B,C,N], mask [B,1,N] → log durations [B,N], zero where masked."""
         x = self.drop(self.norm1(F.relu(self.conv1(x * mask))))
         x = self.drop(self.norm2(F.relu(self.conv2(x * mask))))
         return (self.proj(x * mask) * mask)[:, 0]
@@ -87,6 +91,7 @@ class TextEncoder(nn.Module):
         self.drop = nn.Dropout(dropout)
 
     def positions(self, n: int, device) -> torch.Tensor:
+        """Sinusoidal position encodings [1,C,n]."""
         pos = torch.arange(n, device=device, dtype=torch.float32)[:, None]
         freq = torch.exp(torch.arange(0, self.channels, 2, device=device, dtype=torch.float32)
                          * (-math.log(10000.0) / self.channels))

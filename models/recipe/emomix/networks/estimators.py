@@ -41,6 +41,7 @@ class PriorPreconditioning(nn.Module):
         self.schedule, self.prior_error = schedule, prior_error
 
     def forward(self, noise, x, mu, t):
+        """noise (the network's output), x, mu [B,80,T], t [B] → score [B,80,T]."""
         cum = self.schedule.cumulative(t)[:, None, None]
         a2 = torch.exp(-cum)
         var = 1.0 - a2
@@ -57,6 +58,7 @@ class TimeEmbedding(nn.Module):
         self.dim, self.scale = dim, scale
 
     def forward(self, t):
+        """t [B] → [B,dim]."""
         half = self.dim // 2
         freq = torch.exp(torch.arange(half, device=t.device, dtype=torch.float32) * (-math.log(10000.0) / (half - 1)))
         arg = self.scale * t[:, None] * freq[None]
@@ -84,6 +86,7 @@ class Dilated1D(nn.Module):
         self.scale = 1.0 / math.sqrt(blocks)
 
     def forward(self, x, mu, mask, t, emotion):
+        """x_t, mu [B,80,T], mask [B,1,T], t [B], emotion [B,E] → score [B,80,T], zero where masked."""
         c = F.silu(self.time(t) + self.emotion(emotion))
         h = self.inp(torch.cat([x, mu], dim=1)) * mask
         skip = torch.zeros_like(h)
@@ -107,6 +110,7 @@ class Block(nn.Module):
         self.block = nn.Sequential(nn.Conv2d(dim, dim_out, 3, padding=1), nn.GroupNorm(groups, dim_out), Mish())
 
     def forward(self, x, mask):
+        """x [B,C,80',T'], mask [B,1,1,T'] → [B,C_out,80',T']."""
         return self.block(x * mask) * mask
 
 
@@ -118,6 +122,7 @@ class ResnetBlock(nn.Module):
         self.res = nn.Conv2d(dim, dim_out, 1) if dim != dim_out else nn.Identity()
 
     def forward(self, x, mask, t):
+        """x [B,C,80',T'], mask [B,1,1,T'], time embedding t [B,dim] → [B,C_out,80',T']."""
         h = self.block1(x, mask) + self.mlp(t)[:, :, None, None]
         return self.block2(h, mask) + self.res(x * mask)
 
@@ -130,6 +135,7 @@ class LinearAttention(nn.Module):
         self.to_out = nn.Conv2d(hidden, dim, 1)
 
     def forward(self, x):
+        """x [B,C,H,W] → [B,C,H,W]."""
         b, _, h, w = x.shape
         q, k, v = self.to_qkv(x).reshape(b, 3, self.heads, -1, h * w).unbind(1)
         k = k.softmax(dim=-1)
@@ -174,6 +180,8 @@ class UNet2D(nn.Module):
         self.final_conv = nn.Conv2d(dim, 1, 1)
 
     def forward(self, x, mu, mask, t, emotion):
+        """x_t, mu [B,80,T], mask [B,1,T], t [B], emotion [B,E] → score [B,80,T], zero where
+        masked; T a multiple of frame_multiple (two halvings of the mel axes)."""
         s = self.emotion(emotion)[:, :, None].expand(-1, -1, x.shape[-1])
         h = torch.stack([mu, x, s], dim=1)
         m = mask.unsqueeze(1)

@@ -56,6 +56,7 @@ class InverseSTFT(nn.Module):
         self.register_buffer("window_sq", (window ** 2)[None, None, :].float())
 
     def forward(self, real: torch.Tensor, imag: torch.Tensor) -> torch.Tensor:
+        """real, imag [B,n_fft/2+1,T] → audio [B,T·hop]."""
         frames = torch.cat([real, imag], dim=1)
         audio = F.conv_transpose1d(frames, self.kernel, stride=self.hop)
         ones = torch.ones_like(frames[:1, :1, :])
@@ -73,7 +74,8 @@ class ConvNeXtBlock(nn.Module):
         self.pw2 = nn.Linear(intermediate, dim)
         self.gamma = nn.Parameter(torch.full((dim,), layer_scale))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # [B, C, T]
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x [B,C,T] → [B,C,T]."""
         y = self.dwconv(x).transpose(1, 2)
         y = self.pw2(F.gelu(self.pw1(self.norm(y))))
         return x + (self.gamma * y).transpose(1, 2)
@@ -101,6 +103,7 @@ class Vocoder(nn.Module):
             nn.init.zeros_(m.bias)
 
     def forward(self, mel: torch.Tensor) -> torch.Tensor:
+        """mel [B,n_mels,T] → audio [B,T·hop]."""
         x = self.norm_in(self.embed(mel).transpose(1, 2)).transpose(1, 2)
         for block in self.blocks:
             x = block(x)
