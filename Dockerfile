@@ -16,7 +16,6 @@ ENV ONNXRUNTIME_NODE_INSTALL=skip
 COPY package.json package-lock.json tsconfig.json ./
 COPY bin bin
 COPY src src
-COPY clients/cli clients/cli
 COPY bench bench
 # `prepare` compiles to dist/; then only what runs stays, and of onnxruntime's
 # prebuilt libraries only this platform's (the others are 245 MB). Behind a proxy that

@@ -1,14 +1,11 @@
-// Protocol v1 clients for the benchmark: real WebSockets, MessagePack frames, and a
-// record of when each `audio` message arrived and which part of the timeline it holds.
-import { Packr } from 'msgpackr';
-import { WebSocket } from 'ws';
+// The benchmark's sessions: the project's client (src/client) and a record of
+// when each `audio` message arrived and which part of the timeline it holds.
+import { Connection } from '../src/client/connection.js';
 import { createPhraseSegmenter } from '../src/pipeline/segmenter.js';
+import { FRAME_MS, type ClientMessage, type ServerMessage, type StartMessage } from '../src/protocol/index.js';
 
-const packr = new Packr({ useRecords: false, mapsAsObjects: true });
-// The wire's Opus packets are 20 ms each (protocol.ts FRAME_MS).
-const FRAME_MS = 20;
-
-type Message = { type: string } & Record<string, unknown>;
+/** The fields of a session's `start`. */
+export type Start = Omit<StartMessage, 'type'>;
 
 export interface AudioArrival {
   /** performance.now() at arrival. */
@@ -19,71 +16,31 @@ export interface AudioArrival {
 }
 
 class Client {
-  private waiters: { test: (m: Message) => boolean; resolve: (m: Message) => void; reject: (e: Error) => void }[] = [];
   readonly audio: AudioArrival[] = [];
   readonly errors: string[] = [];
   phrases = 0;
 
-  private constructor(private readonly socket: WebSocket) {
-    socket.on('message', (data: Buffer) => {
-      const at = performance.now();
-      const message = packr.unpack(data) as Message;
+  private constructor(readonly connection: Connection) {
+    connection.onMessage((message, at) => {
       if (message.type === 'audio') {
-        const packets = (message['packets'] as unknown[]).length;
-        this.audio.push({ at, startMs: (message['seq'] as number) * FRAME_MS, durationMs: packets * FRAME_MS });
+        this.audio.push({ at, startMs: message.seq * FRAME_MS, durationMs: message.packets.length * FRAME_MS });
       } else if (message.type === 'phrase') {
         this.phrases++;
       } else if (message.type === 'error') {
-        this.errors.push(`${String(message['code'])}: ${String(message['message'])}`);
+        this.errors.push(`${message.code}: ${message.message}`);
       }
-      this.waiters = this.waiters.filter((w) => {
-        if (!w.test(message)) return true;
-        w.resolve(message);
-        return false;
-      });
-    });
-    socket.on('close', () => {
-      for (const w of this.waiters.splice(0)) w.reject(new Error('the server closed the socket'));
     });
   }
 
-  static async open(url: string, start: Record<string, unknown>): Promise<Client> {
-    const socket = new WebSocket(url, { perMessageDeflate: false });
-    await new Promise((resolve, reject) => {
-      socket.once('open', resolve);
-      socket.once('error', reject);
-    });
-    const client = new Client(socket);
-    const ready = client.next((m) => m.type === 'ready' || m.type === 'error');
-    client.send({ type: 'start', ...start });
-    const reply = await ready;
-    if (reply.type !== 'ready') throw new Error(`start refused: ${String(reply['message'])}`);
+  static async open(url: string, start: Start): Promise<Client> {
+    const client = new Client(await Connection.open(url));
+    const reply = await client.connection.start(start);
+    if (reply.type !== 'ready') throw new Error(`start refused: ${reply.type === 'error' ? reply.message : reply.type}`);
     return client;
   }
 
-  send(message: Record<string, unknown>): void {
-    this.socket.send(packr.pack(message));
-  }
-
-  next(test: (m: Message) => boolean, timeoutMs = 120_000): Promise<Message> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('timed out waiting for the server')), timeoutMs);
-      this.waiters.push({
-        test,
-        resolve: (m) => {
-          clearTimeout(timer);
-          resolve(m);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      });
-    });
-  }
-
   close(): void {
-    this.socket.close();
+    this.connection.close();
   }
 }
 
@@ -91,28 +48,28 @@ class Client {
  * Time to first audio of one fresh session: from sending the `text` message that
  * completes the first phrase to the first `audio` message received.
  */
-export function timeToFirstAudio(url: string, start: Record<string, unknown>, text: string): Promise<number> {
+export function timeToFirstAudio(url: string, start: Start, text: string): Promise<number> {
   return timeToFirstAudioOf(url, start, [text]);
 }
 
 /** A message of a scripted session: text, or any other client message (an `emotion`). */
-export type Step = string | Record<string, unknown>;
+export type Step = string | ClientMessage;
 
-const toMessage = (step: Step): Record<string, unknown> => (typeof step === 'string' ? { type: 'text', text: step } : step);
+const toMessage = (step: Step): ClientMessage => (typeof step === 'string' ? { type: 'text', text: step } : step);
 
 /**
  * Time to first audio of one fresh session fed `steps` at once: from sending the last of
  * them (the text that completes the first phrase) to the first `audio` message.
  */
-export async function timeToFirstAudioOf(url: string, start: Record<string, unknown>, steps: Step[]): Promise<number> {
+export async function timeToFirstAudioOf(url: string, start: Start, steps: Step[]): Promise<number> {
   const client = await Client.open(url, start);
   try {
-    const audio = client.next((m) => m.type === 'audio' || m.type === 'error');
-    for (const step of steps.slice(0, -1)) client.send(toMessage(step));
+    const audio = client.connection.next((m) => m.type === 'audio' || m.type === 'error');
+    for (const step of steps.slice(0, -1)) client.connection.send(toMessage(step));
     const sent = performance.now();
-    client.send(toMessage(steps[steps.length - 1]!));
+    client.connection.send(toMessage(steps[steps.length - 1]!));
     const first = await audio;
-    if (first.type !== 'audio') throw new Error(`no audio: ${String(first['message'])}`);
+    if (first.type !== 'audio') throw new Error(`no audio: ${first.type === 'error' ? first.message : first.type}`);
     return client.audio[0]!.at - sent;
   } finally {
     client.close();
@@ -120,13 +77,13 @@ export async function timeToFirstAudioOf(url: string, start: Record<string, unkn
 }
 
 /** One session fed `steps` at once, then `end`: the server's synthesis real-time factor from `done`. */
-export async function synthesisRtf(url: string, start: Record<string, unknown>, steps: Step[]): Promise<number> {
+export async function synthesisRtf(url: string, start: Start, steps: Step[]): Promise<number> {
   const client = await Client.open(url, start);
   try {
-    const done = client.next((m) => m.type === 'done');
-    for (const step of steps) client.send(toMessage(step));
-    client.send({ type: 'end' });
-    const stats = (await done)['stats'] as { realTimeFactor: number };
+    const done = client.connection.next((m) => m.type === 'done');
+    for (const step of steps) client.connection.send(toMessage(step));
+    client.connection.send({ type: 'end' });
+    const { stats } = (await done) as Extract<ServerMessage, { type: 'done' }>;
     if (client.errors.length > 0) throw new Error(client.errors[0]);
     return stats.realTimeFactor;
   } finally {
@@ -135,9 +92,9 @@ export async function synthesisRtf(url: string, start: Record<string, unknown>, 
 }
 
 /** A session that has been given `text` and keeps talking until closed. */
-export async function openSession(url: string, start: Record<string, unknown>, text: string): Promise<{ close(): void }> {
+export async function openSession(url: string, start: Start, text: string): Promise<{ close(): void }> {
   const client = await Client.open(url, start);
-  client.send({ type: 'text', text });
+  client.connection.send({ type: 'text', text });
   return client;
 }
 
@@ -158,7 +115,7 @@ export interface StreamingResult {
  * One session talking continuously: `text` sent word by word at `wordsPerSecond` (as a
  * language model streams it), then `end`; resolves at `done`.
  */
-export async function streamSession(url: string, start: Record<string, unknown>, text: string, wordsPerSecond: number, bufferMs: number): Promise<StreamingResult> {
+export async function streamSession(url: string, start: Start, text: string, wordsPerSecond: number, bufferMs: number): Promise<StreamingResult> {
   const chunks = text.split(/(?<=\s)/);
   // The client-side twin of the server's segmenter says which chunk completes the first phrase.
   const segmenter = createPhraseSegmenter();
@@ -166,17 +123,17 @@ export async function streamSession(url: string, start: Record<string, unknown>,
   const began = performance.now();
   const client = await Client.open(url, start);
   try {
-    const done = client.next((m) => m.type === 'done');
+    const done = client.connection.next((m) => m.type === 'done');
     let completedAt = Number.NaN;
     for (let i = 0; i < chunks.length; i++) {
       const due = began + (i * 1000) / wordsPerSecond;
       const wait = due - performance.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       if (i === completing) completedAt = performance.now();
-      client.send({ type: 'text', text: chunks[i] });
+      client.connection.send({ type: 'text', text: chunks[i]! });
     }
     if (completing < 0) completedAt = performance.now();
-    client.send({ type: 'end' });
+    client.connection.send({ type: 'end' });
     await done;
     const audioMs = client.audio.reduce((sum, a) => sum + a.durationMs, 0);
     return {

@@ -22,7 +22,7 @@ export class BenchServer {
   /** Starts `emomix serve` from the TypeScript sources (what is checked out, not a stale build) and waits until it listens. */
   static async start(options: ServerOptions): Promise<BenchServer> {
     const root = new URL('..', import.meta.url);
-    const args = ['--import', 'tsx', 'src/cli.ts', 'serve', '--host', '127.0.0.1', '--port', '0', '--models', options.modelsDir, '--voice', options.voice, '--device', options.device, ...(options.flags ?? [])];
+    const args = ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--host', '127.0.0.1', '--port', '0', '--models', options.modelsDir, '--voice', options.voice, '--device', options.device, ...(options.flags ?? [])];
     const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } });
     const stderr: string[] = [];
     createInterface({ input: child.stderr! }).on('line', (line) => stderr.push(line));

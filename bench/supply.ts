@@ -1,7 +1,7 @@
 // Does a single session keep its listener supplied while an LLM's reply streams in? A short
 // first sentence is spoken long before the long second one is complete; unless the server cuts
 // that sentence at a pause point in time, the listener hears silence in between.
-import { streamSession } from './client.js';
+import { streamSession, type Start } from './client.js';
 import { percentiles, type Percentiles } from './report.js';
 
 /** A reply whose second sentence is long and streams in well after the first is spoken. */
@@ -27,7 +27,7 @@ export interface SupplyResults {
 }
 
 /** One session at a time (an otherwise idle server), `rounds` sessions per rate. */
-export async function measureSupply(url: string, start: Record<string, unknown>, rates: number[], rounds: number, bufferMs: number): Promise<SupplyResults> {
+export async function measureSupply(url: string, start: Start, rates: number[], rounds: number, bufferMs: number): Promise<SupplyResults> {
   const rows: SupplyRow[] = [];
   for (const wordsPerSecond of rates) {
     const runs = [];

@@ -3,7 +3,7 @@
 // after its fourth word, and the synthesis real-time factor of running conversation
 // with a switch every few words (between the two emotions of the session's mix, so
 // both runs ask the estimator for the same rows).
-import { synthesisRtf, timeToFirstAudioOf, type Step } from './client.js';
+import { synthesisRtf, timeToFirstAudioOf, type Start, type Step } from './client.js';
 import { percentiles, type Percentiles } from './report.js';
 import { conversation, firstPhrase, NEXT_WORD } from './texts.js';
 
@@ -41,7 +41,7 @@ function conversationSteps(words: number, offset: number, emotions: string[], sw
   return steps;
 }
 
-export async function measureSwitch(url: string, start: { emotion: Record<string, number> } & Record<string, unknown>, plan: SwitchPlan): Promise<SwitchResults> {
+export async function measureSwitch(url: string, start: Start & { emotion: Record<string, number> }, plan: SwitchPlan): Promise<SwitchResults> {
   const emotions = Object.keys(start.emotion);
   const switchTo: Step = { type: 'emotion', weights: { [emotions[emotions.length - 1]!]: 1 } };
   const plain: number[] = [];

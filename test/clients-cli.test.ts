@@ -4,9 +4,9 @@
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseClientArgs, parseEmotion } from '../clients/cli/args.js';
-import { Reporter } from '../clients/cli/report.js';
-import { TextWindow } from '../clients/cli/text-window.js';
+import { parseClientArgs, parseEmotion } from '../src/cli/speak/args.js';
+import { Reporter } from '../src/cli/speak/report.js';
+import { TextWindow } from '../src/cli/speak/text-window.js';
 import { readWav } from '../src/stream/wav.js';
 import { emomix, readOggOpus, reportedPhrases, rms, scratchDir, speechEnd, start, words, type Run } from './clients-harness.js';
 import { serveFixture, startServer } from './server-harness.js';
@@ -122,7 +122,7 @@ describe('emomix stream', () => {
 
   it('speaks stdin as it arrives and writes Ogg Opus as it goes', async () => {
     const out = join(dir, 'stream.ogg');
-    const p = start(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'stream', '--url', srv.ws, '--steps', '2', '-v', '--out', out]);
+    const p = start(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'stream', '--url', srv.ws, '--steps', '2', '-v', '--out', out]);
     const first = 'The first sentence arrives on its own. ';
     const rest = 'Then, a while later, the rest follows. The end.';
     p.stdin.write(first + 'Then,');

@@ -70,7 +70,7 @@ export function run(command: string, args: string[], input = '', env: NodeJS.Pro
 
 /** `emomix <args>` from the TypeScript sources. */
 export function emomix(args: string[], input = '', env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], input, env);
+  return run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], input, env);
 }
 
 /** `emomix <args>` for the subcommands that print text rather than audio. */

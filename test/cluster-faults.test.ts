@@ -45,7 +45,7 @@ class ClusterProcess {
   constructor(readonly port: number) {
     this.child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'src/cli.ts', 'cluster', '--instances', '3', '--port', String(port), '--max-sessions', String(MAX_SESSIONS)],
+      ['--import', 'tsx', 'src/cli/main.ts', 'cluster', '--instances', '3', '--port', String(port), '--max-sessions', String(MAX_SESSIONS)],
       { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, EMOMIX_MODELS: MODELS, EMOMIX_VOICE: VOICE, EMOMIX_WORKERS: '1', LOG_LEVEL: 'info' } },
     );
     this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));

@@ -1,10 +1,11 @@
 // Shared by the server tests: a server on an ephemeral port with the fixture
-// voice, and a protocol v1 client over a real socket.
+// voice, and the project's protocol v1 client with a record of what it received.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { Packr } from 'msgpackr';
 import { afterAll, beforeAll } from 'vitest';
-import { WebSocket, type ClientOptions } from 'ws';
+import type { WebSocket } from 'ws';
+import { Connection, type Closed, type ConnectOptions } from '../src/client/connection.js';
 import { parseConfig, type ServerConfig } from '../src/server/config.js';
 import { createLogger } from '../src/server/logger.js';
 import { createServer, type EmomixServer } from '../src/server/server.js';
@@ -64,34 +65,33 @@ export function serveFixture(): FixtureServer {
 // Loose view of server messages: tests check fields by name.
 export type Message = Record<string, any> & { type: string };
 
+/**
+ * The project's client (src/client) with what tests add: a record of every
+ * message and its arrival, loose message types, and a `send` that writes
+ * whatever a test hands it, valid or not.
+ */
 export class TestClient {
   readonly messages: Message[] = [];
   /** Arrival time (performance.now()) of each message, same index as `messages`. */
   readonly arrivals: number[] = [];
-  readonly closed: Promise<{ code: number; reason: string }>;
-  private waiters: { predicate: (m: Message) => boolean; resolve: (m: Message) => void }[] = [];
 
-  private constructor(readonly socket: WebSocket) {
-    socket.on('message', (data: Buffer) => {
-      const message = packr.unpack(data) as Message;
-      this.messages.push(message);
-      this.arrivals.push(performance.now());
-      this.waiters = this.waiters.filter((w) => {
-        if (!w.predicate(message)) return true;
-        w.resolve(message);
-        return false;
-      });
+  private constructor(readonly connection: Connection) {
+    connection.onMessage((message, at) => {
+      this.messages.push(message as Message);
+      this.arrivals.push(at);
     });
-    this.closed = new Promise((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
   }
 
-  static connect(url: string, options?: ClientOptions): Promise<TestClient> {
-    const socket = new WebSocket(url, options);
-    const client = new TestClient(socket);
-    return new Promise((resolve, reject) => {
-      socket.once('open', () => resolve(client));
-      socket.once('error', reject);
-    });
+  static async connect(url: string, options?: ConnectOptions): Promise<TestClient> {
+    return new TestClient(await Connection.open(url, options));
+  }
+
+  get socket(): WebSocket {
+    return this.connection.socket;
+  }
+
+  get closed(): Promise<Closed> {
+    return this.connection.closed;
   }
 
   send(message: Record<string, unknown>): void {
@@ -101,23 +101,15 @@ export class TestClient {
   /** Resolves with the first message from now on that matches. */
   next(predicate: string | ((m: Message) => boolean), timeoutMs = 20_000): Promise<Message> {
     const test = typeof predicate === 'string' ? (m: Message) => m.type === predicate : predicate;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${String(predicate)}; got ${this.types().join(',')}`)), timeoutMs);
-      this.waiters.push({
-        predicate: test,
-        resolve: (m) => {
-          clearTimeout(timer);
-          resolve(m);
-        },
-      });
-    });
+    return this.connection.next((m) => test(m as Message), timeoutMs).then(
+      (m) => m as Message,
+      (error: Error) => Promise.reject(new Error(`${error.message} (waiting for ${String(predicate)}; got ${this.types().join(',')})`)),
+    );
   }
 
-  /** Starts a session and waits for `ready`. */
-  async start(fields: Record<string, unknown> = {}): Promise<Message> {
-    const ready = this.next((m) => m.type === 'ready' || m.type === 'error');
-    this.send({ type: 'start', ...fields });
-    return ready;
+  /** Starts a session and waits for `ready` (or the error refusing it). */
+  start(fields: Record<string, unknown> = {}): Promise<Message> {
+    return this.connection.start(fields, 20_000) as Promise<Message>;
   }
 
   of(type: string): Message[] {
@@ -154,7 +146,7 @@ export interface ServeProcess {
 
 /** Runs `emomix serve` from the TypeScript sources (a built dist/ could be stale), like bin/emomix.js does without one. */
 export function spawnServe(args: string[], env: NodeJS.ProcessEnv = {}, stdout: 'pipe' | number = 'pipe'): ServeProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve', ...args], { stdio: ['ignore', stdout, 'inherit'], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', ...args], { stdio: ['ignore', stdout, 'inherit'], env: { ...process.env, ...env } });
   const log: Record<string, unknown>[] = [];
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const listening = new Promise<number>((resolve, reject) => {

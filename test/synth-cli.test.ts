@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { phonemize } from '../src/pipeline/frontend/index.js';
 import { Engine } from '../src/pipeline/synthesis/engine.js';
-import { parseLine, phoneCount, readNpyFloat32 } from '../src/pipeline/synthesis-cli.js';
+import { parseLine, phoneCount, readNpyFloat32 } from '../src/cli/synth.js';
 import { floatToInt16 } from '../src/stream/pcm.js';
 import { readWav } from '../src/stream/wav.js';
 import { emomixText } from './clients-harness.js';

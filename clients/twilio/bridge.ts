@@ -11,8 +11,8 @@
 import type { WebSocket } from 'ws';
 import { mulawToInt16 } from '../../src/stream/mulaw.js';
 import type { EmotionWeights, ServerMessage } from '../../src/protocol/index.js';
-import { parseEmotion } from '../cli/args.js';
-import { Connection } from '../cli/connection.js';
+import { parseEmotion } from '../../src/cli/speak/args.js';
+import { Connection } from '../../src/client/connection.js';
 
 export interface BridgeOptions {
   /** The emomix stream endpoint, ws://HOST:PORT/v1/stream. */
@@ -127,7 +127,7 @@ export class TwilioBridge {
     this.callSid = message.start.callSid;
     const params = message.start.customParameters ?? {};
     try {
-      this.session = await Connection.open(this.options.emomixUrl, this.options.token);
+      this.session = await Connection.open(this.options.emomixUrl, { token: this.options.token });
     } catch (error) {
       this.events.error?.('connect_failed', (error as Error).message);
       this.twilio.close();

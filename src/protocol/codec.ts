@@ -3,7 +3,7 @@
 import { Packr, type Options } from 'msgpackr';
 import { ErrorCode, ProtocolError } from './errors.js';
 import { assertPlainMessagePack } from './msgpack-strict.js';
-import type { ServerMessage } from './messages.js';
+import type { ClientMessage, ServerMessage } from './messages.js';
 
 // Optional fields left undefined are omitted: msgpackr would otherwise write
 // `undefined` as extension 0, which other MessagePack libraries reject.
@@ -14,8 +14,14 @@ import type { ServerMessage } from './messages.js';
 const options: Options & { skipValues: unknown[] } = { useRecords: false, mapsAsObjects: true, skipValues: [undefined], int64AsType: 'number' };
 const packr = new Packr(options);
 
-export function encodeMessage(message: ServerMessage): Buffer {
+/** One message, either way: the server's replies and a client's requests are written alike. */
+export function encodeMessage(message: ServerMessage | ClientMessage): Buffer {
   return packr.pack(message);
+}
+
+/** A server's message as a client reads it: the server is trusted, so no shape checks. */
+export function decodeServerMessage(bytes: Uint8Array): ServerMessage {
+  return packr.unpack(bytes) as ServerMessage;
 }
 
 /**

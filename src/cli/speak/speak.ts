@@ -1,10 +1,10 @@
 // One speech session for the command-line clients: text in, fed under the
 // server's buffer limit as it becomes available; audio out to the sinks as it
 // arrives; and a record of what happened, for the report.
-import { type ServerMessage, type SessionStats, type StartMessage, OUTPUT_SAMPLE_RATE } from '../../src/protocol/index.js';
-import { createOpusDecoder } from '../../src/stream/opus.js';
-import { int16ToBytesLE } from '../../src/stream/pcm.js';
-import { Connection } from './connection.js';
+import { type ServerMessage, type SessionStats, type StartMessage, OUTPUT_SAMPLE_RATE } from '../../protocol/index.js';
+import { createOpusDecoder } from '../../stream/opus.js';
+import { int16ToBytesLE } from '../../stream/pcm.js';
+import { Connection } from '../../client/connection.js';
 import type { AudioSink } from './sink.js';
 import { slices, TextWindow } from './text-window.js';
 
@@ -54,7 +54,7 @@ export interface SpeakResult {
 export async function speak(request: SpeakRequest): Promise<SpeakResult> {
   let connection: Connection;
   try {
-    connection = await Connection.open(request.url, request.token);
+    connection = await Connection.open(request.url, { token: request.token });
   } catch (error) {
     throw new Error(`cannot connect to ${request.url}: ${(error as Error).message}`);
   }

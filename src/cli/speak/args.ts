@@ -2,7 +2,7 @@
 // help text. The server address and token may also come from the environment
 // (a token on the command line shows in `ps`).
 import { parseArgs } from 'node:util';
-import type { EmotionWeights } from '../../src/protocol/index.js';
+import type { EmotionWeights } from '../../protocol/index.js';
 
 export type Command = 'say' | 'stream';
 

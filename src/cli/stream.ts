@@ -1,5 +1,5 @@
 // `emomix stream`: speaks stdin while it is being written.
-import { runClient } from './run.js';
+import { runClient } from './speak/run.js';
 
 export async function main(argv: string[]): Promise<number> {
   process.stdin.setEncoding('utf8');

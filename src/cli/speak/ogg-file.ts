@@ -2,7 +2,7 @@
 // sent, muxed as they come (a page reaches the disk every second of audio).
 import { rm } from 'node:fs/promises';
 import { FilePathTarget } from 'mediabunny';
-import { OggOpusWriter } from '../../src/stream/ogg.js';
+import { OggOpusWriter } from '../../stream/ogg.js';
 import type { OpusSink } from './sink.js';
 
 export async function openOggFile(path: string, preSkip: number): Promise<OpusSink> {

@@ -3,8 +3,8 @@
 // plays while it grows; the end trims the final frame's padding and writes
 // the true sizes.
 import { open } from 'node:fs/promises';
-import { wavHeader, WAV_HEADER_BYTES } from '../../src/stream/wav.js';
-import { OUTPUT_SAMPLE_RATE } from '../../src/protocol/index.js';
+import { wavHeader, WAV_HEADER_BYTES } from '../../stream/wav.js';
+import { OUTPUT_SAMPLE_RATE } from '../../protocol/index.js';
 import type { PcmSink } from './sink.js';
 
 const UNKNOWN_SIZE = 0xffff_ffff - 36;

@@ -1,7 +1,7 @@
 // `emomix say`: speaks a text given whole, from the arguments or stdin.
 import { text } from 'node:stream/consumers';
-import { UsageError } from './args.js';
-import { runClient } from './run.js';
+import { UsageError } from './speak/args.js';
+import { runClient } from './speak/run.js';
 
 export function main(argv: string[]): Promise<number> {
   return runClient('say', argv, async (options) => {

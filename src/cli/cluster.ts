@@ -1,7 +1,7 @@
 // `emomix cluster` (npm run cluster): N servers and HAProxy in the foreground.
 import { createLogger } from '../server/logger.js';
-import { Cluster } from './cluster.js';
-import { ClusterOptionsError, clusterHelp, parseClusterOptions } from './options.js';
+import { Cluster } from '../cluster/cluster.js';
+import { ClusterOptionsError, clusterHelp, parseClusterOptions } from '../cluster/options.js';
 
 export async function main(argv: string[]): Promise<number> {
   let options;

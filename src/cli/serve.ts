@@ -1,9 +1,9 @@
 // `emomix serve`: load the voices, listen, and drain on SIGTERM or SIGINT (a
 // second signal closes at once).
-import { ConfigError, helpText, parseConfig } from './config.js';
-import { createLogger } from './logger.js';
-import { createServer } from './server.js';
-import { VoiceRegistry } from './voices.js';
+import { ConfigError, helpText, parseConfig } from '../server/config.js';
+import { createLogger } from '../server/logger.js';
+import { createServer } from '../server/server.js';
+import { VoiceRegistry } from '../server/voices.js';
 
 export async function main(argv: string[]): Promise<number> {
   let config;

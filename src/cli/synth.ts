@@ -5,11 +5,11 @@ import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { writeWav } from '../stream/wav.js';
-import { phonemize } from './frontend/index.js';
-import { PUNCTUATION } from './frontend/symbols.js';
-import { Engine, type SynthesisRequest } from './synthesis/index.js';
-import { WorkerPool } from './synthesis/worker-pool.js';
-import { loadVoice } from './voice/load.js';
+import { phonemize } from '../pipeline/frontend/index.js';
+import { PUNCTUATION } from '../pipeline/frontend/symbols.js';
+import { Engine, type SynthesisRequest } from '../pipeline/synthesis/index.js';
+import { WorkerPool } from '../pipeline/synthesis/worker-pool.js';
+import { loadVoice } from '../pipeline/voice/load.js';
 
 const HELP = `usage: emomix synth --voice <dir> --jsonl [--threads N] [--jobs N]
 

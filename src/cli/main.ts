@@ -6,15 +6,15 @@ import { fileURLToPath } from 'node:url';
 type Command = { describe: string; load: () => Promise<{ main(argv: string[]): Promise<number> }> };
 
 const commands: Record<string, Command> = {
-  serve: { describe: 'run the server: WebSocket streaming, HTTP speech routes and the studio', load: () => import('./server/cli.js') },
-  say: { describe: 'speak a text (or all of stdin) through a running server, to a file or the speakers', load: () => import('../clients/cli/say.js') },
-  stream: { describe: 'speak stdin while it is still being written (pipe an LLM in)', load: () => import('../clients/cli/stream.js') },
-  synth: { describe: 'synthesize JSON-lines requests offline with a voice directory, no server (for evaluation)', load: () => import('./pipeline/synthesis-cli.js') },
-  cluster: { describe: 'run N servers behind HAProxy in the foreground, for tests and demos (needs haproxy)', load: () => import('./cluster/cli.js') },
-  phonemize: { describe: "print the front end's normalised text, phonemes and word boundaries as JSON", load: () => import('./pipeline/frontend/cli.js') },
+  serve: { describe: 'run the server: WebSocket streaming, HTTP speech routes and the studio', load: () => import('./serve.js') },
+  say: { describe: 'speak a text (or all of stdin) through a running server, to a file or the speakers', load: () => import('./say.js') },
+  stream: { describe: 'speak stdin while it is still being written (pipe an LLM in)', load: () => import('./stream.js') },
+  synth: { describe: 'synthesize JSON-lines requests offline with a voice directory, no server (for evaluation)', load: () => import('./synth.js') },
+  cluster: { describe: 'run N servers behind HAProxy in the foreground, for tests and demos (needs haproxy)', load: () => import('./cluster.js') },
+  phonemize: { describe: "print the front end's normalised text, phonemes and word boundaries as JSON", load: () => import('./phonemize.js') },
 };
 
-/** The package's version, from the package.json above this file (src/ in a checkout, dist/src/ when built). */
+/** The package's version, from the package.json above this file (src/cli/ in a checkout, dist/src/cli/ when built). */
 function version(): string {
   for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
     try {

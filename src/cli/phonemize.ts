@@ -2,7 +2,7 @@
 // streams its sentences through `--jsonl`, so training and serving share IDs.
 import { createInterface } from 'node:readline';
 import { once } from 'node:events';
-import { phonemize, SYMBOLS } from './index.js';
+import { phonemize, SYMBOLS } from '../pipeline/frontend/index.js';
 
 const HELP = `usage: emomix phonemize [options] [text…]
 
