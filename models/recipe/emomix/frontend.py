@@ -12,7 +12,7 @@ REPO = Path(__file__).resolve().parents[3]
 def node_cli(command: str) -> list[str]:
     """An `emomix` subcommand run from the TypeScript sources through tsx, not dist/: a stale
     build would give training other IDs than serving, or evaluate another runtime."""
-    return ["node", "--import", "tsx", str(REPO / "src" / "cli.ts"), command]
+    return ["node", "--import", "tsx", str(REPO / "src" / "cli" / "main.ts"), command]
 
 
 CLI = node_cli("phonemize")

@@ -61,7 +61,7 @@ def test_both_speakers_speak_through_the_runtime(voice):
     out = voice["work"] / "synth"
     lines = [json.dumps({"text": "Hello from the speaker.", "out": str(out / f"{spk}.wav"), "weights": {"happy": 1},
                          "seed": 3, "speaker": spk, "steps": 2}) for spk in ("0011", "0012")]
-    proc = subprocess.run(["node", "--import", "tsx", str(REPO / "src" / "cli.ts"), "synth", "--voice", str(voice["voice"]),
+    proc = subprocess.run(["node", "--import", "tsx", str(REPO / "src" / "cli" / "main.ts"), "synth", "--voice", str(voice["voice"]),
                            "--jsonl"], input="\n".join(lines) + "\n", capture_output=True, text=True, cwd=REPO)
     assert proc.returncode == 0, proc.stderr
     audio = []
@@ -72,7 +72,7 @@ def test_both_speakers_speak_through_the_runtime(voice):
     assert min(len(a) for a in audio) > 2000
     n = min(len(a) for a in audio)
     assert len(audio[0]) != len(audio[1]) or np.abs(audio[0][:n] - audio[1][:n]).mean() > 1.0
-    bad = subprocess.run(["node", "--import", "tsx", str(REPO / "src" / "cli.ts"), "synth", "--voice", str(voice["voice"]),
+    bad = subprocess.run(["node", "--import", "tsx", str(REPO / "src" / "cli" / "main.ts"), "synth", "--voice", str(voice["voice"]),
                           "--jsonl"], input=json.dumps({"text": "Hi.", "out": str(out / "x.wav"), "weights": {"happy": 1},
                                                         "speaker": "0099"}) + "\n", capture_output=True, text=True, cwd=REPO)
     assert bad.returncode == 1 and "0099" in bad.stderr
