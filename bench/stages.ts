@@ -4,7 +4,7 @@
 import { Engine, type SynthesisResult } from '../src/pipeline/synthesis/index.js';
 import { createOpusEncoder } from '../src/stream/opus.js';
 import { createPolyphaseResampler } from '../src/stream/polyphase.js';
-import type { Resampler } from '../src/stream/resample.js';
+import type { Resampler } from '../src/stream/resampler.js';
 import { OUTPUT_SAMPLE_RATE } from '../src/protocol/index.js';
 
 export interface StageRow {

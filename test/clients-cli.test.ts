@@ -49,7 +49,7 @@ describe('emomix say', () => {
     const out = join(dir, 'say.wav');
     const result = await emomix(['say', '--url', srv.ws, '--steps', '2', '-v', '--out', out], TEXT);
     succeeded(result);
-    const wav = readWav(readFileSync(out));
+    const wav = await readWav(readFileSync(out));
     expect(wav.sampleRate).toBe(48_000);
     expect(Math.abs(wav.samples.length - speechEnd(reportedPhrases(result.stderr)))).toBeLessThanOrEqual(48);
     expect(rms(wav.samples)).toBeGreaterThan(0);

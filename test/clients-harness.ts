@@ -129,4 +129,8 @@ export async function readOggOpus(bytes: Uint8Array): Promise<OggOpusFile> {
   return { duration: await input.computeDuration(), preSkip, decoded };
 }
 
-export const rms = (x: Int16Array): number => Math.sqrt(x.reduce((s, v) => s + v * v, 0) / Math.max(1, x.length));
+export function rms(x: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < x.length; i++) sum += x[i]! ** 2;
+  return Math.sqrt(sum / Math.max(1, x.length));
+}

@@ -15,8 +15,8 @@ const srv = serveFixture();
 const dir = scratchDir('emomix-py-');
 
 /** The WAV holds the stream as sent: the speech, the last phrase padded to a whole 20 ms frame. */
-function checkWav(path: string, stderr: string): void {
-  const wav = readWav(readFileSync(path));
+async function checkWav(path: string, stderr: string): Promise<void> {
+  const wav = await readWav(readFileSync(path));
   expect(wav.sampleRate).toBe(48_000);
   const end = speechEnd(reportedPhrases(stderr));
   expect(wav.samples.length % FRAME).toBe(0);
@@ -35,7 +35,7 @@ describe('Python client', () => {
     const phrases = reportedPhrases(result.stderr);
     expect(phrases.flatMap((p) => words(p.text))).toEqual(words('Well. I am so glad you came, but I have some bad news.'));
     expect(phrases.at(-1)!.mixes).toEqual(['from word 0 happy=1', 'from word 6 sad=1']);
-    checkWav(out, result.stderr);
+    await checkWav(out, result.stderr);
   });
 
   it('speaks a text given as arguments into a WAV file', async () => {
@@ -46,7 +46,7 @@ describe('Python client', () => {
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/first audio \d+ ms · [\d.]+ s of audio in 2 phrases · real-time factor [\d.]+ · synthesis [\d.]+/);
     expect(reportedPhrases(result.stderr).flatMap((p) => words(p.text))).toEqual(words(text));
-    checkWav(out, result.stderr);
+    await checkWav(out, result.stderr);
   });
 
   it('streams stdin, speaking before the input is complete', async () => {
@@ -58,7 +58,7 @@ describe('Python client', () => {
     const result = await p.done;
     expect(result.code).toBe(0);
     expect(reportedPhrases(result.stderr).flatMap((x) => words(x.text))).toEqual(words('Streaming from a pipe, word by word. And then the rest arrives.'));
-    checkWav(out, result.stderr);
+    await checkWav(out, result.stderr);
   });
 
   it('exits with an error and leaves no output file when the server refuses the session', async () => {

@@ -1,6 +1,6 @@
 import { dictionary } from 'cmu-pronouncing-dictionary';
 import { describe, expect, it } from 'vitest';
-import { normalize, phonemize, SYMBOLS } from '../src/pipeline/frontend/index.js';
+import { phonemize, spokenText, SYMBOLS } from '../src/pipeline/frontend/index.js';
 import { letterToSound } from '../src/pipeline/frontend/letter-to-sound.js';
 import { lookup } from '../src/pipeline/frontend/lexicon.js';
 import { cardinal, ordinal, year } from '../src/pipeline/frontend/numbers.js';
@@ -82,7 +82,7 @@ describe('number words', () => {
   });
 });
 
-describe('normalize', () => {
+describe('spokenText', () => {
   it.each([
     // the brief's example
     ['Dr. Smith paid $3.50 on 3/5/2024.', 'doctor smith paid three dollars fifty cents on march fifth twenty twenty four.'],
@@ -185,7 +185,7 @@ describe('normalize', () => {
     ['(maybe) not', 'maybe — not.'],
     ['He said: "no"; she left', 'he said: no; she left.'],
   ])('%s', (text, expected) => {
-    expect(normalize(text)).toBe(expected);
+    expect(spokenText(text)).toBe(expected);
   });
 });
 
@@ -354,9 +354,9 @@ describe('out-of-vocabulary words', () => {
 describe('terminal escapes and control characters', () => {
   it('are silent, not read as text', () => {
     // ESC [ 31 m was read as "thirty one meters".
-    expect(normalize('Error \u001b[31mred\u001b[0m text')).toBe('error red text.');
-    expect(normalize('\u001b]0;window title\u0007Done \u001b[2J\u001b[1;1H now')).toBe('done now.');
-    expect(normalize('tab\u0007bell\u0000nul')).toBe('tab bell nul.');
+    expect(spokenText('Error \u001b[31mred\u001b[0m text')).toBe('error red text.');
+    expect(spokenText('\u001b]0;window title\u0007Done \u001b[2J\u001b[1;1H now')).toBe('done now.');
+    expect(spokenText('tab\u0007bell\u0000nul')).toBe('tab bell nul.');
     expect(phonemize('\u001b[31m\u001b[0m').ids).toEqual([]);
   });
 });

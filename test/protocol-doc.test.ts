@@ -95,7 +95,7 @@ describe('docs/protocol.md', () => {
 
       const printed = stdout.split('\n').flatMap((line) => /^\s*\d+ ms {2}(.*)$/.exec(line)?.[1] ?? []);
       expect(printed.flatMap(wordsOf)).toEqual(wordsOf(text));
-      const wav = readWav(await readFile(out));
+      const wav = await readWav(await readFile(out));
       expect(wav.sampleRate).toBe(48_000);
       expect(wav.samples.length).toBeGreaterThan(0);
       expect(wav.samples.length % 960).toBe(0);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { emotionTable } from '../src/pipeline/synthesis/custom-emotions.js';
-import { averageMix, CheckedMix, checkedMix, frameEmbeddings, frameWeights, mixAtFrame, mixEmbedding, normaliseWeights, withIntensity } from '../src/pipeline/synthesis/emotion-mix.js';
+import { averageMix, CheckedMix, checkedMix, frameEmbeddings, frameWeights, mixAtFrame, mixEmbedding, mixFromWeights, withIntensity } from '../src/pipeline/synthesis/emotion-mix.js';
 import { resolveRequest } from '../src/pipeline/synthesis/request.js';
 import type { VoiceManifest } from '../src/pipeline/voice/manifest.js';
 
@@ -18,31 +18,31 @@ const VOICE = {
 } as unknown as VoiceManifest;
 const TABLE = emotionTable(VOICE);
 
-describe('normaliseWeights', () => {
+describe('mixFromWeights', () => {
   it('normalises to sum 1 and drops zero weights', () => {
-    expect([...normaliseWeights({ happy: 3, sad: 1, neutral: 0 }, TABLE)]).toEqual([['happy', 0.75], ['sad', 0.25]]);
+    expect([...mixFromWeights({ happy: 3, sad: 1, neutral: 0 }, TABLE)]).toEqual([['happy', 0.75], ['sad', 0.25]]);
   });
 
   it('refuses unknown names, negative, NaN and all-zero weights with their codes', () => {
-    expect(() => normaliseWeights({ angry: 1 }, TABLE)).toThrow(expect.objectContaining({ code: 'EMOTION_UNKNOWN' }));
-    expect(() => normaliseWeights({ happy: -1 }, TABLE)).toThrow(expect.objectContaining({ code: 'WEIGHT_INVALID' }));
-    expect(() => normaliseWeights({ happy: Number.NaN }, TABLE)).toThrow(expect.objectContaining({ code: 'WEIGHT_INVALID' }));
-    expect(() => normaliseWeights({ happy: 0 }, TABLE)).toThrow(expect.objectContaining({ code: 'WEIGHT_INVALID' }));
-    expect(() => normaliseWeights({}, TABLE)).toThrow(expect.objectContaining({ code: 'WEIGHT_INVALID' }));
+    expect(() => mixFromWeights({ angry: 1 }, TABLE)).toThrow(expect.objectContaining({ code: 'EMOTION_UNKNOWN' }));
+    expect(() => mixFromWeights({ happy: -1 }, TABLE)).toThrow(expect.objectContaining({ code: 'WEIGHT_INVALID' }));
+    expect(() => mixFromWeights({ happy: Number.NaN }, TABLE)).toThrow(expect.objectContaining({ code: 'WEIGHT_INVALID' }));
+    expect(() => mixFromWeights({ happy: 0 }, TABLE)).toThrow(expect.objectContaining({ code: 'WEIGHT_INVALID' }));
+    expect(() => mixFromWeights({}, TABLE)).toThrow(expect.objectContaining({ code: 'WEIGHT_INVALID' }));
   });
 });
 
 describe('withIntensity', () => {
   it('mixes (1 − α)·neutral + α·mix', () => {
-    const mix = normaliseWeights({ happy: 1, neutral: 1 }, TABLE);
+    const mix = mixFromWeights({ happy: 1, neutral: 1 }, TABLE);
     expect(Object.fromEntries(withIntensity(mix, 'neutral', 0.4))).toEqual({ happy: 0.2, neutral: 0.8 });
     expect(Object.fromEntries(withIntensity(mix, 'neutral', 0))).toEqual({ neutral: 1 });
   });
 });
 
 describe('frameWeights', () => {
-  const from = normaliseWeights({ happy: 1 }, TABLE);
-  const to = normaliseWeights({ sad: 1 }, TABLE);
+  const from = mixFromWeights({ happy: 1 }, TABLE);
+  const to = mixFromWeights({ sad: 1 }, TABLE);
 
   it('is constant without a ramp', () => {
     const w = frameWeights([{ atMs: 0, from }], 3, 10);

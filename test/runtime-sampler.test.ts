@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { emotionTable } from '../src/pipeline/synthesis/custom-emotions.js';
-import { frameWeights, normaliseWeights } from '../src/pipeline/synthesis/emotion-mix.js';
+import { frameWeights, mixFromWeights } from '../src/pipeline/synthesis/emotion-mix.js';
 import { Mulberry32 } from '../src/pipeline/synthesis/rng.js';
 import { gridTime, runSampler, stepTime, type EstimatorBatch, type SamplerOptions } from '../src/pipeline/synthesis/sampler.js';
 import { stepMixPlan, type StepMixPlan } from '../src/pipeline/synthesis/step-mix.js';
@@ -39,7 +39,7 @@ const VOICE = {
 const TABLE = emotionTable(VOICE);
 
 function plan(weights: Record<string, number>, extra: Partial<Parameters<typeof stepMixPlan>[0]> = {}): StepMixPlan {
-  return stepMixPlan({ table: TABLE, dim: 2, weights: frameWeights([{ atMs: 0, from: normaliseWeights(weights, TABLE) }], T, 10), realFrames: 3, mode: 'score', ...extra });
+  return stepMixPlan({ table: TABLE, dim: 2, weights: frameWeights([{ atMs: 0, from: mixFromWeights(weights, TABLE) }], T, 10), realFrames: 3, mode: 'score', ...extra });
 }
 
 function options(overrides: Partial<SamplerOptions>): SamplerOptions {

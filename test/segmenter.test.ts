@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { from, lastValueFrom, throwError, concat, toArray } from 'rxjs';
 import { createPhraseSegmenter, DEFAULT_SEGMENTER_OPTIONS, segmentPhrases, type SegmenterOptions } from '../src/pipeline/segmenter.js';
-import { normalizeTokens } from '../src/pipeline/frontend/normalize.js';
+import { spokenTokens } from '../src/pipeline/frontend/spoken-form.js';
 
 const NO_EARLY: SegmenterOptions = { earlyFirstPhrase: false };
 
@@ -397,7 +397,7 @@ describe('segmentPhrases operator', () => {
 });
 
 describe('phrase segmenter: words that cost more than they weigh', () => {
-  const spoken = (phrase: string) => normalizeTokens(phrase).filter((t) => t.kind !== 'punct').length;
+  const spoken = (phrase: string) => spokenTokens(phrase).filter((t) => t.kind !== 'punct').length;
   // A kilobyte that read as 267 s of audio in one phrase, and the tokens that held a session for 60 s.
   const HOSTILE = {
     digits: '7'.repeat(1000),

@@ -2,7 +2,7 @@
 // a URL of kilobytes or letters and digits mixed become phrases of at most 30 spoken
 // words; an HTTP request's audio is capped (413 audio_too_long).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { normalizeTokens } from '../src/pipeline/frontend/normalize.js';
+import { spokenTokens } from '../src/pipeline/frontend/spoken-form.js';
 import type { VoiceRegistry } from '../src/server/voices.js';
 import { expectAccounted } from './reliability-harness.js';
 import { loadFixtureVoices, startServer, TestClient, type RunningServer } from './server-harness.js';
@@ -20,7 +20,7 @@ afterAll(async () => {
   await voices?.close();
 });
 
-const spoken = (text: string) => normalizeTokens(text).filter((t) => t.kind !== 'punct').length;
+const spoken = (text: string) => spokenTokens(text).filter((t) => t.kind !== 'punct').length;
 
 describe('tokens that read long', () => {
   it.each([

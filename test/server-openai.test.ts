@@ -28,7 +28,7 @@ beforeAll(async () => {
   srv = await startServer(voices);
   client = new OpenAI({ apiKey: 'unused', baseURL: `${srv.http}/v1`, maxRetries: 0 });
   const res = await fetch(`${srv.http}/v1/speech`, { method: 'POST', body: JSON.stringify({ text: INPUT, seed: SEED, format: 'wav' }) });
-  const wav = readWav(new Uint8Array(await res.arrayBuffer()));
+  const wav = await readWav(new Uint8Array(await res.arrayBuffer()));
   referenceS = wav.samples.length / wav.sampleRate;
 }, 60_000);
 
@@ -58,7 +58,7 @@ describe('POST /v1/audio/speech with the openai SDK', () => {
   it('wav: a 24 kHz PCM16 WAV with streaming sizes, as long as the reference', async () => {
     const res = await speak('wav');
     expect(res.headers.get('content-type')).toBe('audio/wav');
-    const wav = readWav(new Uint8Array(await res.arrayBuffer()));
+    const wav = await readWav(new Uint8Array(await res.arrayBuffer()));
     expect(wav.sampleRate).toBe(24_000);
     expect(Math.abs(wav.samples.length / 24_000 - referenceS)).toBeLessThan(0.001);
   });

@@ -98,7 +98,7 @@ describe('POST /v1/speech formats', () => {
   const post = (body: Record<string, unknown>) => fetch(`${fixture.http}/v1/speech`, { method: 'POST', body: JSON.stringify({ text: TEXT, seed: SEED, ...body }) });
 
   it('mulaw is raw 8 kHz audio/basic; pcm and wav take a sampleRate', async () => {
-    const wav48 = readWav(new Uint8Array(await (await post({ format: 'wav' })).arrayBuffer()));
+    const wav48 = await readWav(new Uint8Array(await (await post({ format: 'wav' })).arrayBuffer()));
     const mulaw = await post({ format: 'mulaw' });
     expect(mulaw.headers.get('content-type')).toBe('audio/basic');
     const decoded = mulawToInt16(new Uint8Array(await mulaw.arrayBuffer()));
@@ -107,7 +107,7 @@ describe('POST /v1/speech formats', () => {
     expect(pcm8.headers.get('content-type')).toContain('rate=8000');
     const linear = bytesLEToInt16(new Uint8Array(await pcm8.arrayBuffer()));
     expect(snrDb(linear, decoded)).toBeGreaterThan(30);
-    const wav16 = readWav(new Uint8Array(await (await post({ format: 'wav', sampleRate: 16_000 })).arrayBuffer()));
+    const wav16 = await readWav(new Uint8Array(await (await post({ format: 'wav', sampleRate: 16_000 })).arrayBuffer()));
     expect(wav16.sampleRate).toBe(16_000);
     expect(wav16.samples.length).toBe(Math.round(wav48.samples.length / 3));
     const refused = await post({ format: 'ogg', sampleRate: 8000 });

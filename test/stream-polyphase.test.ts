@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createPolyphaseResampler } from '../src/stream/polyphase.js';
-import { createResampler, resampledLength } from '../src/stream/resample.js';
+import { createResampler } from '../src/stream/libsamplerate.js';
+import { resampledLength } from '../src/stream/resampler.js';
 
 const sine = (freq: number, rate: number, length: number, amplitude = 0.5) => Float32Array.from({ length }, (_, i) => amplitude * Math.sin((2 * Math.PI * freq * i) / rate));
 

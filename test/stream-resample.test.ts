@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createResampler, resample, resampledLength } from '../src/stream/resample.js';
+import { createResampler, resample } from '../src/stream/libsamplerate.js';
+import { resampledLength } from '../src/stream/resampler.js';
 
 function sine(freq: number, rate: number, length: number, amplitude = 0.5): Float32Array {
   return Float32Array.from({ length }, (_, i) => amplitude * Math.sin((2 * Math.PI * freq * i) / rate));

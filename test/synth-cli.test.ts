@@ -80,7 +80,7 @@ describe('emomix synth on the tiny voice', () => {
     const replies = stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
     expect(replies.map((r) => r.out)).toEqual(requests.map((r) => r.out));
     for (const [i, reply] of replies.entries()) {
-      const wav = readWav(readFileSync(reply.out));
+      const wav = await readWav(readFileSync(reply.out));
       expect(wav.sampleRate).toBe(rate);
       expect(wav.samples.length % hop).toBe(0);
       expect(wav.samples.length).toBeGreaterThan(0);
@@ -105,7 +105,7 @@ describe('emomix synth on the tiny voice', () => {
     const engine = await Engine.create({ voiceDir: TINY_VOICE, workers: 1, intraOpThreads: 1 });
     try {
       const direct = await engine.synthesize(text, request);
-      expect(Array.from(readWav(readFileSync(out)).samples)).toEqual(Array.from(floatToInt16(direct.audio)));
+      expect(Array.from(floatToInt16((await readWav(readFileSync(out))).samples))).toEqual(Array.from(floatToInt16(direct.audio)));
     } finally {
       await engine.close();
     }
@@ -121,7 +121,7 @@ describe('emomix synth on the tiny voice', () => {
     expect(code).toBe(0);
     const reply = JSON.parse(stdout);
     expect(reply.frames).toBe(frames);
-    const wav = readWav(readFileSync(out));
+    const wav = await readWav(readFileSync(out));
     expect(wav.sampleRate).toBe(rate);
     expect(wav.samples.length).toBe(frames * hop);
   });

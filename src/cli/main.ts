@@ -11,7 +11,7 @@ const commands: Record<string, Command> = {
   stream: { describe: 'speak stdin while it is still being written (pipe an LLM in)', load: () => import('./stream.js') },
   synth: { describe: 'synthesize JSON-lines requests offline with a voice directory, no server (for evaluation)', load: () => import('./synth.js') },
   cluster: { describe: 'run N servers behind HAProxy in the foreground, for tests and demos (needs haproxy)', load: () => import('./cluster.js') },
-  phonemize: { describe: "print the front end's normalised text, phonemes and word boundaries as JSON", load: () => import('./phonemize.js') },
+  phonemize: { describe: "print the front end's phonemes and the spoken words they make up, as JSON", load: () => import('./phonemize.js') },
 };
 
 /** The package's version, from the package.json above this file (src/cli/ in a checkout, dist/src/cli/ when built). */

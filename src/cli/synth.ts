@@ -8,8 +8,6 @@ import { writeWav } from '../stream/wav.js';
 import { phonemize } from '../pipeline/frontend/index.js';
 import { PUNCTUATION } from '../pipeline/frontend/symbols.js';
 import { Engine, type SynthesisRequest } from '../pipeline/synthesis/index.js';
-import { WorkerPool } from '../pipeline/synthesis/worker-pool.js';
-import { loadVoice } from '../pipeline/voice/load.js';
 
 const HELP = `usage: emomix synth --voice <dir> --jsonl [--threads N] [--jobs N]
 
@@ -143,44 +141,19 @@ function parseOptions(argv: string[]): Options | undefined {
   return { voice: values.voice, threads: count(values.threads, 'threads', 1), jobs: count(values.jobs, 'jobs', 1) };
 }
 
-/** Runs mel requests on the vocoder; its worker pool starts on the first one. */
-class Vocoder {
-  private pool?: Promise<WorkerPool>;
-
-  constructor(
-    private readonly voiceDir: string,
-    private readonly threads: number,
-  ) {}
-
-  async vocode(mel: Matrix): Promise<Float32Array> {
-    // The Engine has no public vocoder call, so this pool opens the voice's graphs itself.
-    this.pool ??= loadVoice(this.voiceDir).then((voice) =>
-      WorkerPool.start({
-        size: 1,
-        init: { graphFiles: voice.graphFiles, device: 'cpu', intraOpThreads: this.threads, graphOptimization: 'all', mel: voice.manifest.mel },
-      }),
-    );
-    return (await this.pool).vocode(mel.data, mel.rows, mel.cols);
-  }
-
-  async close(): Promise<void> {
-    if (this.pool) await (await this.pool).close();
-  }
-}
-
 async function writeAudio(path: string, audio: Float32Array, sampleRate: number): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, writeWav(audio, sampleRate));
 }
 
-async function perform(line: SynthLine, engine: Engine, vocoder: Vocoder): Promise<Record<string, unknown>> {
+async function perform(line: SynthLine, engine: Engine): Promise<Record<string, unknown>> {
   const sampleRate = engine.voice.audio.sampleRate;
   const nMels = engine.voice.mel.nMels;
   if (line.kind === 'mel') {
     const mel = readNpyFloat32(new Uint8Array(await readFile(line.mel)));
     if (mel.rows !== nMels) throw new LineError(`${line.mel}: ${mel.rows} mel bins, the voice has ${nMels}`);
     const started = performance.now();
-    const audio = await vocoder.vocode(mel);
+    const audio = await engine.vocode(mel.data, mel.cols);
     const vocoderMs = performance.now() - started;
     await writeAudio(line.out, audio, sampleRate);
     return { out: line.out, durationMs: (audio.length / sampleRate) * 1000, frames: mel.cols, timings: { vocoderMs } };
@@ -192,7 +165,7 @@ async function perform(line: SynthLine, engine: Engine, vocoder: Vocoder): Promi
 }
 
 /** Reads requests, keeps up to `jobs` in flight, writes replies in input order; stops at the first failure. */
-async function serveLines(engine: Engine, vocoder: Vocoder, jobs: number): Promise<void> {
+async function serveLines(engine: Engine, jobs: number): Promise<void> {
   const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
   const running = new Set<Promise<void>>();
   let replies: Promise<void> = Promise.resolve();
@@ -203,7 +176,7 @@ async function serveLines(engine: Engine, vocoder: Vocoder, jobs: number): Promi
     if (failed) break;
     if (raw.trim() === '') continue;
     const at = lineNo;
-    const task = (async () => perform(parseLine(raw), engine, vocoder))().catch((err: Error) => {
+    const task = (async () => perform(parseLine(raw), engine))().catch((err: Error) => {
       throw new LineError(`line ${at}: ${err.message}`, { cause: err });
     });
     // The failure itself surfaces through `replies`, in input order; here it only stops the reading.
@@ -246,14 +219,13 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`emomix synth: cannot load the voice ${options.voice}: ${(err as Error).message}\n`);
     return 1;
   }
-  const vocoder = new Vocoder(options.voice, options.threads);
   try {
-    await serveLines(engine, vocoder, options.jobs);
+    await serveLines(engine, options.jobs);
     return 0;
   } catch (err) {
     process.stderr.write(`emomix synth: ${(err as Error).message}\n`);
     return 1;
   } finally {
-    await Promise.all([engine.close(), vocoder.close()]);
+    await engine.close();
   }
 }

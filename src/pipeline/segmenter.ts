@@ -21,8 +21,8 @@
  *    so this cut waits for the next word's first letter (or the stream's end);
  *  - clause mark: , ; : — – ， ； ： 、 or a spaced dash, once the phrase has
  *    `minClauseWords` words;
- *  - length: once the phrase has `maxWords` spoken words (counted after
- *    normalisation: "1,000,000" is two, "https://a.io/x" five), or before a
+ *  - length: once the phrase has `maxWords` spoken words (counted in
+ *    the spoken form: "1,000,000" is two, "https://a.io/x" five), or before a
  *    word whose reading would take it past that, or before a word that would
  *    take it past `maxChars` characters (a single longer word is emitted
  *    whole).
@@ -46,7 +46,7 @@
  */
 import { Observable, concat, defer, mergeMap, type OperatorFunction } from 'rxjs';
 import { ABBREVIATIONS, TITLES } from './frontend/abbreviations.js';
-import { normalizeTokens } from './frontend/normalize.js';
+import { spokenTokens } from './frontend/spoken-form.js';
 
 export interface SegmenterOptions {
   /** Cut at a clause mark once the phrase has at least this many words (default 8). */
@@ -349,7 +349,7 @@ const spokenCounts = new Map<string, number>();
 function spokenWords(text: string): number {
   let n = spokenCounts.get(text);
   if (n === undefined) {
-    n = normalizeTokens(text).filter((t) => t.kind !== 'punct').length;
+    n = spokenTokens(text).filter((t) => t.kind !== 'punct').length;
     if (spokenCounts.size >= 4096) spokenCounts.clear();
     spokenCounts.set(text, n);
   }

@@ -10,12 +10,12 @@ export const PROTOCOL_VERSION = 1;
 const name = z.string().min(1).max(64);
 export const MIN_TEMPERATURE = 0.1;
 
-/** Emotion name → weight: finite, non-negative, not all zero, with a finite sum; normalised by the server. */
+/** Emotion name → weight: finite, non-negative, not all zero, with a finite sum; scaled to sum 1 by the server. */
 export const weightsSchema = z
   .record(name, z.number().nonnegative())
   .refine((w) => Object.keys(w).length <= 64, 'at most 64 emotions')
   .refine((w) => Object.values(w).some((v) => v > 0), 'at least one weight must be positive')
-  // {a: 1e308, b: 1e308}: each weight is finite, their sum is not, and normalising would zero them all.
+  // {a: 1e308, b: 1e308}: each weight is finite, their sum is not, and scaling them to sum 1 would zero them all.
   .refine((w) => Number.isFinite(Object.values(w).reduce((sum, v) => sum + v, 0)), 'the weights must sum to a finite number');
 export type EmotionWeights = Record<string, number>;
 

@@ -6,7 +6,7 @@ import { CheckedMix, checkedMix, courseMixAt, pieceAt, pieceMixAt, withIntensity
 import type { EmotionTag } from './markup.js';
 import type { EmotionWeights, PhraseRamp, PhraseSegment, WordTiming } from '../protocol/index.js';
 
-/** One change of the mix, checked and normalised where it entered; carried as is to the runtime. */
+/** One change of the mix, checked and scaled to sum 1 where it entered; carried as is to the runtime. */
 export interface EmotionChange {
   mix: CheckedMix;
   rampMs: number;

@@ -3,7 +3,7 @@
 // resampler: 48 kHz is an integer multiple of every rate offered, so each
 // conversion is a single filter phase.
 import { createPolyphaseResampler } from '../stream/polyphase.js';
-import type { Resampler } from '../stream/resample.js';
+import type { Resampler } from '../stream/resampler.js';
 import { OUTPUT_SAMPLE_RATE } from '../protocol/index.js';
 
 const resamplers = new Map<number, Resampler>();

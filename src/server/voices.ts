@@ -12,7 +12,7 @@ import {
   type WordTiming,
 } from '../pipeline/synthesis/index.js';
 import { createPolyphaseResampler } from '../stream/polyphase.js';
-import type { Resampler } from '../stream/resample.js';
+import type { Resampler } from '../stream/resampler.js';
 import { ErrorCode, ProtocolError, OUTPUT_SAMPLE_RATE } from '../protocol/index.js';
 
 export interface VoiceInfo {

@@ -2,7 +2,7 @@
  * Polyphase windowed-sinc resampling for a fixed rational rate pair: the server's
  * converter from the voice rate to the wire's 48 kHz.
  *
- * libsamplerate's sinc converters (resample.ts) interpolate their filter for any ratio,
+ * libsamplerate's sinc converters (libsamplerate.ts) interpolate their filter for any ratio,
  * which at 22050 → 48000 Hz cost 32–80 ms of CPU per second of audio on the main thread,
  * as much as synthesis itself. A rational ratio L/M needs only L fixed filter phases,
  * tabulated once; each output sample is then one dot product of `TAPS` input samples,
@@ -14,13 +14,13 @@
  * aliases (downsampling) reach the band below 0.9. Each phase is normalised to unit DC
  * gain.
  *
- * Same contract as resample.ts: n samples in give Math.round(n · to / from) out, output
+ * Same contract as every Resampler (resampler.ts): n samples in give Math.round(n · to / from) out, output
  * sample k sits at input time k · from / to, the signal is taken as silent outside the
  * input, and calls share no state. A call yields to the event loop every SLICE_OUTPUTS
  * output samples, so no conversion holds the server's thread for longer than a few ms.
  */
 import { nextTurn } from './next-turn.js';
-import { checkSampleRate, resamplerOf, type Resampler } from './resample.js';
+import { checkSampleRate, resamplerOf, type Resampler } from './resampler.js';
 
 const TAPS = 56;
 const KAISER_BETA = 7.857; // 80 dB stopband (Kaiser's formula 0.1102 · (A − 8.7))

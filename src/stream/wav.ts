@@ -1,19 +1,18 @@
 /**
- * 16-bit PCM mono WAV (RIFF/WAVE) writing and reading.
- *
- * Hand-written rather than a dependency: the format is a 44-byte header, and
- * the reader only needs to walk RIFF chunks (skipping LIST and friends).
+ * WAV (RIFF/WAVE) files: 16-bit PCM mono written by hand (the format is a 44-byte
+ * header), any WAV read back through mediabunny, as mono float samples.
  */
-import { bytesLEToInt16, floatToInt16, int16ToBytesLE } from './pcm.js';
+import { AudioSampleSink, BufferSource, Input, WAVE } from 'mediabunny';
+import { floatToInt16, int16ToBytesLE } from './pcm.js';
 
 export interface WavAudio {
   sampleRate: number;
-  samples: Int16Array;
+  /** Mono, full scale ±1. */
+  samples: Float32Array;
 }
 
 export const WAV_HEADER_BYTES = 44;
 const WAVE_FORMAT_PCM = 1;
-const WAVE_FORMAT_EXTENSIBLE = 0xfffe;
 
 /** Encodes mono samples (float in [-1, 1] are clipped to int16) as a PCM16 WAV file. */
 export function writeWav(samples: Float32Array | Int16Array, sampleRate: number): Uint8Array {
@@ -49,37 +48,52 @@ export function wavHeader(sampleRate: number, dataBytes: number): Uint8Array {
   return out;
 }
 
+/** Bytes that readWav cannot decode; the message can be shown to whoever sent them. */
+export class WavError extends TypeError {
+  override readonly name = 'WavError';
+}
+
 /**
- * Decodes a PCM16 mono WAV file. Accepts WAVE_FORMAT_EXTENSIBLE with a PCM
- * subformat and a data size larger than the file (as written by streaming
- * recorders that never patch the header). Throws a TypeError for anything else.
+ * Decodes a WAV file (RIFF WAVE, PCM 8/16/24/32-bit or float, any channel count)
+ * and averages its channels into one. mediabunny (a dependency for Ogg already)
+ * walks the chunks and decodes every sample format.
  */
-export function readWav(bytes: Uint8Array): WavAudio {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const fourcc = (offset: number) => String.fromCharCode(...bytes.subarray(offset, offset + 4));
-  if (bytes.length < 12 || fourcc(0) !== 'RIFF' || fourcc(8) !== 'WAVE') throw new TypeError('Not a RIFF/WAVE file');
-  let sampleRate: number | undefined;
-  let offset = 12;
-  while (offset + 8 <= bytes.length) {
-    const id = fourcc(offset);
-    const size = view.getUint32(offset + 4, true);
-    const body = offset + 8;
-    if (id === 'fmt ') {
-      if (size < 16 || body + 16 > bytes.length) throw new TypeError('Truncated fmt chunk');
-      let format = view.getUint16(body, true);
-      if (format === WAVE_FORMAT_EXTENSIBLE && size >= 26) format = view.getUint16(body + 24, true);
-      const channels = view.getUint16(body + 2, true);
-      const bits = view.getUint16(body + 14, true);
-      if (format !== WAVE_FORMAT_PCM || channels !== 1 || bits !== 16) {
-        throw new TypeError(`Unsupported WAV: format ${format}, ${channels} channels, ${bits} bits (need PCM, 1, 16)`);
+export async function readWav(bytes: Uint8Array): Promise<WavAudio> {
+  const input = new Input({ source: new BufferSource(bytes), formats: [WAVE] });
+  try {
+    const track = await input.getPrimaryAudioTrack();
+    if (!track) throw new WavError('the WAV file holds no audio track');
+    const channels = track.numberOfChannels;
+    const chunks: Float32Array[] = [];
+    let scratch = new Float32Array(0);
+    for await (const sample of new AudioSampleSink(track).samples()) {
+      try {
+        const n = sample.numberOfFrames;
+        const mono = new Float32Array(n);
+        if (scratch.length < n) scratch = new Float32Array(n);
+        for (let c = 0; c < channels; c++) {
+          sample.copyTo(scratch, { planeIndex: c, format: 'f32-planar', frameCount: n });
+          for (let i = 0; i < n; i++) mono[i]! += scratch[i]! / channels;
+        }
+        chunks.push(mono);
+      } finally {
+        sample.close();
       }
-      sampleRate = view.getUint32(body + 4, true);
-    } else if (id === 'data') {
-      if (sampleRate === undefined) throw new TypeError('WAV data chunk before fmt chunk');
-      const end = Math.min(body + size, bytes.length);
-      return { sampleRate, samples: bytesLEToInt16(bytes.subarray(body, end)) };
     }
-    offset = body + size + (size & 1); // chunks are word-aligned
+    const total = chunks.reduce((n, c) => n + c.length, 0);
+    if (total === 0) throw new WavError('the WAV file holds no samples');
+    const samples = new Float32Array(total);
+    let offset = 0;
+    for (const chunk of chunks) {
+      samples.set(chunk, offset);
+      offset += chunk.length;
+    }
+    return { samples, sampleRate: track.sampleRate };
+  } catch (err) {
+    if (err instanceof WavError) throw err;
+    // The decoder's own message describes its internals; the cause keeps it for the log.
+    throw new WavError('the bytes are not a WAV file that can be decoded (RIFF WAVE, PCM 8/16/24/32-bit or float)', { cause: err });
+  } finally {
+    input.dispose();
   }
-  throw new TypeError(sampleRate === undefined ? 'WAV has no fmt chunk' : 'WAV has no data chunk');
 }

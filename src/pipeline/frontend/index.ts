@@ -1,11 +1,11 @@
 // English text front end: text → symbol IDs of the voice contract, with the
 // span of each spoken word. Pure and deterministic.
-import { normalize, normalizeTokens } from './normalize.js';
+import { spokenText, spokenTokens } from './spoken-form.js';
 import { pronounce, spell } from './pronounce.js';
 import { SYMBOL_IDS, SYMBOLS } from './symbols.js';
 
 export interface WordSpan {
-  /** The word as spoken (normalized, lower case). */
+  /** The word as spoken (its spoken form, lower case: "twenty" for the 20 of "20 cats"). */
   word: string;
   /** Index into `ids` of the word's first phone. */
   start: number;
@@ -29,7 +29,7 @@ function phonesOf(text: string, isSpelled: boolean): string[] {
 export function phonemize(text: string): Phonemized {
   const symbols: string[] = [];
   const words: WordSpan[] = [];
-  for (const token of normalizeTokens(text)) {
+  for (const token of spokenTokens(text)) {
     if (token.kind === 'punct') {
       symbols.push(token.mark);
       continue;
@@ -60,5 +60,5 @@ export function wordsBefore(text: string, at: number): number {
   return end === 0 ? 0 : phonemize(text.slice(0, end)).words.length;
 }
 
-export { normalize, normalizeTokens, SYMBOLS };
+export { spokenText, spokenTokens, SYMBOLS };
 export type { Token } from './tokens.js';

@@ -1,4 +1,4 @@
-// Turns a request's emotion weights into normalised mixes and per-frame weights.
+// Turns a request's emotion weights into mixes (weights scaled to sum 1) and per-frame weights.
 // Pure; every refusal is a SynthesisError naming the offending entry.
 import type { EmotionTable } from './custom-emotions.js';
 import { SynthesisError } from './errors.js';
@@ -8,7 +8,7 @@ export type Mix = ReadonlyMap<string, number>;
 
 /**
  * A mix checked where it entered (a protocol message, a markup tag, an HTTP body: its
- * names known, its weights finite and ≥ 0 with one > 0, their sum finite) and normalised:
+ * names known, its weights finite and ≥ 0 with one > 0, their sum finite) and scaled to sum 1:
  * the runtime takes it as it is, without checking it again for every phrase that carries it.
  */
 export class CheckedMix extends Map<string, number> {}
@@ -20,8 +20,8 @@ export function checkedMix(weights: Readonly<Record<string, number>> | Mix): Che
   return new CheckedMix(entries.filter(([, w]) => w > 0).map(([name, w]) => [name, w / total]));
 }
 
-/** Checks weights against the emotions a request may name, then normalises them. */
-export function normaliseWeights(weights: Record<string, number>, table: EmotionTable, field = 'weights'): Mix {
+/** Checks weights against the emotions a request may name, then scales them to sum 1. */
+export function mixFromWeights(weights: Record<string, number>, table: EmotionTable, field = 'weights'): Mix {
   const entries = Object.entries(weights ?? {});
   for (const [name, weight] of entries) {
     if (!table.has(name)) {

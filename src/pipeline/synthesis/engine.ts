@@ -203,6 +203,19 @@ export class Engine {
     return Object.fromEntries(this.voice.emotions.map((e, k) => [e.name, exp[k]! / sum]));
   }
 
+  /**
+   * The voice's vocoder alone on a log-mel spectrogram [nMels, frames] in C order (the
+   * recipe's evaluation vocodes its own mels): frames × hop samples at the voice rate.
+   */
+  async vocode(mel: Float32Array, frames: number): Promise<Float32Array> {
+    const { nMels } = this.voice.mel;
+    if (!Number.isInteger(frames) || frames < 1 || mel.length !== nMels * frames) {
+      throw new SynthesisError('REQUEST_INVALID', `a mel must hold ${nMels} bins × frames values, got ${mel.length} for ${frames} frames`);
+    }
+    // A copy: the worker takes the buffer, which the caller may still hold.
+    return this.pool.vocode(mel.slice(), nMels, frames);
+  }
+
   /** Stops the workers; calls in flight reject with ENGINE_CLOSED. */
   close(): Promise<void> {
     return this.pool.close();

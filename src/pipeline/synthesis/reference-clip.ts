@@ -3,9 +3,9 @@
 // clips whose samples are not finite are refused here rather than poisoning an embedding.
 // Runs in an inference worker (the `reference` op), never on the main thread.
 import { createPolyphaseResampler } from '../../stream/polyphase.js';
-import { resample } from '../../stream/resample.js';
+import { resample } from '../../stream/libsamplerate.js';
+import { readWav, type WavAudio } from '../../stream/wav.js';
 import { SynthesisError } from './errors.js';
-import { decodeWavMono } from './wav.js';
 
 export const REFERENCE_LIMITS = {
   /** Longest clip analysed; SER needs a few seconds, and resampling cost grows with length. */
@@ -31,9 +31,17 @@ function checkLevel(samples: Float32Array): void {
   }
 }
 
+async function decodeClip(wav: Uint8Array): Promise<WavAudio> {
+  try {
+    return await readWav(wav);
+  } catch (err) {
+    throw new SynthesisError('WAV_INVALID', (err as Error).message, { cause: (err as Error).cause ?? err });
+  }
+}
+
 /** Decodes, checks and resamples a clip; throws SynthesisError('WAV_INVALID') with a message meant for the client. */
 export async function referenceSamples(wav: Uint8Array, rate: number, minSamples: number): Promise<Float32Array> {
-  const { samples, sampleRate } = await decodeWavMono(wav);
+  const { samples, sampleRate } = await decodeClip(wav);
   const { maxSeconds, minSampleRate, maxSampleRate } = REFERENCE_LIMITS;
   if (sampleRate < minSampleRate || sampleRate > maxSampleRate) {
     throw new SynthesisError('WAV_INVALID', `the clip's sample rate is ${sampleRate} Hz; references must be ${minSampleRate}–${maxSampleRate} Hz`);

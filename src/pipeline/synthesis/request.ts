@@ -2,7 +2,7 @@
 import { randomInt } from 'node:crypto';
 import { SOLVERS, type Solver, type VoiceManifest } from '../voice/manifest.js';
 import { emotionTable, findSpeaker, type EmotionTable } from './custom-emotions.js';
-import { CheckedMix, normaliseWeights, withIntensity, type Mix, type Ramp } from './emotion-mix.js';
+import { CheckedMix, mixFromWeights, withIntensity, type Mix, type Ramp } from './emotion-mix.js';
 import { SynthesisError } from './errors.js';
 import type { Schedule } from './step-mix.js';
 
@@ -18,7 +18,7 @@ type Weights = Record<string, number> | CheckedMix;
 
 export interface SynthesisRequest {
   /**
-   * Emotion name → weight (≥ 0; normalised to sum 1). Names are the voice's or customEmotions'.
+   * Emotion name → weight (≥ 0; scaled to sum 1). Names are the voice's or customEmotions'.
    * Every mix of a request may also be a CheckedMix, which is taken as it is.
    */
   weights: Weights;
@@ -105,7 +105,7 @@ export function resolveRequest(voice: VoiceManifest, request: SynthesisRequest):
   const intensity = request.intensity ?? 1;
   if (finite(intensity, 'intensity') < 0 || intensity > 1) invalid(`intensity must lie in [0, 1], got ${intensity}`);
   const mix = (weights: Weights, field: string) =>
-    withIntensity(weights instanceof CheckedMix ? weights : normaliseWeights(weights, table, field), voice.neutral, intensity);
+    withIntensity(weights instanceof CheckedMix ? weights : mixFromWeights(weights, table, field), voice.neutral, intensity);
 
   let ramp: Ramp | undefined;
   if (request.ramp !== undefined) {

@@ -1,6 +1,7 @@
-// Text → spoken words and pause marks. A scanner tries, at each position, the
-// readers below in order (the first that accepts wins), so longer constructs
-// (URLs, money, dates, times) are claimed before their parts (words, numbers).
+// Text → its spoken form: the words as read aloud ("20" → "twenty") and pause
+// marks. A scanner tries, at each position, the readers below in order (the
+// first that accepts wins), so longer constructs (URLs, money, dates, times) are
+// claimed before their parts (words, numbers).
 import {
   ABBREVIATIONS, ALWAYS_SPELLED, DOTTED, PLACE_READINGS, SENTENCE_FINAL, TITLES, UNDOTTED_ABBREVIATIONS,
   UNDOTTED_TITLES,
@@ -540,7 +541,7 @@ function tidy(tokens: readonly Token[]): Token[] {
 }
 
 /** Text → words and marks; empty when the text has nothing to say. */
-export function normalizeTokens(text: string): Token[] {
+export function spokenTokens(text: string): Token[] {
   const cleaned = cleanText(text);
   const scan: Scan = { text: cleaned, mixedCase: /[a-z]/.test(cleaned), out: [] };
   let pos = 0;
@@ -560,9 +561,9 @@ export function normalizeTokens(text: string): Token[] {
   return tidy(scan.out);
 }
 
-/** The normalized text: words lower case, spelled words upper case, marks attached. */
-export function normalize(text: string): string {
-  return normalizeTokens(text)
+/** The spoken form as one string: words lower case, spelled words upper case, marks attached. */
+export function spokenText(text: string): string {
+  return spokenTokens(text)
     .map((t) => (t.kind === 'punct' ? (t.mark === '—' ? ' —' : t.mark) : ` ${t.spell ? t.text : t.text.toLowerCase()}`))
     .join('')
     .trim();

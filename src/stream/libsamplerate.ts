@@ -1,20 +1,13 @@
 /**
  * Sample-rate conversion with libsamplerate (BSD-2; wasm build via
- * @alexanderolsen/libsamplerate-js, MIT), best-quality sinc converter.
- *
- * Length contract: converting n samples from `fromRate` to `toRate` returns
- * exactly `resampledLength(n, fromRate, toRate)` = Math.round(n · toRate / fromRate)
- * samples (halves round up), output sample k sitting at input time k · fromRate / toRate.
- * The signal is taken as silent outside the input, so the last samples are
- * interpolated against zeros.
- *
- * Phrase after phrase: each phrase's audio is independent, so the server
- * converts each one whole with a shared `Resampler` (one-shot per phrase, no
- * state between calls). Phrases that begin and end in near-silence, as
- * synthesized speech does, come out without edge clicks (test/stream-resample.test.ts
- * compares per-phrase conversion with converting the joined stream).
+ * @alexanderolsen/libsamplerate-js, MIT), best-quality sinc converter, for any
+ * rate pair. The server converts with polyphase.ts, ten times cheaper; this
+ * one takes the reference clips whose rate pair needs more filter phases than
+ * polyphase.ts tabulates, and is the tests' yardstick. Same contract as every
+ * Resampler (resampler.ts).
  */
 import libsamplerate from '@alexanderolsen/libsamplerate-js';
+import { checkSampleRate, resamplerOf, type Resampler } from './resampler.js';
 
 const { create, ConverterType } = libsamplerate;
 type Converter = Awaited<ReturnType<typeof create>>;
@@ -27,24 +20,6 @@ const WASM_BUFFER_SAMPLES = 1_008_000;
 // (8 kHz → 48 kHz) still fits the buffer.
 const LONG_CHUNK = 65_536;
 const MAX_RATIO = 256; // libsamplerate's limit, both ways
-
-export interface Resampler {
-  readonly fromRate: number;
-  readonly toRate: number;
-  /**
-   * Converts one independent piece of audio (a phrase, a clip) whole, as
-   * `resample` does; calls share no state, so one Resampler may serve many
-   * streams at once.
-   */
-  process(input: Float32Array): Promise<Float32Array>;
-  /** Frees the converter; `process` rejects afterwards. */
-  close(): void;
-}
-
-/** Output length for n input samples: Math.round(n · toRate / fromRate). */
-export function resampledLength(inputLength: number, fromRate: number, toRate: number): number {
-  return Math.round((inputLength * toRate) / fromRate);
-}
 
 /**
  * Creates a converter for one rate pair. Each holds its own wasm instance
@@ -76,37 +51,7 @@ export async function createResampler(fromRate: number, toRate: number): Promise
   );
 }
 
-/**
- * A Resampler around `convert`, which turns one whole input into `length` samples;
- * `release` runs once, on the first close.
- */
-export function resamplerOf(
-  fromRate: number,
-  toRate: number,
-  convert: (input: Float32Array, length: number) => Float32Array | Promise<Float32Array>,
-  release: () => void = () => undefined,
-): Resampler {
-  let closed = false;
-  return {
-    fromRate,
-    toRate,
-    async process(input) {
-      if (closed) throw new Error('Resampler is closed');
-      return convert(input, resampledLength(input.length, fromRate, toRate));
-    },
-    close() {
-      if (!closed) release();
-      closed = true;
-    },
-  };
-}
-
-/** Throws unless `rate` is a positive whole number of samples per second. */
-export function checkSampleRate(rate: number): void {
-  if (!Number.isInteger(rate) || rate <= 0) throw new RangeError(`Sample rate must be a positive integer, got ${rate}`);
-}
-
-/** One-shot, high-quality conversion; see the length contract above. */
+/** One-shot, high-quality conversion (a converter made and freed for the call). */
 export async function resample(input: Float32Array, fromRate: number, toRate: number): Promise<Float32Array> {
   const resampler = await createResampler(fromRate, toRate);
   try {
