@@ -2,20 +2,12 @@
 import { createLogger } from '../server/logger.js';
 import { Cluster } from '../cluster/cluster.js';
 import { ClusterOptionsError, clusterHelp, parseClusterOptions } from '../cluster/options.js';
+import { commandOptions } from './command-options.js';
 
 export async function main(argv: string[]): Promise<number> {
-  let options;
-  try {
-    options = parseClusterOptions(argv, process.env);
-  } catch (error) {
-    if (!(error instanceof ClusterOptionsError)) throw error;
-    process.stderr.write(`emomix cluster: ${error.message}\n(see emomix cluster --help)\n`);
-    return 2;
-  }
-  if (!options) {
-    process.stdout.write(`${clusterHelp}\n`);
-    return 0;
-  }
+  const parsed = commandOptions('cluster', clusterHelp, () => parseClusterOptions(argv, process.env), (error) => error instanceof ClusterOptionsError);
+  if ('exit' in parsed) return parsed.exit;
+  const { options } = parsed;
   const log = createLogger(process.env['LOG_LEVEL'] || 'info').child({ component: 'cluster' });
   // The instances run the same entry point as this process (bin/emomix.js, compiled or through tsx).
   const cluster = new Cluster(options, [process.execPath, ...process.execArgv, process.argv[1]!, 'serve'], log);

@@ -4,20 +4,12 @@ import { ConfigError, helpText, parseConfig } from '../server/config.js';
 import { createLogger } from '../server/logger.js';
 import { createServer } from '../server/server.js';
 import { VoiceRegistry } from '../server/voices.js';
+import { commandOptions } from './command-options.js';
 
 export async function main(argv: string[]): Promise<number> {
-  let config;
-  try {
-    config = parseConfig(argv, process.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`emomix serve: ${error.message}\n(see emomix serve --help)\n`);
-    return 2;
-  }
-  if (!config) {
-    process.stdout.write(`${helpText}\n`);
-    return 0;
-  }
+  const parsed = commandOptions('serve', helpText, () => parseConfig(argv, process.env), (error) => error instanceof ConfigError);
+  if ('exit' in parsed) return parsed.exit;
+  const config = parsed.options;
   const logger = createLogger(config.logLevel);
 
   let voices: VoiceRegistry;

@@ -2,6 +2,7 @@
 // the report and the exit status. The two commands differ only in where the
 // text comes from.
 import { basename } from 'node:path';
+import { commandOptions } from '../command-options.js';
 import { helpText, parseClientArgs, UsageError, type ClientOptions, type Command } from './args.js';
 import { openOggFile } from './ogg-file.js';
 import { findPlayer, playerSink, stdoutSink, type Player } from './pcm-pipe.js';
@@ -38,17 +39,9 @@ export async function runClient(command: Command, argv: string[], text: (options
     process.stderr.write(`emomix ${command}: ${message}\n${status === 2 ? `(see emomix ${command} --help)\n` : ''}`);
     return status;
   };
-  let options: ClientOptions | null;
-  try {
-    options = parseClientArgs(argv, process.env);
-  } catch (error) {
-    if (error instanceof UsageError) return fail(error.message, 2);
-    throw error;
-  }
-  if (!options) {
-    process.stdout.write(`${helpText(command)}\n`);
-    return 0;
-  }
+  const parsed = commandOptions(command, helpText(command), () => parseClientArgs(argv, process.env), (error) => error instanceof UsageError);
+  if ('exit' in parsed) return parsed.exit;
+  const { options } = parsed;
   const player = options.play ? findPlayer() : undefined;
   if (options.play && !player) return fail('--play: neither aplay nor play is on PATH; try --out - and a player of your own', 2);
   let source: TextSource;
