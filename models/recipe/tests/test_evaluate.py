@@ -4,7 +4,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from emomix.evaluation.evaluate import monotonic_toward, rounded
+from emomix.evaluation.evaluate import merged_evaluation, monotonic_toward, rounded
 from emomix.evaluation.pitch import mean_f0, yin
 from emomix.evaluation.wer import corpus_wer, transcribe, word_errors
 
@@ -54,3 +54,16 @@ def test_transcribe_recognises_the_teacher_voice(tmp_path):
 def test_unmeasurable_figures_become_null_not_nan():
     assert rounded(float("nan"), 2) is None
     assert rounded(np.float64(1.23456), 2) == 1.23
+
+
+def test_a_run_of_some_parts_keeps_the_other_figures_and_merges_sets_by_name():
+    previous = {"sentences": 50, "seed": 1234, "werTeacher": 21.07, "werBySteps": {"4": 22.4},
+                "sets": {"short": {"teacher": 29.51}}}
+    sets_only = {"sentences": 0, "seed": 1234, "sets": {"long": {"teacher": 21.0}}, "seconds": 9.0}
+    merged = merged_evaluation(previous, sets_only, ["sets"])
+    assert merged["sentences"] == 50 and merged["werBySteps"] == {"4": 22.4}
+    assert merged["sets"] == {"short": {"teacher": 29.51}, "long": {"teacher": 21.0}}
+    wer_only = {"sentences": 10, "seed": 1234, "werBySteps": {"4": 25.0}, "seconds": 3.0}
+    merged = merged_evaluation(previous, wer_only, ["wer"])
+    assert merged["sentences"] == 10 and merged["werBySteps"] == {"4": 25.0}
+    assert merged["werTeacher"] == 21.07 and merged["sets"] == {"short": {"teacher": 29.51}}

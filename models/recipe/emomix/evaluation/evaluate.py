@@ -83,6 +83,18 @@ def rounded(value: float, digits: int) -> float | None:
     return round(float(value), digits) if np.isfinite(value) else None
 
 
+def merged_evaluation(previous: dict, report: dict, parts: list[str]) -> dict:
+    """voice.json's figures after a run of some parts: what the run measured replaces the old
+    figures, the rest stay, and held-out sets merge by name, so that measuring one set (the
+    sets part takes an hour a set on two cores) does not erase the others. A run of the sets
+    part alone leaves the run-level figures (sentences, seed, seconds) of the last full run."""
+    sets = {**previous.get("sets", {}), **report.get("sets", {})}
+    merged = {**previous} if set(parts) == {"sets"} else {**previous, **report}
+    if sets:
+        merged["sets"] = sets
+    return merged
+
+
 def speaking_rate(phones: int, seconds: float) -> float:
     return phones / seconds
 
@@ -286,6 +298,7 @@ def run(a) -> None:
     report["seconds"] = round(time.time() - started, 1)
     print(json.dumps(report, indent=1, allow_nan=False), flush=True)
     if not a.dry_run:
-        manifest.setdefault("metrics", {})["evaluation"] = report
+        metrics = manifest.setdefault("metrics", {})
+        metrics["evaluation"] = merged_evaluation(metrics.get("evaluation", {}), report, parts)
         (voice_dir / "voice.json").write_text(json.dumps(manifest, indent=1, allow_nan=False) + "\n")
         print(f"evaluate: wrote metrics.evaluation to {voice_dir / 'voice.json'}", flush=True)
