@@ -329,6 +329,19 @@ describe('phrase segmenter: early first phrase', () => {
     expect(s.flush()).toEqual(['and then over the']);
   });
 
+  it('hurry finds pause points before subject pronouns and rarer prepositions in a long clause', () => {
+    const s = createPhraseSegmenter();
+    expect(s.push('Sure. If we leave the harbour before the tide turns we could follow the coast road past the')).toEqual(['Sure.']);
+    expect(s.hurry()).toEqual(['If we leave the harbour']);
+    expect(s.hurry()).toEqual(['before the tide turns']);
+    expect(s.hurry()).toEqual([]); // "past the" is only two words: the tail must be three
+    expect(s.push(' lighthouse')).toEqual(['we could follow the coast road']);
+    // Object pronouns bind to their verb: no pause before "it" or "you".
+    const t = createPhraseSegmenter();
+    expect(t.push('Hi. Please could you give it back to you soon')).toEqual(['Hi.']);
+    expect(t.hurry()).toEqual([]);
+  });
+
   it('forgets a hurry once any cut has been made', () => {
     const s = createPhraseSegmenter();
     expect(s.push('Hi. We could')).toEqual(['Hi.']);
