@@ -1,5 +1,6 @@
 // The benchmark's results: their JSON shape, the targets of issue 7, and the Markdown
 // that `npm run bench` writes between the markers of docs/benchmarks.md.
+import type { BreakdownResults } from './breakdown.js';
 import type { FestivalOutcome } from './festival.js';
 import type { BackgroundLoad, MachineInfo } from './machine.js';
 import type { StageRow } from './stages.js';
@@ -62,6 +63,8 @@ export interface BenchResults {
   emotionSwitch: SwitchResults;
   /** One session at a time, a reply with a long second sentence streamed at several rates. */
   supply: SupplyResults;
+  /** One long text through one session against the engine alone, stage by stage. */
+  breakdown: BreakdownResults;
   targets: Target[];
 }
 
@@ -149,6 +152,8 @@ export function renderMarkdown(r: BenchResults): string {
       r.supply.rows.map((row) => [row.wordsPerSecond, row.sessions, row.underruns, ms(row.minSlackMs), row.phrases.p50, ms(row.firstAudioMs.p50)]),
     ),
     '',
+    breakdownMarkdown(r.breakdown),
+    '',
     '### Real-time factor per stage',
     '',
     'Seconds of work per second of audio (lower is faster), best of the rounds for each of three sentences, one synthesis at a time.',
@@ -220,6 +225,50 @@ export function renderMarkdown(r: BenchResults): string {
   }
   return out.join('\n');
 }
+
+/** The breakdown's section: `npm run bench -- --only breakdown` prints it alone. */
+export function breakdownMarkdown(b: BreakdownResults): string {
+  const s = b.session;
+  const e = b.engine;
+  const row = (name: string, session: number | undefined, engine: number | undefined) => [name, ms1(session), ms1(engine)];
+  return [
+    "### Where a session's time goes",
+    '',
+    `One text of ${b.sentences} short sentences (${fixed(b.audioSeconds, 1)} s of audio, ${b.phrases} phrases) given at once to one session (Opus, \`pacing: "asap"\`, \`start.timings\`), ` +
+      'against the engine alone (in process, one worker of one thread as `emomix synth` runs it, one synthesis at a time) on the phrases the session cut; best round of each, taking turns. ' +
+      "Milliseconds summed over the phrases. The session's phrases overlap (one is synthesized while the one before is delivered), so its waits do not add up to its wall time.",
+    '',
+    table(
+      ['stage', 'session', 'engine alone'],
+      [
+        row('front end', s.frontend, e.frontend),
+        row('encoder', s.encoder, e.encoder),
+        row('frame decoder', s.decoder, e.decoder),
+        row(`estimator (${s.estimatorCalls} calls)`, s.estimator, e.estimator),
+        row('vocoder', s.vocoder, e.vocoder),
+        row('worker calls: inside onnxruntime', s.inference, e.inference),
+        row('worker calls: messaging between threads', s.messaging, e.messaging),
+        row('worker calls: waiting for a worker', s.workerQueued, e.workerQueued),
+        row('**synthesis**', s.synthesis, e.synthesis),
+        row('resampling to the wire', s.resample, undefined),
+        row('Opus', s.encode, undefined),
+        row('waiting: cut, synthesis not started', s.queued, undefined),
+        row('waiting: synthesized, delivery not started', s.held, undefined),
+        row('delivery (Opus and socket)', s.delivery, undefined),
+        ['**wall time to the last audio**', `**${ms1(b.sessionWallMs)}**`, `**${ms1(b.engineWallMs)}**`],
+      ],
+    ),
+    '',
+    `Session over engine alone: **${fixed(b.ratio, 2)}×** (RTF ${fixed(b.sessionWallMs / 1000 / b.audioSeconds, 3)} against ${fixed(b.engineWallMs / 1000 / b.audioSeconds, 3)}).`,
+    '',
+    table(
+      ['phrase', 'audio', 'queued', 'synthesis', 'messaging', 'resample', 'held', 'Opus', 'delivery', 'engine alone'],
+      b.perPhrase.map((p) => [p.phrase, ms(p.audioMs), ms1(p.session.queuedMs), ms1(p.session.synthesisMs), ms1(p.session.messagingMs), ms1(p.session.resampleMs), ms1(p.session.heldMs), ms1(p.session.encodeMs), ms1(p.session.deliveryMs), ms1(p.engine.synthesisMs)]),
+    ),
+  ].join('\n');
+}
+
+const ms1 = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? `${v.toFixed(1)} ms` : '–');
 
 export const BEGIN_MARKER = '<!-- bench:begin (written by `npm run bench`; edit outside the markers) -->';
 export const END_MARKER = '<!-- bench:end -->';

@@ -5,6 +5,7 @@
  *   npm run bench [-- --quick] [--out FILE.json] [--doc FILE.md] [--models DIR] [--voice ID] [--device cpu|cuda]
  *   npm run bench -- --only switch     only the emotion-switch comparison, printed (writes nothing)
  *   npm run bench -- --only supply     only the single-session supply check, printed (writes nothing)
+ *   npm run bench -- --only breakdown  only where one long session's time goes, printed (writes nothing)
  *
  * Full mode (a few minutes) writes bench/results/latest.json and the tables of
  * docs/benchmarks.md. --quick runs every part once, small, in well under a minute, to
@@ -13,15 +14,16 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { measureBreakdown, type BreakdownResults } from './breakdown.js';
 import { openSession, streamSession, timeToFirstAudio } from './client.js';
 import { measureFestival } from './festival.js';
 import { backgroundLoad, machineInfo } from './machine.js';
-import { defaultRow, evaluateTargets, percentiles, renderMarkdown, spliceIntoDoc, type BenchResults, type ThroughputRun, type Trial } from './report.js';
+import { breakdownMarkdown, defaultRow, evaluateTargets, percentiles, renderMarkdown, spliceIntoDoc, type BenchResults, type ThroughputRun, type Trial } from './report.js';
 import { BenchServer, samplePeak, type ServerOptions } from './server.js';
 import { measureStages } from './stages.js';
 import { measureSupply, type SupplyResults } from './supply.js';
 import { measureSwitch, type SwitchResults } from './switch.js';
-import { conversation, firstPhrase, NEXT_WORD, STAGE_SENTENCES } from './texts.js';
+import { conversation, firstPhrase, NEXT_WORD, shortSentences, STAGE_SENTENCES } from './texts.js';
 
 const { values } = parseArgs({
   options: {
@@ -34,7 +36,8 @@ const { values } = parseArgs({
     only: { type: 'string' },
   },
 });
-if (values.only !== undefined && values.only !== 'switch' && values.only !== 'supply') throw new Error(`--only: the parts that run alone are "switch" and "supply", not "${values.only}"`);
+const ALONE = ['switch', 'supply', 'breakdown'];
+if (values.only !== undefined && !ALONE.includes(values.only)) throw new Error(`--only: the parts that run alone are ${ALONE.map((p) => `"${p}"`).join(', ')}, not "${values.only}"`);
 const quick = values.quick!;
 const device = values.device === 'cuda' ? 'cuda' : 'cpu';
 const outFile = values.out ?? (quick ? undefined : 'bench/results/latest.json');
@@ -42,9 +45,11 @@ const docFile = values.doc ?? (quick ? undefined : 'docs/benchmarks.md');
 
 /** How big each part is: full mode for the figures, quick mode to prove the harness. */
 const plan = quick
-  ? { rounds: 1, sentences: STAGE_SENTENCES.slice(1, 2), steps: [2], emotions: 2, ttfaSamples: 1, switchWords: 16, levels: [1, 2], words: 10, wordsPerSecond: 20, batchSessions: 2, batchWords: 8, batchRounds: 1, memorySessions: 2, memorySettleMs: 300, idleMs: 300, supplyRates: [30], supplyRounds: 1 }
-  : { rounds: 3, sentences: STAGE_SENTENCES, steps: [2, 4, 6, 10], emotions: 3, ttfaSamples: 20, switchWords: 120, levels: [], words: 45, wordsPerSecond: 10, batchSessions: 10, batchWords: 30, batchRounds: 4, memorySessions: 16, memorySettleMs: 1500, idleMs: 3000, supplyRates: [5, 10, 30], supplyRounds: 3 };
+  ? { rounds: 1, sentences: STAGE_SENTENCES.slice(1, 2), steps: [2], emotions: 2, ttfaSamples: 1, switchWords: 16, levels: [1, 2], words: 10, wordsPerSecond: 20, batchSessions: 2, batchWords: 8, batchRounds: 1, memorySessions: 2, memorySettleMs: 300, idleMs: 300, supplyRates: [30], supplyRounds: 1, breakdownSentences: 3, breakdownRounds: 1 }
+  : { rounds: 3, sentences: STAGE_SENTENCES, steps: [2, 4, 6, 10], emotions: 3, ttfaSamples: 20, switchWords: 120, levels: [], words: 45, wordsPerSecond: 10, batchSessions: 10, batchWords: 30, batchRounds: 4, memorySessions: 16, memorySettleMs: 1500, idleMs: 3000, supplyRates: [5, 10, 30], supplyRounds: 3, breakdownSentences: 20, breakdownRounds: 3 };
 const CLIENT_BUFFER_MS = 200;
+/** The corpus line the breakdown's text starts at: statements and questions of a few words each. */
+const BREAKDOWN_LINE = 60;
 const MAX_SESSIONS = 64;
 
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
@@ -84,6 +89,21 @@ if (values.only === 'supply') {
   process.exit(0);
 }
 
+const breakdownOf = (url: string) =>
+  measureBreakdown({ url, start: sessionStart, voiceDir, device, text: shortSentences(plan.breakdownSentences, BREAKDOWN_LINE), sentences: plan.breakdownSentences, rounds: plan.breakdownRounds });
+
+if (values.only === 'breakdown') {
+  const alone = await BenchServer.start(serverOptions('auto'));
+  try {
+    await timeToFirstAudio(alone.url, sessionStart, `${firstPhrase(6, 99)} ${NEXT_WORD}`);
+    log("where one long session's time goes");
+    process.stdout.write(`${breakdownMarkdown(await breakdownOf(alone.url))}\n`);
+  } finally {
+    await alone.stop();
+  }
+  process.exit(0);
+}
+
 if (values.only === 'switch') {
   const alone = await BenchServer.start(serverOptions('auto'));
   try {
@@ -117,6 +137,7 @@ let batchOn: ThroughputRun;
 let batchOff: ThroughputRun;
 let emotionSwitch: SwitchResults;
 let supply: SupplyResults;
+let breakdown: BreakdownResults;
 try {
   await timeToFirstAudio(server.url, sessionStart, `${firstPhrase(6, 99)} ${NEXT_WORD}`);
   await new Promise((resolve) => setTimeout(resolve, 500));
@@ -135,6 +156,9 @@ try {
 
   log('one session kept supplied while a long sentence streams in');
   supply = await measureSupply(server.url, sessionStart, plan.supplyRates, plan.supplyRounds, CLIENT_BUFFER_MS);
+
+  log("where one long session's time goes");
+  breakdown = await breakdownOf(server.url);
 
   log('memory per session');
   perSessionBytes = await memoryPerSession(server, idleRssBytes);
@@ -179,6 +203,7 @@ const results: Omit<BenchResults, 'targets'> = {
   festival: festivalOutcome,
   emotionSwitch,
   supply,
+  breakdown,
 };
 if (festivalOutcome.available) results.festival = { ...festivalOutcome, ratioToOurs: festivalOutcome.oneProcess / (defaultRow(results, 2)?.endToEnd ?? Number.NaN) };
 results.durationSeconds = (performance.now() - began) / 1000;

@@ -44,6 +44,12 @@ function lines(): string[] {
   return corpus;
 }
 
+/** `count` lines of the corpus (short sentences each), from line `offset`, as one text. */
+export function shortSentences(count: number, offset: number): string {
+  const all = lines();
+  return Array.from({ length: count }, (_, k) => all[(offset + k) % all.length]!).join(' ');
+}
+
 /** About `words` words of running conversation, starting at line `offset` (wrapping). */
 export function conversation(words: number, offset: number): string {
   const all = lines();

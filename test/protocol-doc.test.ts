@@ -52,7 +52,7 @@ describe('docs/protocol.md', () => {
 
   it('names every message type and field a session sends', async () => {
     const client = await TestClient.connect(srv.ws);
-    await client.start({ emotion: { happy: 1 } });
+    await client.start({ emotion: { happy: 1 }, timings: true });
     const tone = Float32Array.from({ length: 16_000 }, (_, i) => 0.3 * Math.sin(i / 5) * Math.sin(i / 700));
     client.send({ type: 'reference', name: 'calm', audio: writeWav(tone, 16_000) });
     await client.next('emotionAdded');

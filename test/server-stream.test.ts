@@ -120,6 +120,31 @@ describe('happy path', () => {
     for (const a of client.of('audio')) expect(a.packets).toHaveLength(1);
   });
 
+  it('reports where each spoken phrase spent its time when start.timings asks, and only then', async () => {
+    const client = await TestClient.connect(srv.ws);
+    await client.start({ timings: true });
+    client.send({ type: 'text', text: sentences(3).join(' ') });
+    client.send({ type: 'end' });
+    const done = await client.next('done');
+    const phrases = client.of('phrase');
+    const timings = done.stats.phraseTimings as Record<string, any>[];
+    expect(timings.map((t) => t.phrase)).toEqual(phrases.map((p) => p.id));
+    for (const t of timings) {
+      expect(t.estimatorMs).toHaveLength(4);
+      // The worker calls' parts add up to no more than the synthesis they belong to.
+      expect(t.workerQueuedMs + t.inferenceMs + t.messagingMs).toBeLessThanOrEqual(t.synthesisMs);
+      expect(t.inferenceMs).toBeGreaterThan(0);
+      expect(t.encodeMs).toBeGreaterThan(0);
+      for (const key of ['queuedMs', 'resampleMs', 'heldMs', 'deliveryMs', 'messagingMs', 'workerQueuedMs']) expect(t[key]).toBeGreaterThanOrEqual(0);
+    }
+
+    const plain = await TestClient.connect(srv.ws);
+    await plain.start();
+    plain.send({ type: 'text', text: sentences(1).join(' ') });
+    plain.send({ type: 'end' });
+    expect((await plain.next('done')).stats).not.toHaveProperty('phraseTimings');
+  });
+
   it('answers flush with flushed after the audio of the text before it', async () => {
     const client = await TestClient.connect(srv.ws);
     await client.start();

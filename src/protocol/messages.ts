@@ -41,6 +41,8 @@ const clientSchemas = {
     sampleRate: z.number().int().positive().optional(),
     pacing: z.enum(['asap', 'realtime']).optional(),
     markup: z.boolean().optional(),
+    /** Report where each phrase's time went, in `done.stats.phraseTimings`. */
+    timings: z.boolean().optional(),
   }),
   text: z.object({ type: z.literal('text'), text: z.string() }),
   emotion: z.object({
@@ -129,6 +131,37 @@ export interface SessionStats {
   synthesisMs: number;
   realTimeFactor: number;
   firstAudioMs: number | null;
+  /** With `start.timings`: one entry per phrase spoken, in order. */
+  phraseTimings?: PhraseTimings[];
+}
+
+/**
+ * Where one spoken phrase's time went on the server, in ms (docs/protocol.md, `done`).
+ * The stages of synthesis are absent when the engine does not report them.
+ */
+export interface PhraseTimings {
+  phrase: number;
+  /** From being cut from the text to its synthesis starting: waiting behind the phrases before it. */
+  queuedMs: number;
+  synthesisMs: number;
+  frontendMs?: number;
+  encoderMs?: number;
+  decoderMs?: number;
+  /** One per estimator call. */
+  estimatorMs?: number[];
+  vocoderMs?: number;
+  /** The synthesis's calls to the inference workers: waiting for a free worker, inside onnxruntime, and passing between the threads. */
+  workerQueuedMs?: number;
+  inferenceMs?: number;
+  messagingMs?: number;
+  /** From the voice's rate to the wire's. */
+  resampleMs: number;
+  /** From synthesized to its delivery starting: waiting behind the phrase before it. */
+  heldMs: number;
+  /** Encoding its audio messages (Opus, μ-law, PCM). */
+  encodeMs: number;
+  /** From its delivery starting to its last audio message written to the socket (pacing and backpressure included). */
+  deliveryMs: number;
 }
 
 export type ServerMessage =

@@ -6,7 +6,7 @@ import { DEFAULT_TRANSITION_MS, emotionCourse, SynthesisError, type CheckedMix, 
 import type { EmotionChange, PhraseStart } from './emotion-timeline.js';
 import type { TextMark } from './phrase-cutter.js';
 import { type WordTiming, OUTPUT_SAMPLE_RATE } from '../protocol/index.js';
-import type { ServedVoice } from './voices.js';
+import type { PhraseSynthesis, ServedVoice } from './voices.js';
 
 /** One phrase's audio, with the timing of its words and the course of its emotion. */
 export interface PhraseAudio {
@@ -19,6 +19,10 @@ export interface PhraseAudio {
   changeWords: number[];
   /** Wall time the runtime took, for the real-time factor. */
   synthesisMs: number;
+  /** The runtime's stages, as far as it reports them. */
+  stages?: PhraseSynthesis['timings'];
+  /** Converting the phrase from the voice's rate. */
+  resampleMs: number;
   /** Nothing in the text could be pronounced (another script, symbols only). */
   silent?: true;
 }
@@ -65,15 +69,19 @@ export async function renderPhrase(
     // Text with nothing to pronounce (a lone "…") is a phrase of no audio, not a failure;
     // its changes still take over, at its (empty) start.
     if (error instanceof SynthesisError && error.code === 'TEXT_EMPTY') {
-      return { pcm: new Float32Array(0), words: [], course: unspokenCourse(start, text, marks), changeWords, synthesisMs: 0, silent: true };
+      return { pcm: new Float32Array(0), words: [], course: unspokenCourse(start, text, marks), changeWords, synthesisMs: 0, resampleMs: 0, silent: true };
     }
     throw error;
   }
+  const resampling = performance.now();
+  const pcm = await voice.resampler.process(result.audio);
   return {
-    pcm: await voice.resampler.process(result.audio),
+    pcm,
     words: result.words,
     course: result.emotion.course,
     changeWords,
     synthesisMs: result.timings.totalMs,
+    stages: result.timings,
+    resampleMs: performance.now() - resampling,
   };
 }

@@ -9,6 +9,7 @@ import {
   type GraphOptimization,
   type Logger as EngineLogger,
   type SynthesisRequest,
+  type SynthesisTimings,
   type WordTiming,
 } from '../pipeline/synthesis/index.js';
 import { createPolyphaseResampler } from '../stream/polyphase.js';
@@ -42,7 +43,8 @@ export interface PhraseSynthesis {
   audio: Float32Array;
   words: WordTiming[];
   emotion: { course: EmotionCourse };
-  timings: { totalMs: number };
+  /** The engine reports every stage; a test's fake voice may give the total alone. */
+  timings: Pick<SynthesisTimings, 'totalMs'> & Partial<SynthesisTimings>;
 }
 
 export interface ServedVoice {

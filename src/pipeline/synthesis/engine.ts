@@ -17,7 +17,7 @@ import { Mulberry32 } from './rng.js';
 import { anchorPhonemes, emotionCourse, encoderRows, joinRows, missingRows, pickRows, rampMixes, stepMixes } from './phrase-emotion.js';
 import { runSampler, type Estimate } from './sampler.js';
 import { stepMixPlan } from './step-mix.js';
-import { WorkerPool, type Logger, type WorkerPoolOptions } from './worker-pool.js';
+import { newCallMeter, WorkerPool, type CallMeter, type Logger, type WorkerPoolOptions } from './worker-pool.js';
 import type { Device, EncodeResult, GraphOptimization } from './worker-protocol.js';
 
 export interface EngineOptions {
@@ -54,6 +54,12 @@ export interface SynthesisTimings {
   /** One entry per estimator call: one per diffusion step, but 2N − 1 for solver 'heun'. */
   estimatorMs: number[];
   vocoderMs: number;
+  /**
+   * The worker calls together (encoder, frame decoder, vocoder, and the estimator when not
+   * batched across sessions): waiting for a free worker, inside onnxruntime, and in
+   * messaging between the threads (their wall time less the other two).
+   */
+  workers: CallMeter;
   totalMs: number;
 }
 
@@ -225,10 +231,10 @@ export class Engine {
    * The encoder's μ [rows, nMels, N] and log-durations [rows, N], one row per emotion
    * embedding ([rows, dim]), from the cache when this phrase and these mixes were encoded before.
    */
-  private async encode(ids: readonly number[], emotions: Float32Array, rows: number, deadline: number | undefined): Promise<EncodeResult> {
+  private async encode(ids: readonly number[], emotions: Float32Array, rows: number, deadline: number | undefined, meter: CallMeter): Promise<EncodeResult> {
     const key = `${ids.join(',')}|${Buffer.from(emotions.buffer, emotions.byteOffset, emotions.byteLength).toString('base64')}`;
     let encoded = this.encodings.get(key);
-    if (!encoded) this.encodings.set(key, (encoded = await this.pool.encode(BigInt64Array.from(ids, (id) => BigInt(id)), emotions, rows, deadline)));
+    if (!encoded) this.encodings.set(key, (encoded = await this.pool.encode(BigInt64Array.from(ids, (id) => BigInt(id)), emotions, rows, deadline, meter)));
     return encoded;
   }
 
@@ -247,6 +253,7 @@ export class Engine {
     const dim = conditionDim(voice);
     const hop = voice.mel.hopLength;
     const frameMs = (hop / voice.audio.sampleRate) * 1000;
+    const meter = newCallMeter();
 
     // The encoder and duration predictor run once per distinct mix (batch rows); each
     // phoneme takes its own row's μ and duration, so a change inside the phrase leaves the
@@ -259,14 +266,14 @@ export class Engine {
     const anchors = anchorPhonemes(r.changes, words, ids.length);
     let mark = performance.now();
     const stepped = encoderRows(stepMixes(courseMixAt([{ atMs: 0, ...first }], 0), r.changes, anchors, ids.length));
-    let encoded = await this.encode(ids, rowEmbeddings(stepped.rows, r.table, dim), stepped.rows.length, r.deadline);
+    let encoded = await this.encode(ids, rowEmbeddings(stepped.rows, r.table, dim), stepped.rows.length, r.deadline, meter);
     throwIfAborted(r.signal);
     const estimated = roundDurations(pickRows(encoded.mu, encoded.logDurations, channels, stepped.phonemeRows).logDurations, r.lengthScale);
     const estimatedStarts = phonemeStartFrames(estimated);
     const encoderCourse = emotionCourse(first, r.changes, anchors.map((p) => estimatedStarts[p]! * frameMs), 0);
     const { rows, phonemeRows } = encoderRows(rampMixes(encoderCourse, anchors, phonemeMiddlesMs(estimated, frameMs)));
     const { missing, at } = missingRows(stepped.rows, rows);
-    if (missing.length > 0) encoded = joinRows(encoded, await this.encode(ids, rowEmbeddings(missing, r.table, dim), missing.length, r.deadline));
+    if (missing.length > 0) encoded = joinRows(encoded, await this.encode(ids, rowEmbeddings(missing, r.table, dim), missing.length, r.deadline, meter));
     const { mu, logDurations } = pickRows(encoded.mu, encoded.logDurations, channels, phonemeRows.map((k) => at[k]!));
     const encoderMs = performance.now() - mark;
     throwIfAborted(r.signal);
@@ -291,7 +298,7 @@ export class Engine {
       emotion: frameEmbeddings(weights, r.table, dim),
       channels,
       frames,
-    }, r.deadline);
+    }, r.deadline, meter);
     const decoderMs = performance.now() - mark;
     throwIfAborted(r.signal);
     const sample = (estimate: Estimate) => runSampler({
@@ -309,11 +316,11 @@ export class Engine {
       estimate,
       ...(r.signal ? { signal: r.signal } : {}),
     });
-    const { mel: padded, stepMs } = this.batcher ? await this.batcher.session(sample, r.deadline) : await sample((batch) => this.pool.estimate(batch, r.deadline));
+    const { mel: padded, stepMs } = this.batcher ? await this.batcher.session(sample, r.deadline) : await sample((batch) => this.pool.estimate(batch, r.deadline, meter));
 
     const mel = trimFrames(padded, channels, frames, real);
     mark = performance.now();
-    const vocoded = await this.pool.vocode(mel.slice(), channels, real, r.deadline);
+    const vocoded = await this.pool.vocode(mel.slice(), channels, real, r.deadline, meter);
     const vocoderMs = performance.now() - mark;
     const audio = vocoded.length > real * hop ? vocoded.slice(0, real * hop) : vocoded;
 
@@ -326,7 +333,7 @@ export class Engine {
       mel,
       seed: r.seed,
       emotion: { course, anchorsMs, rows, phonemeRows },
-      timings: { frontendMs, encoderMs, decoderMs, estimatorMs: stepMs, vocoderMs, totalMs: performance.now() - started },
+      timings: { frontendMs, encoderMs, decoderMs, estimatorMs: stepMs, vocoderMs, workers: meter, totalMs: performance.now() - started },
     };
   }
 }

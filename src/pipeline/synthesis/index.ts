@@ -4,7 +4,7 @@ export { SynthesisError, type SynthesisErrorCode } from './errors.js';
 export type { Schedule } from './step-mix.js';
 export type { WordTiming } from './durations.js';
 export type { Device, GraphOptimization } from './worker-protocol.js';
-export type { Logger } from './worker-pool.js';
+export type { CallMeter, Logger } from './worker-pool.js';
 export { courseMixAt, pieceAt, pieceMixAt, type CoursePiece, type EmotionCourse, type Mix } from './emotion-mix.js';
 export { DEFAULT_TRANSITION_MS } from './request.js';
 export { checkedMix, CheckedMix, withIntensity } from './emotion-mix.js';

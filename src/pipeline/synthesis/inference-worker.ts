@@ -109,9 +109,21 @@ class Arena {
   }
 }
 
+/** Time inside session.run since the current request began: the pool tells it apart from messaging. */
+let runMs = 0;
+
+async function run(session: Session, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
+  const started = performance.now();
+  try {
+    return await session.run(feeds);
+  } finally {
+    runMs += performance.now() - started;
+  }
+}
+
 async function estimate(session: Session, arena: Arena, request: EstimateRequest): Promise<EstimateResult> {
   const p = packBatches(request.batches, (name, length) => arena.take(name, length));
-  const out = await session.run({
+  const out = await run(session, {
     x: new ort.Tensor('float32', p.x, [p.rows, p.channels, p.frames]),
     mu: new ort.Tensor('float32', p.mu, [p.rows, p.channels, p.frames]),
     mask: new ort.Tensor('float32', p.mask, [p.rows, 1, p.frames]),
@@ -136,7 +148,7 @@ async function main(): Promise<void> {
   const logMel = new LogMel(init.mel);
   const arena = new Arena();
   const ser = async (mel: Float32Array, frames: number): Promise<SerResult> => {
-    const out = await sessions.ser.run({ mel: new ort.Tensor('float32', mel, [1, init.mel.nMels, frames]) });
+    const out = await run(sessions.ser, { mel: new ort.Tensor('float32', mel, [1, init.mel.nMels, frames]) });
     return { embedding: owned(out['embedding']!.data), logits: owned(out['logits']!.data) };
   };
 
@@ -145,7 +157,7 @@ async function main(): Promise<void> {
       const n = phonemes.length;
       const batch = new BigInt64Array(rows * n);
       for (let r = 0; r < rows; r++) batch.set(phonemes, r * n);
-      const out = await sessions.encoder.run({
+      const out = await run(sessions.encoder, {
         phonemes: new ort.Tensor('int64', batch, [rows, n]),
         phoneme_lengths: new ort.Tensor('int64', new BigInt64Array(rows).fill(BigInt(n)), [rows]),
         emotion: new ort.Tensor('float32', emotions, [rows, emotions.length / rows]),
@@ -153,7 +165,7 @@ async function main(): Promise<void> {
       return { mu: owned(out['mu']!.data), logDurations: owned(out['log_durations']!.data) };
     },
     decode: async ({ mu, position, mask, emotion, channels, frames }): Promise<DecodeResult> => {
-      const out = await sessions.decoder.run({
+      const out = await run(sessions.decoder, {
         mu: new ort.Tensor('float32', mu, [1, channels, frames]),
         position: new ort.Tensor('float32', position, [1, 2, frames]),
         mask: new ort.Tensor('float32', mask, [1, 1, frames]),
@@ -163,7 +175,7 @@ async function main(): Promise<void> {
     },
     estimate: (request) => estimate(sessions.estimator, arena, request),
     vocode: async ({ mel, channels, frames }): Promise<VocodeResult> => {
-      const out = await sessions.vocoder.run({ mel: new ort.Tensor('float32', mel, [1, channels, frames]) });
+      const out = await run(sessions.vocoder, { mel: new ort.Tensor('float32', mel, [1, channels, frames]) });
       return { audio: owned(out['audio']!.data) };
     },
     ser: ({ mel, frames }) => ser(mel, frames),
@@ -183,9 +195,10 @@ async function main(): Promise<void> {
   // One request at a time: the pool sends a worker its next request only after the reply.
   port.on('message', async ({ id, request }: { id: number; request: InferenceRequest }) => {
     let reply: WorkerReply;
+    runMs = 0;
     try {
       const handler = handlers[request.op] as (r: InferenceRequest) => Promise<ResultOf[keyof ResultOf]>;
-      reply = { id, ok: true, result: await handler(request) };
+      reply = { id, ok: true, result: await handler(request), runMs };
     } catch (err) {
       reply = { id, ok: false, message: (err as Error).message, ...(err instanceof SynthesisError ? { code: err.code } : {}) };
     }

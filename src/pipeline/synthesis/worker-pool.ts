@@ -44,6 +44,19 @@ export function createInferenceWorker(init: WorkerInit): Worker {
   return new Worker(bootstrap, { eval: true, workerData: init });
 }
 
+/**
+ * Where the wall time of a caller's worker calls went, summed over the calls that were
+ * given it: waiting for a free worker, inside onnxruntime, and the rest (posting the
+ * request, copying and transferring arrays, the worker's own JavaScript, the reply).
+ */
+export interface CallMeter {
+  queuedMs: number;
+  runMs: number;
+  messagingMs: number;
+}
+
+export const newCallMeter = (): CallMeter => ({ queuedMs: 0, runMs: 0, messagingMs: 0 });
+
 interface Call {
   id: number;
   request: InferenceRequest;
@@ -51,6 +64,9 @@ interface Call {
   deadline: number;
   resolve(result: unknown): void;
   reject(error: Error): void;
+  meter?: CallMeter;
+  calledAt: number;
+  postedAt?: number;
 }
 
 interface Slot {
@@ -98,15 +114,15 @@ export class WorkerPool {
    * Every synthesis call takes an optional `deadline` (performance.now() by which its
    * result is wanted, by default the time of the call): when calls wait for a worker, the
    * earliest deadline goes first, so a session about to run out of audio overtakes one
-   * with seconds buffered.
+   * with seconds buffered. A `meter`, when given, adds up where the call's time went.
    */
-  encode(phonemes: BigInt64Array, emotions: Float32Array, rows: number, deadline?: number): Promise<EncodeResult> {
-    return this.call({ op: 'encode', phonemes, emotions, rows }, deadline);
+  encode(phonemes: BigInt64Array, emotions: Float32Array, rows: number, deadline?: number, meter?: CallMeter): Promise<EncodeResult> {
+    return this.call({ op: 'encode', phonemes, emotions, rows }, deadline, meter);
   }
 
   /** The frame decoder on one utterance; the arrays are transferred. */
-  async decode(request: Omit<DecodeRequest, 'op'>, deadline?: number): Promise<Float32Array> {
-    return (await this.call({ op: 'decode', ...request }, deadline)).prior;
+  async decode(request: Omit<DecodeRequest, 'op'>, deadline?: number, meter?: CallMeter): Promise<Float32Array> {
+    return (await this.call({ op: 'decode', ...request }, deadline, meter)).prior;
   }
 
   /**
@@ -114,18 +130,18 @@ export class WorkerPool {
    * The batch's arrays are transferred to the worker and unusable afterwards, except those
    * on a SharedArrayBuffer, which the worker reads in place.
    */
-  async estimate(batch: EstimatorBatch, deadline?: number): Promise<Float32Array> {
-    return (await this.estimateBatches([batch], deadline))[0]!;
+  async estimate(batch: EstimatorBatch, deadline?: number, meter?: CallMeter): Promise<Float32Array> {
+    return (await this.estimateBatches([batch], deadline, meter))[0]!;
   }
 
   /** One estimator call for several batches (of any frame counts; see batcher.ts); one score array per batch. */
-  async estimateBatches(batches: EstimatorBatch[], deadline?: number): Promise<Float32Array[]> {
-    return (await this.call({ op: 'estimate', batches }, deadline)).scores;
+  async estimateBatches(batches: EstimatorBatch[], deadline?: number, meter?: CallMeter): Promise<Float32Array[]> {
+    return (await this.call({ op: 'estimate', batches }, deadline, meter)).scores;
   }
 
   /** [channels, frames] mel → waveform; `mel` is transferred. */
-  async vocode(mel: Float32Array, channels: number, frames: number, deadline?: number): Promise<Float32Array> {
-    return (await this.call({ op: 'vocode', mel, channels, frames }, deadline)).audio;
+  async vocode(mel: Float32Array, channels: number, frames: number, deadline?: number, meter?: CallMeter): Promise<Float32Array> {
+    return (await this.call({ op: 'vocode', mel, channels, frames }, deadline, meter)).audio;
   }
 
   /** SER of a [nMels, frames] log-mel; `mel` is transferred. */
@@ -157,10 +173,10 @@ export class WorkerPool {
     }));
   }
 
-  private call<Op extends InferenceRequest['op']>(request: Extract<InferenceRequest, { op: Op }>, deadline = performance.now()): Promise<ResultOf[Op]> {
+  private call<Op extends InferenceRequest['op']>(request: Extract<InferenceRequest, { op: Op }>, deadline = performance.now(), meter?: CallMeter): Promise<ResultOf[Op]> {
     if (this.closed) return Promise.reject(new SynthesisError('ENGINE_CLOSED', 'the engine was closed'));
     return new Promise<ResultOf[Op]>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, request, deadline, resolve: resolve as (r: unknown) => void, reject });
+      this.queue.push({ id: this.nextId++, request, deadline, resolve: resolve as (r: unknown) => void, reject, calledAt: performance.now(), ...(meter ? { meter } : {}) });
       // Every worker died and none could be replaced (its graphs unreadable, say): try again
       // for this call rather than leave it waiting for a worker that never comes.
       if (this.slots.size === 0) this.replace();
@@ -173,6 +189,7 @@ export class WorkerPool {
       if (this.queue.length === 0) return;
       if (slot.state !== 'ready' || slot.call) continue;
       const call = this.takeEarliest();
+      call.postedAt = performance.now();
       try {
         slot.worker.postMessage({ id: call.id, request: call.request }, transferablesOf(call.request));
         slot.call = call;
@@ -249,6 +266,12 @@ export class WorkerPool {
     const call = slot.call;
     if (!call || call.id !== reply.id) return;
     slot.call = undefined;
+    if (call.meter && reply.ok) {
+      const posted = call.postedAt!;
+      call.meter.queuedMs += posted - call.calledAt;
+      call.meter.runMs += reply.runMs;
+      call.meter.messagingMs += performance.now() - posted - reply.runMs;
+    }
     if (reply.ok) call.resolve(reply.result);
     // The worker's own refusals (a bad reference clip) keep their code and message.
     else call.reject(reply.code ? new SynthesisError(reply.code, reply.message) : new SynthesisError('INFERENCE_FAILED', `${call.request.op}: ${reply.message}`));

@@ -118,7 +118,8 @@ export interface ResultOf {
 }
 
 export type WorkerReply =
-  | { id: number; ok: true; result: ResultOf[keyof ResultOf] }
+  /** runMs: time inside onnxruntime's session.run for this request; the rest of the call's wall time is messaging. */
+  | { id: number; ok: true; result: ResultOf[keyof ResultOf]; runMs: number }
   | { id: number; ok: false; message: string; code?: SynthesisErrorCode };
 
 /** The typed arrays reachable in a message, for the transfer list. */

@@ -28,8 +28,8 @@ export class AudioWire {
     private readonly encoder: WireEncoder,
     private readonly realtime: boolean,
     chunkMs: number,
-    /** Called after each `audio` message with its packets and its length on the session timeline (48 kHz samples). */
-    private readonly sent: (packets: number, samples: number) => void,
+    /** Called after each `audio` message with its packets, its length on the session timeline (48 kHz samples) and the time its encoding took. */
+    private readonly sent: (message: { phrase: number; packets: number; samples: number; encodeMs: number }) => void,
   ) {
     // Real time goes out frame by frame; otherwise in chunks, fewer messages for the same audio.
     this.chunkSamples = realtime ? encoder.frameSamples : (chunkMs * encoder.sampleRate) / 1000;
@@ -88,9 +88,11 @@ export class AudioWire {
   }
 
   private send(phrase: number, pcm: Float32Array): void {
+    const encoding = performance.now();
     const packets = this.encoder.encode(pcm);
+    const encodeMs = performance.now() - encoding;
     this.outbox.send({ type: 'audio', phrase, seq: this.seq, packets });
     this.seq += packets.length;
-    this.sent(packets.length, pcm.length * this.scale);
+    this.sent({ phrase, packets: packets.length, samples: pcm.length * this.scale, encodeMs });
   }
 }

@@ -23,6 +23,7 @@ import { SpeechRun, type Outcome, type PhraseCue } from './speech-run.js';
 import { referenceFailure, synthesisFailure } from '../synthesis-failure.js';
 import type { VoiceRegistry } from '../voices.js';
 import { AudioWire } from './audio-wire.js';
+import { PhraseTimer } from './phrase-timings.js';
 import { PlayClock } from './play-clock.js';
 import { ReferenceClips } from './reference-clips.js';
 import { SessionCounters } from './session-stats.js';
@@ -73,6 +74,8 @@ interface Started {
   timeline: EmotionTimeline;
   references: ReferenceClips;
   wire: AudioWire;
+  /** With `start.timings`. */
+  timer?: PhraseTimer;
 }
 
 /** A phrase's audio placed on the session timeline, with what goes on the wire. */
@@ -225,6 +228,7 @@ export class Session {
     const { limits } = this.deps;
     const settings = streamSettings(message, this.deps.voices, limits, this.deps.encoders);
     const { voice } = settings;
+    const timer = message.timings ? new PhraseTimer() : undefined;
     this.started = {
       settings,
       timeline: new EmotionTimeline(settings.base),
@@ -233,11 +237,13 @@ export class Session {
         failed: (error) => this.sendError(referenceFailure(error, this.deps.failures, { session: this.deps.id })),
         gone: () => this.gone,
       }),
-      wire: new AudioWire(this.outbox, settings.encoder, settings.pacing === 'realtime', limits.chunkMs, (packets, samples) => {
+      wire: new AudioWire(this.outbox, settings.encoder, settings.pacing === 'realtime', limits.chunkMs, ({ phrase, packets, samples, encodeMs }) => {
         this.clock.sentNow(samples);
         this.touch();
         this.counters.audioSent(packets);
+        timer?.encoded(phrase, encodeMs);
       }),
+      ...(timer ? { timer } : {}),
     };
     this.markup = new MarkupReader(settings.markup);
     this.run = this.newRun();
@@ -320,6 +326,7 @@ export class Session {
     this.counters.cancelled(this.phraseIds - this.counters.settled);
     this.clock.dropUnsent();
     this.counters.turnDropped();
+    this.started!.timer?.dropOpen();
     this.outbox.send({ type: 'cancelled', phrases, text });
     this.run = this.newRun();
     // The last change sent is still the mix in force for the text that comes next.
@@ -328,7 +335,13 @@ export class Session {
 
   private newRun(): SpeechRun<PlacedPhrase, Marker, EmotionChange> {
     this.started!.wire.restart();
-    return new SpeechRun<PlacedPhrase, Marker, EmotionChange>(this.deps.createSegmenter(), () => ++this.phraseIds, {
+    const timer = this.started!.timer;
+    const nextId = () => {
+      const id = ++this.phraseIds;
+      timer?.cut(id);
+      return id;
+    };
+    return new SpeechRun<PlacedPhrase, Marker, EmotionChange>(this.deps.createSegmenter(), nextId, {
       render: (phrase, signal) => this.render(phrase, signal),
       deliver: (outcome) => this.deliver(outcome),
       crashed: (error) => {
@@ -339,7 +352,8 @@ export class Session {
   }
 
   private async render(phrase: PhraseCue<EmotionChange>, signal: AbortSignal): Promise<PlacedPhrase> {
-    const { settings, timeline, references, wire } = this.started!;
+    const { settings, timeline, references, wire, timer } = this.started!;
+    timer?.started(phrase.id);
     const startSamples = this.clock.renderCursor;
     const startMs = samplesToMs(startSamples);
     const start = timeline.forPhrase(startMs);
@@ -359,7 +373,9 @@ export class Session {
       throw error;
     }
     this.counters.rendered++;
+    const framing = performance.now();
     const frames = await wire.frames(audio.pcm);
+    timer?.rendered(phrase.id, audio, performance.now() - framing);
     this.clock.renderedTo(startSamples + frames.length * wire.scale);
     timeline.advance(startMs, audio.course);
     return { startSamples, audio, frames };
@@ -394,7 +410,9 @@ export class Session {
     const { startSamples, audio, frames } = rendered;
     const startMs = samplesToMs(startSamples);
     const emotion = describePhraseEmotion(audio.course, audio.changeWords, startMs, audio.words);
+    const { wire, timer } = this.started!;
     return new Observable((subscriber) => {
+      timer?.delivering(phrase.id);
       this.outbox.send({
         type: 'phrase',
         id: phrase.id,
@@ -407,15 +425,17 @@ export class Session {
         segments: emotion.segments,
         ...(audio.silent ? { silent: true as const } : {}),
       });
-      this.started!.wire.queue(phrase.id, frames, () => {
+      wire.queue(phrase.id, frames, () => {
         this.counters.spoken(audio);
+        timer?.sent(phrase.id);
         subscriber.complete();
       });
     });
   }
 
   private finish(): void {
-    this.outbox.send({ type: 'done', stats: this.counters.stats });
+    const timer = this.started?.timer;
+    this.outbox.send({ type: 'done', stats: { ...this.counters.stats, ...(timer ? { phraseTimings: timer.timings } : {}) } });
     this.close(CloseCode.normal, 'done');
   }
 
