@@ -9,13 +9,16 @@ type Marker = 'flushed';
 
 function harness(render: (text: string, signal: AbortSignal) => Promise<string>) {
   const rendered: number[] = [];
+  /** Each rendered phrase's ahead(), in the order of `rendered`. */
+  const aheads: (() => boolean)[] = [];
   const delivered: string[] = [];
   const pending: (() => void)[] = [];
   const signals: AbortSignal[] = [];
   let ids = 0;
   const run = new SpeechRun<string, Marker>(createPhraseSegmenter({ earlyFirstPhrase: false }), () => ++ids, {
-    render: (phrase, signal) => {
+    render: (phrase, signal, ahead) => {
       rendered.push(phrase.id);
+      aheads.push(ahead);
       signals.push(signal);
       return render(phrase.text, signal);
     },
@@ -34,7 +37,7 @@ function harness(render: (text: string, signal: AbortSignal) => Promise<string>)
     pending.shift()!();
     await settle();
   };
-  return { run, rendered, delivered, signals, release, settle };
+  return { run, rendered, aheads, delivered, signals, release, settle };
 }
 
 describe('SpeechRun', () => {
@@ -99,5 +102,44 @@ describe('SpeechRun', () => {
     await h.settle();
     expect(h.delivered).toEqual(['Spoken now.']);
     expect(h.run.cancel()).toEqual({ phrases: [1], text: 'Waiting next. Not yet cut' });
+  });
+
+  it('synthesizes two phrases at once, the second ahead of the first, and delivers them in order', async () => {
+    const finish = new Map<string, (value: string) => void>();
+    const h = harness((text, signal) => new Promise((resolve, reject) => {
+      finish.set(text, resolve);
+      signal.addEventListener('abort', () => reject(new Error('aborted')));
+    }));
+    h.run.push('One. Two. Three. ');
+    h.run.flush('flushed');
+    await h.settle();
+    expect(h.rendered).toEqual([1, 2]);
+    expect(h.run.unrendered).toBe(3);
+    expect(h.aheads.map((ahead) => ahead())).toEqual([false, true]);
+    finish.get('Two.')!('TWO.');
+    await h.settle();
+    // Two waits for one, however early it is ready.
+    expect(h.delivered).toEqual([]);
+    expect(h.run.unrendered).toBe(2);
+    finish.get('One.')!('ONE.');
+    await h.settle();
+    expect(h.delivered).toEqual(['ONE.']);
+    expect(h.aheads[1]!()).toBe(false);
+    await h.release();
+    expect(h.delivered).toEqual(['ONE.', 'TWO.']);
+    expect(h.rendered).toEqual([1, 2, 3]);
+    // Cancel aborts what is in flight and returns the text never delivered.
+    expect(h.run.cancel()).toEqual({ phrases: [2], text: 'Three.' });
+    expect(h.signals[2]!.aborted).toBe(true);
+  });
+
+  it('cancel aborts every phrase synthesizing at once', async () => {
+    const h = harness((text, signal) => new Promise((resolve, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')))));
+    h.run.push('First phrase. Second phrase. Third. ');
+    await h.settle();
+    expect(h.rendered).toEqual([1, 2]);
+    expect(h.run.cancel()).toEqual({ phrases: [], text: 'First phrase. Second phrase. Third.' });
+    expect(h.signals.map((signal) => signal.aborted)).toEqual([true, true]);
+    expect(h.run.unrendered).toBe(0);
   });
 });

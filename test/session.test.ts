@@ -8,18 +8,17 @@ import { Packr } from 'msgpackr';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import { createPhraseSegmenter } from '../src/pipeline/segmenter.js';
-import { checkedMix, emotionCourse, SynthesisError, type SynthesisRequest } from '../src/pipeline/synthesis/index.js';
+import { checkedMix } from '../src/pipeline/synthesis/index.js';
 import { CloseCode, type ServerMessage } from '../src/protocol/index.js';
 import { createLogger } from '../src/server/logger.js';
 import { createMetrics } from '../src/server/metrics.js';
 import { RepeatLog } from '../src/server/repeat-log.js';
 import { Session, type SessionLimits } from '../src/server/session/session.js';
 import { ProtocolError, ErrorCode } from '../src/protocol/index.js';
-import type { PhraseSynthesis, ServedVoice, VoiceEngine } from '../src/server/voices.js';
+import { FakeEngine, fakeVoice, SAMPLES_PER_WORD } from './fake-voice.js';
 import { OpusEncoderPool } from '../src/stream/opus.js';
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true });
-const SAMPLES_PER_WORD = 4000;
 const FRAME_SAMPLES = 960;
 
 type Message = ServerMessage & Record<string, any>;
@@ -71,58 +70,6 @@ class FakeSocket extends EventEmitter {
   }
 }
 
-/** A voice whose audio is a 4,000-sample tone per word, with word timings to match. */
-class FakeEngine implements VoiceEngine {
-  readonly texts: string[] = [];
-  readonly requests: SynthesisRequest[] = [];
-  /** Resolves phrases with "slowly" in them, when the test calls it. */
-  private slow: (() => void)[] = [];
-
-  async synthesize(text: string, request: SynthesisRequest): Promise<PhraseSynthesis> {
-    this.texts.push(text);
-    this.requests.push(request);
-    if (text.includes('explode')) throw new SynthesisError('INFERENCE_FAILED', 'estimator.onnx: the tensor at /tmp/x had NaN');
-    if (text.includes('slowly')) {
-      await new Promise<void>((resolve, reject) => {
-        this.slow.push(resolve);
-        request.signal?.addEventListener('abort', () => reject(new SynthesisError('INFERENCE_FAILED', 'aborted')));
-      });
-    }
-    const words = text.match(/[A-Za-z']+/g) ?? [];
-    if (words.length === 0) throw new SynthesisError('TEXT_EMPTY', 'nothing to pronounce');
-    const msPerWord = (SAMPLES_PER_WORD * 1000) / 48_000;
-    const audio = new Float32Array(words.length * SAMPLES_PER_WORD).fill(0.25);
-    const changes = request.changes ?? [];
-    return {
-      audio,
-      words: words.map((word, k) => ({ word, startMs: k * msPerWord, endMs: (k + 1) * msPerWord })),
-      emotion: {
-        course: emotionCourse(
-          { from: checkedMix(request.weights), ...(request.ramp ? { ramp: { ...request.ramp, to: checkedMix(request.ramp.to) } } : {}) },
-          changes.map((c) => ({ ...c, to: checkedMix(c.to) })),
-          changes.map((c) => c.word * msPerWord),
-          100,
-        ),
-      },
-      timings: { totalMs: 5 },
-    };
-  }
-
-  async embedReference(clip: Uint8Array): Promise<Float32Array> {
-    if (clip.length < 4) throw new SynthesisError('WAV_INVALID', 'the clip is too short');
-    return new Float32Array(8);
-  }
-
-  /** Lets the slow phrases finish. */
-  release(): void {
-    for (const resolve of this.slow.splice(0)) resolve();
-  }
-
-  get waiting(): number {
-    return this.slow.length;
-  }
-}
-
 const LIMITS: SessionLimits = {
   maxBufferedText: 2000,
   maxMessageBytes: 65_536,
@@ -139,26 +86,7 @@ const sessions: Session[] = [];
 function setup(limits: Partial<SessionLimits> = {}) {
   const socket = new FakeSocket();
   const engine = new FakeEngine();
-  const voice: ServedVoice = {
-    info: {
-      id: 'fake',
-      name: 'Fake',
-      description: '',
-      license: 'MIT',
-      emotions: ['neutral', 'happy', 'sad'],
-      speakers: [
-        { id: 'ann', name: 'Ann', emotions: ['neutral'] },
-        { id: 'bob', name: 'Bob', emotions: ['neutral'] },
-      ],
-      neutral: 'neutral',
-      sampleRate: 48_000,
-      steps: 4,
-      temperature: 1,
-      default: true,
-    },
-    engine,
-    resampler: { process: async (pcm: Float32Array) => pcm, close: () => undefined } as unknown as ServedVoice['resampler'],
-  };
+  const voice = fakeVoice(engine);
   const logger = createLogger('silent');
   const metrics = createMetrics();
   let closed = 0;
@@ -211,6 +139,51 @@ afterEach(() => {
 });
 
 describe('Session with a fake voice', () => {
+  it('synthesizes the next phrase while an earlier one is still synthesizing, and delivers each in order with its own audio', async () => {
+    const { socket, engine, until } = setup();
+    socket.receive({ type: 'start', format: 'pcm16', emotion: { happy: 1 } });
+    socket.receive({ type: 'text', text: 'The first sentence goes slowly here. Then a quick second one. ' });
+    socket.receive({ type: 'end' });
+    await until(() => engine.texts.length === 2);
+    // The second started before the first finished, and its calls yield to every session's next phrase.
+    expect(engine.waiting).toBe(1);
+    expect(engine.requests.map((r) => r.ahead?.())).toEqual([false, true]);
+    expect(checkedMix(engine.requests[1]!.weights)).toEqual(checkedMix({ happy: 1 }));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(socket.of('phrase')).toHaveLength(0);
+    engine.release();
+    await until(() => socket.closedWith !== undefined);
+
+    const phrases = socket.of('phrase');
+    expect(phrases.map((p) => p.text)).toEqual(['The first sentence goes slowly here.', 'Then a quick second one.']);
+    const samples = samplesByPhrase(socket.messages);
+    let startMs = 0;
+    for (const p of phrases) {
+      const spoken = words(p.text) * SAMPLES_PER_WORD;
+      expect(samples.get(p.id)).toBe(padded(spoken));
+      expect(p.startMs).toBeCloseTo(startMs, 6);
+      startMs += (padded(spoken) * 1000) / 48_000;
+    }
+    expect(socket.of('audio').map((a) => a.phrase)).toEqual([...socket.of('audio').map((a) => a.phrase)].sort((a, b) => a - b));
+  });
+
+  it('waits for a phrase that changes the emotion before starting the next, which starts in the new mix', async () => {
+    const { socket, engine, until } = setup();
+    socket.receive({ type: 'start', format: 'pcm16' });
+    socket.receive({ type: 'text', text: 'The first sentence goes ' });
+    socket.receive({ type: 'emotion', weights: { sad: 1 } });
+    socket.receive({ type: 'text', text: 'slowly here. Then a quick second one. ' });
+    socket.receive({ type: 'end' });
+    await until(() => engine.waiting === 1);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(engine.texts).toHaveLength(1);
+    engine.release();
+    await until(() => socket.closedWith !== undefined);
+    expect(engine.texts).toEqual(['The first sentence goes slowly here.', 'Then a quick second one.']);
+    expect(checkedMix(engine.requests[1]!.weights)).toEqual(checkedMix({ sad: 1 }));
+    expect(socket.of('phrase').map((p) => p.emotion)).toEqual([{ neutral: 1 }, { sad: 1 }]);
+  });
+
   it('answers start with ready, naming what it will speak with', () => {
     const { socket } = setup();
     socket.receive({ type: 'start', format: 'pcm16', sampleRate: 24_000, speaker: 'bob', steps: 8 });

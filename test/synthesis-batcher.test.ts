@@ -283,13 +283,33 @@ describe('batched inference equals unbatched', () => {
     try {
       const mel = () => new Float32Array(80 * 40).fill(-5);
       const busy = edf.vocode(mel(), 80, 40);
-      const late = edf.vocode(mel(), 80, 40, performance.now() + 5000).then(() => order.push('late'));
-      const early = edf.vocode(mel(), 80, 40, performance.now() - 1000).then(() => order.push('early'));
+      const late = edf.vocode(mel(), 80, 40, { deadline: performance.now() + 5000 }).then(() => order.push('late'));
+      const early = edf.vocode(mel(), 80, 40, { deadline: performance.now() - 1000 }).then(() => order.push('early'));
       const unset = edf.vocode(mel(), 80, 40).then(() => order.push('now'));
       await Promise.all([busy, late, early, unset]);
       expect(order).toEqual(['early', 'now', 'late']);
     } finally {
       await edf.close();
+    }
+  });
+
+  it('calls for phrases synthesized ahead wait for every stream\'s next phrase, whatever their deadlines', async () => {
+    const order: string[] = [];
+    const pool = await WorkerPool.start({ size: 1, init: cpuWorkerInit(tiny.voice) });
+    try {
+      const mel = () => new Float32Array(80 * 40).fill(-5);
+      const busy = pool.vocode(mel(), 80, 40);
+      const now = performance.now();
+      const calls = [
+        pool.vocode(mel(), 80, 40, { deadline: now - 2000, ahead: true }).then(() => order.push('ahead, overdue')),
+        pool.vocode(mel(), 80, 40, { deadline: now + 5000 }).then(() => order.push('next, late')),
+        pool.vocode(mel(), 80, 40, { deadline: now - 1000, ahead: true }).then(() => order.push('ahead, due')),
+        pool.vocode(mel(), 80, 40, { deadline: now + 1000 }).then(() => order.push('next, early')),
+      ];
+      await Promise.all([busy, ...calls]);
+      expect(order).toEqual(['next, early', 'next, late', 'ahead, overdue', 'ahead, due']);
+    } finally {
+      await pool.close();
     }
   });
 

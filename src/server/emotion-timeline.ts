@@ -53,6 +53,12 @@ export class EmotionTimeline {
     return { weights: new CheckedMix(from), ramp: { to: new CheckedMix(ramp.to), startMs: ramp.startMs - startMs, endMs: ramp.endMs - startMs } };
   }
 
+  /** Whether the mix stays the same from `ms` on, as far as phrases synthesized so far have set it (no ramp runs past it). */
+  steadyFrom(ms: number): boolean {
+    const { ramp } = this.state;
+    return !ramp || ms >= ramp.endMs;
+  }
+
   /** After a phrase starting at `startMs` was synthesized along `course`: the mix carries on from its last piece. */
   advance(startMs: number, course: EmotionCourse): void {
     const last = course[course.length - 1]!;

@@ -16,6 +16,7 @@ import { atRate } from './output-rate.js';
 import { PhraseCutter, type CutPhrase } from './phrase-cutter.js';
 import { renderPhrase, samplesToMs, type PhraseAudio } from './render.js';
 import { phraseRequest, type SpeechSettings } from './speech-settings.js';
+import { PhraseOrder, PHRASES_IN_PARALLEL } from './phrase-order.js';
 import type { ServedVoice } from './voices.js';
 
 export interface SpeechText {
@@ -43,40 +44,72 @@ export interface SpeechFile {
 const CUT_SLICE_CHARS = 1024;
 
 /**
- * The phrases of a whole text, rendered one after another as the caller asks for them. The text
- * has arrived whole, so it is cut at sentence ends (and the other text-only rules), never early:
- * an early first phrase would only put a phrase-final fall in the middle of a sentence.
+ * The phrases of a whole text, in order as the caller asks for them, synthesized up to
+ * PHRASES_IN_PARALLEL at once. The text has arrived whole, so it is cut at sentence ends (and
+ * the other text-only rules), never early: an early first phrase would only put a phrase-final
+ * fall in the middle of a sentence.
  */
 export async function* renderText(settings: SpeechSettings, request: SpeechText, signal: AbortSignal): AsyncGenerator<PhraseAudio> {
   const { voice } = settings;
   const phrases = await cutWithMarkup(voice, request.text, request.markup ?? false, settings.base);
   const timeline = new EmotionTimeline(settings.base);
+  const order = new PhraseOrder(timeline);
   // Each phrase is wanted when a listener who started at the request would reach it: the
   // first at once, the rest as the audio before them would have played. Under load the
   // engine serves earliest deadlines first, so a long request yields to real-time sessions
   // (a 16,380-character request at speed 0.25 stalled one for 0.9 s with all its calls due now).
   const started = performance.now();
-  let startMs = 0;
+  /** End of the phrases placed so far. */
+  let endMs = 0;
+  /** The phrase the caller waits for; those after it are synthesized ahead. */
+  let waitedFor = 0;
+  // Leaving early (an error, the caller gone) stops the phrases synthesized ahead.
+  const stop = new AbortController();
+  const stopped = AbortSignal.any([signal, stop.signal]);
+  const synthesize = async (i: number): Promise<{ rendered: PhraseAudio; endMs: number }> => {
+    const { text, marks } = phrases[i]!;
+    const turn = order.next(marks);
+    try {
+      const start = await turn.start(() => endMs);
+      const when = { deadline: started + endMs, signal: stopped, ahead: () => i > waitedFor };
+      const rendered = await renderPhrase(voice, text, marks, start, phraseRequest(settings, i + 1, when));
+      await turn.placeable;
+      timeline.advance(endMs, rendered.course);
+      endMs += samplesToMs(rendered.pcm.length);
+      return { rendered, endMs };
+    } finally {
+      turn.placed();
+    }
+  };
+  const tasks: Promise<{ rendered: PhraseAudio; endMs: number }>[] = [];
   // Silent phrases before the first that speaks wait, so that a text with nothing to say
   // is an error (nothing_to_say) before any response is under way, not an empty file.
   const silentFirst: PhraseAudio[] = [];
-  for (const [i, { text, marks }] of phrases.entries()) {
-    const rendered = await renderPhrase(voice, text, marks, timeline.forPhrase(startMs), phraseRequest(settings, i + 1, { deadline: started + startMs, signal }));
-    timeline.advance(startMs, rendered.course);
-    startMs += samplesToMs(rendered.pcm.length);
-    // Checked phrase by phrase: what a text reads as is known only once it is synthesized,
-    // and a phrase is at most 30 spoken words.
-    if (startMs > request.maxAudioSeconds * 1000) {
-      throw new ProtocolError(ErrorCode.audioTooLong, `text: it reads as more than the ${request.maxAudioSeconds} s of audio a request may produce; send it in parts`, 'text');
+  try {
+    for (waitedFor = 0; waitedFor < phrases.length; waitedFor++) {
+      while (tasks.length < Math.min(phrases.length, waitedFor + PHRASES_IN_PARALLEL)) {
+        const task = synthesize(tasks.length);
+        // Awaited in its turn; a failure meanwhile must not count as unhandled.
+        task.catch(() => {});
+        tasks.push(task);
+      }
+      const { rendered, endMs: phraseEndMs } = await tasks[waitedFor]!;
+      // Checked phrase by phrase: what a text reads as is known only once it is synthesized,
+      // and a phrase is at most 30 spoken words.
+      if (phraseEndMs > request.maxAudioSeconds * 1000) {
+        throw new ProtocolError(ErrorCode.audioTooLong, `text: it reads as more than the ${request.maxAudioSeconds} s of audio a request may produce; send it in parts`, 'text');
+      }
+      if (phraseEndMs === 0) {
+        silentFirst.push(rendered);
+        continue;
+      }
+      yield* silentFirst.splice(0);
+      yield rendered;
     }
-    if (startMs === 0) {
-      silentFirst.push(rendered);
-      continue;
-    }
-    yield* silentFirst.splice(0);
-    yield rendered;
+  } finally {
+    stop.abort();
   }
-  if (startMs === 0) throw new ProtocolError(ErrorCode.nothingToSay, 'text: nothing in it can be pronounced by this voice (another script, or symbols only)', 'text');
+  if (endMs === 0) throw new ProtocolError(ErrorCode.nothingToSay, 'text: nothing in it can be pronounced by this voice (another script, or symbols only)', 'text');
 }
 
 export async function synthesizeFile(settings: SpeechSettings, request: SpeechFileRequest, encoders: OpusEncoderPool, signal: AbortSignal): Promise<SpeechFile> {

@@ -5,13 +5,14 @@
 // mask (the `dilated1d` preset): elsewhere padding would shift normalisation statistics,
 // so other presets group equal lengths only.
 import type { Estimate, EstimatorBatch } from './sampler.js';
+import type { Urgency } from './worker-pool.js';
 
 /** Presets whose output on real frames does not depend on padding after them. */
 const PADDING_EXACT_PRESETS: ReadonlySet<string> = new Set(['dilated1d']);
 
 export interface BatcherOptions {
   /** One estimator call over several batches (frames may differ); resolves to one score array per batch, unpadded. */
-  run(batches: EstimatorBatch[], deadline: number): Promise<Float32Array[]>;
+  run(batches: EstimatorBatch[], urgency: Required<Urgency>): Promise<Float32Array[]>;
   /** Calls in flight at once: the workers that can run them. */
   concurrency: number;
   /** Longest a step waits for other sessions' steps to join it, in ms. */
@@ -36,6 +37,7 @@ interface Pending {
   arrived: number;
   /** When its session wants the result (performance.now()); the arrival time when it did not say. */
   deadline: number;
+  ahead: boolean;
   resolve(scores: Float32Array): void;
   reject(error: unknown): void;
 }
@@ -82,25 +84,25 @@ export class EstimatorBatcher {
   constructor(private readonly options: BatcherOptions) {}
 
   /**
-   * Runs one sampler, whose steps are wanted by `deadline` (performance.now(); by default
-   * each step's arrival). While it runs, the batcher knows a step of it may be about to
+   * Runs one sampler; `urgency` is asked as each of its steps arrives (by default each
+   * step is wanted at its arrival, and not ahead). While it runs, the batcher knows a step of it may be about to
    * arrive, which is what makes waiting for it worthwhile; when every running sampler's
    * step is already waiting or in flight, a step goes at once.
    */
-  async session<T>(sample: (estimate: Estimate) => Promise<T>, deadline?: number): Promise<T> {
+  async session<T>(sample: (estimate: Estimate) => Promise<T>, urgency: () => Urgency = () => ({})): Promise<T> {
     this.active++;
     try {
-      return await sample((batch) => this.estimate(batch, deadline));
+      return await sample((batch) => this.estimate(batch, urgency()));
     } finally {
       this.active--;
       this.schedule();
     }
   }
 
-  private estimate(batch: EstimatorBatch, deadline: number | undefined): Promise<Float32Array> {
+  private estimate(batch: EstimatorBatch, { deadline, ahead = false }: Urgency): Promise<Float32Array> {
     return new Promise((resolve, reject) => {
       const arrived = performance.now();
-      this.pending.push({ batch, arrived, deadline: deadline ?? arrived, resolve, reject });
+      this.pending.push({ batch, arrived, deadline: deadline ?? arrived, ahead, resolve, reject });
       this.schedule();
     });
   }
@@ -140,7 +142,8 @@ export class EstimatorBatcher {
   private send(group: Pending[]): void {
     this.calls++;
     this.busy += group.length;
-    this.options.run(group.map((p) => p.batch), earliest(group)).then(
+    // A call is ahead only when every step in it is: one step of a stream's next phrase makes it urgent.
+    this.options.run(group.map((p) => p.batch), { deadline: earliest(group), ahead: group.every((p) => p.ahead) }).then(
       (scores) => group.forEach((p, i) => p.resolve(scores[i]!)),
       (error: unknown) => group.forEach((p) => p.reject(error)),
     ).finally(() => {

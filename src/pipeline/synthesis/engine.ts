@@ -17,7 +17,7 @@ import { Mulberry32 } from './rng.js';
 import { anchorPhonemes, emotionCourse, encoderRows, joinRows, missingRows, pickRows, rampMixes, stepMixes } from './phrase-emotion.js';
 import { runSampler, type Estimate } from './sampler.js';
 import { stepMixPlan } from './step-mix.js';
-import { newCallMeter, WorkerPool, type CallMeter, type Logger, type WorkerPoolOptions } from './worker-pool.js';
+import { newCallMeter, WorkerPool, type CallMeter, type Logger, type Urgency, type WorkerPoolOptions } from './worker-pool.js';
 import type { Device, EncodeResult, GraphOptimization } from './worker-protocol.js';
 
 export interface EngineOptions {
@@ -164,7 +164,7 @@ export class Engine {
           ...batcherDefaults(loaded.manifest.estimator.preset),
           ...batchSettings,
           concurrency: workers,
-          run: (batches, deadline) => pool.estimateBatches(batches, deadline),
+          run: (batches, urgency) => pool.estimateBatches(batches, urgency),
         })
       : undefined;
     return new Engine(loaded.manifest, pool.info.provider, pool, batcher, cacheEntries);
@@ -231,10 +231,10 @@ export class Engine {
    * The encoder's μ [rows, nMels, N] and log-durations [rows, N], one row per emotion
    * embedding ([rows, dim]), from the cache when this phrase and these mixes were encoded before.
    */
-  private async encode(ids: readonly number[], emotions: Float32Array, rows: number, deadline: number | undefined, meter: CallMeter): Promise<EncodeResult> {
+  private async encode(ids: readonly number[], emotions: Float32Array, rows: number, urgency: Urgency, meter: CallMeter): Promise<EncodeResult> {
     const key = `${ids.join(',')}|${Buffer.from(emotions.buffer, emotions.byteOffset, emotions.byteLength).toString('base64')}`;
     let encoded = this.encodings.get(key);
-    if (!encoded) this.encodings.set(key, (encoded = await this.pool.encode(BigInt64Array.from(ids, (id) => BigInt(id)), emotions, rows, deadline, meter)));
+    if (!encoded) this.encodings.set(key, (encoded = await this.pool.encode(BigInt64Array.from(ids, (id) => BigInt(id)), emotions, rows, urgency, meter)));
     return encoded;
   }
 
@@ -254,6 +254,8 @@ export class Engine {
     const hop = voice.mel.hopLength;
     const frameMs = (hop / voice.audio.sampleRate) * 1000;
     const meter = newCallMeter();
+    // Asked at each call: a phrase synthesized ahead of its stream becomes urgent once it is the next.
+    const urgency = (): Urgency => ({ ...(r.deadline !== undefined ? { deadline: r.deadline } : {}), ahead: r.ahead?.() ?? false });
 
     // The encoder and duration predictor run once per distinct mix (batch rows); each
     // phoneme takes its own row's μ and duration, so a change inside the phrase leaves the
@@ -266,14 +268,14 @@ export class Engine {
     const anchors = anchorPhonemes(r.changes, words, ids.length);
     let mark = performance.now();
     const stepped = encoderRows(stepMixes(courseMixAt([{ atMs: 0, ...first }], 0), r.changes, anchors, ids.length));
-    let encoded = await this.encode(ids, rowEmbeddings(stepped.rows, r.table, dim), stepped.rows.length, r.deadline, meter);
+    let encoded = await this.encode(ids, rowEmbeddings(stepped.rows, r.table, dim), stepped.rows.length, urgency(), meter);
     throwIfAborted(r.signal);
     const estimated = roundDurations(pickRows(encoded.mu, encoded.logDurations, channels, stepped.phonemeRows).logDurations, r.lengthScale);
     const estimatedStarts = phonemeStartFrames(estimated);
     const encoderCourse = emotionCourse(first, r.changes, anchors.map((p) => estimatedStarts[p]! * frameMs), 0);
     const { rows, phonemeRows } = encoderRows(rampMixes(encoderCourse, anchors, phonemeMiddlesMs(estimated, frameMs)));
     const { missing, at } = missingRows(stepped.rows, rows);
-    if (missing.length > 0) encoded = joinRows(encoded, await this.encode(ids, rowEmbeddings(missing, r.table, dim), missing.length, r.deadline, meter));
+    if (missing.length > 0) encoded = joinRows(encoded, await this.encode(ids, rowEmbeddings(missing, r.table, dim), missing.length, urgency(), meter));
     const { mu, logDurations } = pickRows(encoded.mu, encoded.logDurations, channels, phonemeRows.map((k) => at[k]!));
     const encoderMs = performance.now() - mark;
     throwIfAborted(r.signal);
@@ -298,7 +300,7 @@ export class Engine {
       emotion: frameEmbeddings(weights, r.table, dim),
       channels,
       frames,
-    }, r.deadline, meter);
+    }, urgency(), meter);
     const decoderMs = performance.now() - mark;
     throwIfAborted(r.signal);
     const sample = (estimate: Estimate) => runSampler({
@@ -316,11 +318,11 @@ export class Engine {
       estimate,
       ...(r.signal ? { signal: r.signal } : {}),
     });
-    const { mel: padded, stepMs } = this.batcher ? await this.batcher.session(sample, r.deadline) : await sample((batch) => this.pool.estimate(batch, r.deadline, meter));
+    const { mel: padded, stepMs } = this.batcher ? await this.batcher.session(sample, urgency) : await sample((batch) => this.pool.estimate(batch, urgency(), meter));
 
     const mel = trimFrames(padded, channels, frames, real);
     mark = performance.now();
-    const vocoded = await this.pool.vocode(mel.slice(), channels, real, r.deadline, meter);
+    const vocoded = await this.pool.vocode(mel.slice(), channels, real, urgency(), meter);
     const vocoderMs = performance.now() - mark;
     const audio = vocoded.length > real * hop ? vocoded.slice(0, real * hop) : vocoded;
 

@@ -58,6 +58,12 @@ export interface SynthesisRequest {
    * audio). Under load, inference of an earlier deadline goes first. Default: when called.
    */
   deadline?: number;
+  /**
+   * Whether the phrase is being synthesized ahead of its stream (an earlier phrase of the
+   * stream is still to be delivered), asked as each inference call is queued: under load
+   * such calls wait for the calls of every stream's next phrase. Default: never ahead.
+   */
+  ahead?: () => boolean;
   signal?: AbortSignal;
 }
 
@@ -81,6 +87,7 @@ export interface ResolvedRequest {
   schedule?: Schedule;
   mode: 'score' | 'embedding';
   deadline?: number;
+  ahead?: () => boolean;
   signal?: AbortSignal;
 }
 
@@ -156,6 +163,7 @@ export function resolveRequest(voice: VoiceManifest, request: SynthesisRequest):
     ...(schedule ? { schedule } : {}),
     mode,
     ...(request.deadline !== undefined ? { deadline: finite(request.deadline, 'deadline') } : {}),
+    ...(request.ahead ? { ahead: request.ahead } : {}),
     ...(request.signal ? { signal: request.signal } : {}),
   };
 }

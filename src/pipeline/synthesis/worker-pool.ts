@@ -1,5 +1,6 @@
 // A pool of inference workers (inference-worker.ts). Calls queue until a worker is
-// free, earliest deadline first, each worker runs one call at a time, arrays are
+// free (a stream's next phrase before phrases synthesized ahead, then earliest deadline
+// first), each worker runs one call at a time, arrays are
 // transferred rather than copied, and a worker that dies fails only its own call and
 // is replaced. Closing never terminates a worker while onnxruntime runs in it: that
 // aborts the whole process (the native call completes into a torn-down thread).
@@ -57,11 +58,25 @@ export interface CallMeter {
 
 export const newCallMeter = (): CallMeter => ({ queuedMs: 0, runMs: 0, messagingMs: 0 });
 
+/**
+ * When a call's result is wanted, decided as it is queued. A free worker takes calls that
+ * are not `ahead` first, then the earliest deadline, then the first queued.
+ */
+export interface Urgency {
+  /** performance.now() by which the result is wanted. Default: the time of the call. */
+  deadline?: number;
+  /**
+   * The call is for a phrase synthesized ahead of its stream's next one: it waits for every
+   * call that is not, so that under load no stream's next audio waits behind another's long text.
+   */
+  ahead?: boolean;
+}
+
 interface Call {
   id: number;
   request: InferenceRequest;
-  /** performance.now() by which the result is wanted; a free worker takes the earliest. */
   deadline: number;
+  ahead: boolean;
   resolve(result: unknown): void;
   reject(error: Error): void;
   meter?: CallMeter;
@@ -111,18 +126,17 @@ export class WorkerPool {
   }
 
   /**
-   * Every synthesis call takes an optional `deadline` (performance.now() by which its
-   * result is wanted, by default the time of the call): when calls wait for a worker, the
-   * earliest deadline goes first, so a session about to run out of audio overtakes one
-   * with seconds buffered. A `meter`, when given, adds up where the call's time went.
+   * Every synthesis call takes an optional Urgency: when calls wait for a worker, a stream's
+   * next phrase goes before phrases synthesized ahead, and among those the earliest deadline
+   * goes first, so a session about to run out of audio overtakes one with seconds buffered. A `meter`, when given, adds up where the call's time went.
    */
-  encode(phonemes: BigInt64Array, emotions: Float32Array, rows: number, deadline?: number, meter?: CallMeter): Promise<EncodeResult> {
-    return this.call({ op: 'encode', phonemes, emotions, rows }, deadline, meter);
+  encode(phonemes: BigInt64Array, emotions: Float32Array, rows: number, urgency?: Urgency, meter?: CallMeter): Promise<EncodeResult> {
+    return this.call({ op: 'encode', phonemes, emotions, rows }, urgency, meter);
   }
 
   /** The frame decoder on one utterance; the arrays are transferred. */
-  async decode(request: Omit<DecodeRequest, 'op'>, deadline?: number, meter?: CallMeter): Promise<Float32Array> {
-    return (await this.call({ op: 'decode', ...request }, deadline, meter)).prior;
+  async decode(request: Omit<DecodeRequest, 'op'>, urgency?: Urgency, meter?: CallMeter): Promise<Float32Array> {
+    return (await this.call({ op: 'decode', ...request }, urgency, meter)).prior;
   }
 
   /**
@@ -130,18 +144,18 @@ export class WorkerPool {
    * The batch's arrays are transferred to the worker and unusable afterwards, except those
    * on a SharedArrayBuffer, which the worker reads in place.
    */
-  async estimate(batch: EstimatorBatch, deadline?: number, meter?: CallMeter): Promise<Float32Array> {
-    return (await this.estimateBatches([batch], deadline, meter))[0]!;
+  async estimate(batch: EstimatorBatch, urgency?: Urgency, meter?: CallMeter): Promise<Float32Array> {
+    return (await this.estimateBatches([batch], urgency, meter))[0]!;
   }
 
   /** One estimator call for several batches (of any frame counts; see batcher.ts); one score array per batch. */
-  async estimateBatches(batches: EstimatorBatch[], deadline?: number, meter?: CallMeter): Promise<Float32Array[]> {
-    return (await this.call({ op: 'estimate', batches }, deadline, meter)).scores;
+  async estimateBatches(batches: EstimatorBatch[], urgency?: Urgency, meter?: CallMeter): Promise<Float32Array[]> {
+    return (await this.call({ op: 'estimate', batches }, urgency, meter)).scores;
   }
 
   /** [channels, frames] mel → waveform; `mel` is transferred. */
-  async vocode(mel: Float32Array, channels: number, frames: number, deadline?: number, meter?: CallMeter): Promise<Float32Array> {
-    return (await this.call({ op: 'vocode', mel, channels, frames }, deadline, meter)).audio;
+  async vocode(mel: Float32Array, channels: number, frames: number, urgency?: Urgency, meter?: CallMeter): Promise<Float32Array> {
+    return (await this.call({ op: 'vocode', mel, channels, frames }, urgency, meter)).audio;
   }
 
   /** SER of a [nMels, frames] log-mel; `mel` is transferred. */
@@ -173,10 +187,11 @@ export class WorkerPool {
     }));
   }
 
-  private call<Op extends InferenceRequest['op']>(request: Extract<InferenceRequest, { op: Op }>, deadline = performance.now(), meter?: CallMeter): Promise<ResultOf[Op]> {
+  private call<Op extends InferenceRequest['op']>(request: Extract<InferenceRequest, { op: Op }>, urgency: Urgency = {}, meter?: CallMeter): Promise<ResultOf[Op]> {
     if (this.closed) return Promise.reject(new SynthesisError('ENGINE_CLOSED', 'the engine was closed'));
     return new Promise<ResultOf[Op]>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, request, deadline, resolve: resolve as (r: unknown) => void, reject, calledAt: performance.now(), ...(meter ? { meter } : {}) });
+      const { deadline = performance.now(), ahead = false } = urgency;
+      this.queue.push({ id: this.nextId++, request, deadline, ahead, resolve: resolve as (r: unknown) => void, reject, calledAt: performance.now(), ...(meter ? { meter } : {}) });
       // Every worker died and none could be replaced (its graphs unreadable, say): try again
       // for this call rather than leave it waiting for a worker that never comes.
       if (this.slots.size === 0) this.replace();
@@ -188,7 +203,7 @@ export class WorkerPool {
     for (const slot of this.slots) {
       if (this.queue.length === 0) return;
       if (slot.state !== 'ready' || slot.call) continue;
-      const call = this.takeEarliest();
+      const call = this.takeMostUrgent();
       call.postedAt = performance.now();
       try {
         slot.worker.postMessage({ id: call.id, request: call.request }, transferablesOf(call.request));
@@ -199,10 +214,10 @@ export class WorkerPool {
     }
   }
 
-  /** Removes and returns the queued call with the earliest deadline (the first queued among equals). */
-  private takeEarliest(): Call {
+  /** Removes and returns the queued call that goes first (see Urgency; the first queued among equals). */
+  private takeMostUrgent(): Call {
     let best = 0;
-    for (let i = 1; i < this.queue.length; i++) if (this.queue[i]!.deadline < this.queue[best]!.deadline) best = i;
+    for (let i = 1; i < this.queue.length; i++) if (goesBefore(this.queue[i]!, this.queue[best]!)) best = i;
     return this.queue.splice(best, 1)[0]!;
   }
 
@@ -282,4 +297,8 @@ export class WorkerPool {
   private quieted(slot: Slot): void {
     for (const resolve of slot.quiet.splice(0)) resolve();
   }
+}
+
+function goesBefore(a: Call, b: Call): boolean {
+  return a.ahead !== b.ahead ? !a.ahead : a.deadline < b.deadline;
 }

@@ -20,6 +20,7 @@ import { renderPhrase, samplesToMs, unspokenCourse, type PhraseAudio } from '../
 import type { RepeatLog } from '../repeat-log.js';
 import { checkEmotions, phraseRequest } from '../speech-settings.js';
 import { SpeechRun, type Outcome, type PhraseCue } from './speech-run.js';
+import { PhraseOrder, PHRASES_IN_PARALLEL } from '../phrase-order.js';
 import { referenceFailure, synthesisFailure } from '../synthesis-failure.js';
 import type { VoiceRegistry } from '../voices.js';
 import { AudioWire } from './audio-wire.js';
@@ -341,44 +342,54 @@ export class Session {
       timer?.cut(id);
       return id;
     };
+    const order = new PhraseOrder(this.started!.timeline);
     return new SpeechRun<PlacedPhrase, Marker, EmotionChange>(this.deps.createSegmenter(), nextId, {
-      render: (phrase, signal) => this.render(phrase, signal),
+      render: (phrase, signal, ahead) => this.render(order, phrase, signal, ahead),
       deliver: (outcome) => this.deliver(outcome),
       crashed: (error) => {
         this.log.error({ err: error }, 'speech pipeline crashed');
         this.fail(new ProtocolError(ErrorCode.internal));
       },
-    });
+    }, PHRASES_IN_PARALLEL);
   }
 
-  private async render(phrase: PhraseCue<EmotionChange>, signal: AbortSignal): Promise<PlacedPhrase> {
+  private async render(order: PhraseOrder, phrase: PhraseCue<EmotionChange>, signal: AbortSignal, ahead: () => boolean): Promise<PlacedPhrase> {
     const { settings, timeline, references, wire, timer } = this.started!;
     timer?.started(phrase.id);
-    const startSamples = this.clock.renderCursor;
-    const startMs = samplesToMs(startSamples);
-    const start = timeline.forPhrase(startMs);
-    let audio: PhraseAudio;
+    const turn = order.next(phrase.marks);
     try {
-      audio = await renderPhrase(
-        settings.voice,
-        phrase.text,
-        phrase.marks,
-        start,
-        // Under load the engine first serves the phrase whose listener runs out of audio soonest.
-        phraseRequest(settings, phrase.id, { deadline: this.clock.deadline(startSamples), signal, customEmotions: references.custom }),
-      );
-    } catch (error) {
-      // A failed phrase's changes still take over: the text after it keeps the mix asked for.
-      if (!signal.aborted) timeline.advance(startMs, unspokenCourse(start, phrase.text, phrase.marks));
-      throw error;
+      const start = await turn.start(() => samplesToMs(this.clock.renderCursor));
+      let audio: PhraseAudio;
+      try {
+        audio = await renderPhrase(
+          settings.voice,
+          phrase.text,
+          phrase.marks,
+          start,
+          // Under load the engine first serves every session's next phrase, then the phrase whose
+          // listener runs out of audio soonest (for a phrase ahead, its earliest possible start).
+          phraseRequest(settings, phrase.id, { deadline: this.clock.deadline(this.clock.renderCursor), signal, ahead, customEmotions: references.custom }),
+        );
+      } catch (error) {
+        // A failed phrase's changes still take over: the text after it keeps the mix asked for.
+        await turn.placeable;
+        if (!signal.aborted) timeline.advance(samplesToMs(this.clock.renderCursor), unspokenCourse(start, phrase.text, phrase.marks));
+        throw error;
+      }
+      this.counters.rendered++;
+      const framing = performance.now();
+      const frames = await wire.frames(audio.pcm);
+      timer?.rendered(phrase.id, audio, performance.now() - framing);
+      await turn.placeable;
+      // Cancelled meanwhile: the next run places its phrases from the audio sent.
+      if (signal.aborted) throw signal.reason;
+      const startSamples = this.clock.renderCursor;
+      this.clock.renderedTo(startSamples + frames.length * wire.scale);
+      timeline.advance(samplesToMs(startSamples), audio.course);
+      return { startSamples, audio, frames };
+    } finally {
+      turn.placed();
     }
-    this.counters.rendered++;
-    const framing = performance.now();
-    const frames = await wire.frames(audio.pcm);
-    timer?.rendered(phrase.id, audio, performance.now() - framing);
-    this.clock.renderedTo(startSamples + frames.length * wire.scale);
-    timeline.advance(startMs, audio.course);
-    return { startSamples, audio, frames };
   }
 
   private deliver(outcome: Outcome<PlacedPhrase, Marker, EmotionChange>): Observable<unknown> {

@@ -1,13 +1,14 @@
 // The RxJS pipeline of one run of a session (a session starts a new run after
 // each cancel): text chunks → phrase segmentation → synthesis → delivery.
 //
-// Synthesis of phrase k+1 overlaps delivery of phrase k, but never runs further
-// ahead than `lookahead` items: a credit is returned only when an item has been
-// delivered, so a reader that stops reading stops synthesis too and a session
-// holds at most `lookahead` rendered phrases. Order is preserved throughout.
+// Phrases are synthesized in parallel, up to `lookahead` items ahead of delivery
+// (one long text given at once keeps every inference worker busy), and delivered
+// strictly in order. A credit is returned only when an item has been delivered, so
+// a reader that stops reading stops synthesis too and a session holds at most
+// `lookahead` rendered phrases.
 // Every phrase cut from the text is accounted for: delivered (spoken or failed),
 // or returned by cancel() together with the text not yet cut.
-import { Observable, Subject, concatMap, endWith, ignoreElements, of, startWith, zip, type Subscription } from 'rxjs';
+import { Observable, Subject, concatMap, endWith, ignoreElements, map, mergeMap, of, startWith, zip, type OperatorFunction, type Subscription } from 'rxjs';
 import type { PhraseSegmenter } from '../../pipeline/segmenter.js';
 import { PhraseCutter, type TextMark } from '../phrase-cutter.js';
 
@@ -24,8 +25,12 @@ export type Outcome<R, M, E = unknown> =
   | { kind: 'marker'; marker: M };
 
 export interface RunStages<R, M, E = unknown> {
-  /** Synthesizes one phrase; called in order, when its synthesis is due. Must stop when `signal` aborts. */
-  render(phrase: PhraseCue<E>, signal: AbortSignal): Promise<R>;
+  /**
+   * Synthesizes one phrase; called in order, when its synthesis may start, while earlier ones
+   * may still be under way. `ahead()` says, whenever asked, whether a phrase before it is still
+   * to be delivered. Must stop when `signal` aborts.
+   */
+  render(phrase: PhraseCue<E>, signal: AbortSignal, ahead: () => boolean): Promise<R>;
   /** Sends one outcome; completes when it has been delivered. Unsubscribing stops it. */
   deliver(outcome: Outcome<R, M, E>): Observable<unknown>;
   /** The pipeline itself broke (a bug, not a bad phrase). */
@@ -74,7 +79,9 @@ export class SpeechRun<R, M, E = unknown> {
     const grants = this.credits.pipe(startWith(...Array.from({ length: lookahead }, () => undefined)));
     this.subscription = zip(cues, grants)
       .pipe(
-        concatMap(([cue]) => ('kind' in cue ? of(cue) : this.renderCue(cue, stages))),
+        // Every granted cue starts at once; unsubscribing aborts all of them.
+        mergeMap(([cue], index) => ('kind' in cue ? of(cue) : this.renderCue(cue, stages)).pipe(map((outcome) => [index, outcome] as const))),
+        inOrder<Outcome<R, M, E>>(),
         concatMap((outcome) => {
           if (outcome.kind !== 'marker') {
             this.waiting.delete(outcome.phrase.id);
@@ -150,10 +157,16 @@ export class SpeechRun<R, M, E = unknown> {
     });
   }
 
+  /** Whether a phrase cut before `id` is still waiting to be delivered. */
+  private deliversBefore(id: number): boolean {
+    const first = this.waiting.keys().next();
+    return !first.done && first.value < id;
+  }
+
   private renderCue(cue: PhraseCue<E>, stages: RunStages<R, M, E>): Observable<Outcome<R, M, E>> {
     return new Observable((subscriber) => {
       const abort = new AbortController();
-      stages.render(cue, abort.signal).then(
+      stages.render(cue, abort.signal, () => this.deliversBefore(cue.id)).then(
         (value) => {
           this.unrenderedIds.delete(cue.id);
           subscriber.next({ kind: 'rendered', phrase: cue, value });
@@ -170,4 +183,26 @@ export class SpeechRun<R, M, E = unknown> {
       return () => abort.abort();
     });
   }
+}
+
+/** [position, item] pairs back in the order of their positions (from 0, one item each): an item waits for every one before it. */
+function inOrder<T>(): OperatorFunction<readonly [number, T], T> {
+  return (source) =>
+    new Observable<T>((subscriber) => {
+      const held = new Map<number, T>();
+      let next = 0;
+      return source.subscribe({
+        next: ([position, item]) => {
+          held.set(position, item);
+          // `next` moves on before the item goes out: delivering it may bring the next one re-entrantly.
+          while (held.has(next)) {
+            const value = held.get(next)!;
+            held.delete(next++);
+            subscriber.next(value);
+          }
+        },
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => subscriber.complete(),
+      });
+    });
 }

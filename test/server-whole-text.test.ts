@@ -1,0 +1,46 @@
+// A text that arrives whole (POST /v1/speech) on a fake voice: phrases synthesized two
+// at once, yielded in order, and the one ahead stopped when the caller stops.
+import { describe, expect, it } from 'vitest';
+import type { PhraseAudio } from '../src/server/render.js';
+import { renderText } from '../src/server/whole-text.js';
+import { speechSettings } from '../src/server/speech-settings.js';
+import { FakeEngine, fakeVoice, SAMPLES_PER_WORD } from './fake-voice.js';
+
+const until = async (predicate: () => boolean): Promise<void> => {
+  const end = performance.now() + 2000;
+  while (!predicate()) {
+    if (performance.now() > end) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+};
+
+function start(text: string) {
+  const engine = new FakeEngine();
+  const settings = speechSettings(fakeVoice(engine), {}, 16);
+  return { engine, phrases: renderText(settings, { text, maxAudioSeconds: 60 }, new AbortController().signal) };
+}
+
+describe('renderText', () => {
+  it('synthesizes the next phrase while the first is slow, and yields each in order with its own audio', async () => {
+    const { engine, phrases } = start('The first one goes slowly here. Then a second one. And a third.');
+    const first = phrases.next();
+    await until(() => engine.texts.length === 2);
+    expect(engine.waiting).toBe(1);
+    expect(engine.requests.map((r) => r.ahead?.())).toEqual([false, true]);
+    engine.release();
+    const spoken: PhraseAudio[] = [(await first).value as PhraseAudio];
+    for await (const phrase of phrases) spoken.push(phrase);
+    expect(engine.texts).toEqual(['The first one goes slowly here.', 'Then a second one.', 'And a third.']);
+    expect(spoken.map((p) => p.words.map((w) => w.word).join(' '))).toEqual(['The first one goes slowly here', 'Then a second one', 'And a third']);
+    expect(spoken.map((p) => p.pcm.length)).toEqual([6, 4, 3].map((n) => n * SAMPLES_PER_WORD));
+  });
+
+  it('stops the phrase synthesized ahead when the caller stops reading', async () => {
+    const { engine, phrases } = start('A quick first one. The second goes slowly. A third.');
+    await phrases.next();
+    await until(() => engine.waiting === 1);
+    await phrases.return(undefined);
+    expect(engine.requests[1]!.signal!.aborted).toBe(true);
+    expect(engine.texts).toHaveLength(2);
+  });
+});
