@@ -1,10 +1,12 @@
 // The benchmark's results: their JSON shape, the targets of issue 7, and the Markdown
 // that `npm run bench` writes between the markers of docs/benchmarks.md.
 import type { BreakdownResults } from './breakdown.js';
+import { DEFAULT_EARLY_CUT_WORDS } from '../src/pipeline/segmenter.js';
 import type { FestivalOutcome } from './festival.js';
 import type { BackgroundLoad, MachineInfo } from './machine.js';
 import type { StageRow } from './stages.js';
 import type { SupplyResults } from './supply.js';
+import type { PhrasingResults } from './phrasing.js';
 import type { SwitchResults } from './switch.js';
 
 export interface Percentiles {
@@ -65,6 +67,8 @@ export interface BenchResults {
   supply: SupplyResults;
   /** One long text through one session against the engine alone, stage by stage. */
   breakdown: BreakdownResults;
+  /** First audio against WER for each early-cut setting, on replies streamed at an LLM's rate. */
+  phrasing: PhrasingResults;
   targets: Target[];
 }
 
@@ -73,6 +77,21 @@ export interface Target {
   goal: string;
   measured: string;
   met: boolean;
+}
+
+/** The early-cut trade-off as a Markdown table, the server's default marked. */
+export function phrasingTable(p: PhrasingResults): string {
+  return table(
+    ['early cut (`--early-cut-words`)', 'first audio p50', 'first audio p95', 'phrases per reply', 'WER (mean)', 'WER by seed'],
+    p.rows.map((row) => [
+      `${row.earlyCutWords === 0 ? 'off' : `after ${row.earlyCutWords} words`}${row.earlyCutWords === DEFAULT_EARLY_CUT_WORDS ? ' (default)' : ''}`,
+      ms(row.firstAudioMs.p50),
+      ms(row.firstAudioMs.p95),
+      fixed(row.phrasesPerReply, 2),
+      `${fixed(row.wer, 2)} %`,
+      row.werBySeed.map((w) => fixed(w, 2)).join(' / '),
+    ]),
+  );
 }
 
 export function percentiles(values: number[]): Percentiles {
@@ -153,6 +172,13 @@ export function renderMarkdown(r: BenchResults): string {
     ),
     '',
     breakdownMarkdown(r.breakdown),
+    '',
+    '### Early cut: first audio against WER',
+    '',
+    `${r.phrasing.replies} replies (bench/replies.txt, written for this benchmark and in no training text), each a sentence of 15–20 words and a short one, streamed word by word at ${r.phrasing.wordsPerSecond} words/s as a language model writes; ` +
+      `one fresh session per reply, neutral, seeds ${r.phrasing.seeds.join(', ')}; a server per setting. First audio is timed from the first word sent; WER is pocketsphinx on the Opus audio as the client decoded it, against the front end's spoken words, as the recipe's \`evaluate\` scores it.`,
+    '',
+    phrasingTable(r.phrasing),
     '',
     '### Real-time factor per stage',
     '',

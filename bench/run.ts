@@ -6,6 +6,7 @@
  *   npm run bench -- --only switch     only the emotion-switch comparison, printed (writes nothing)
  *   npm run bench -- --only supply     only the single-session supply check, printed (writes nothing)
  *   npm run bench -- --only breakdown  only where one long session's time goes, printed (writes nothing)
+ *   npm run bench -- --only phrasing   only the early-cut trade-off (first audio against WER), printed (writes nothing)
  *
  * Full mode (a few minutes) writes bench/results/latest.json and the tables of
  * docs/benchmarks.md. --quick runs every part once, small, in well under a minute, to
@@ -14,15 +15,17 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_EARLY_CUT_WORDS } from '../src/pipeline/segmenter.js';
 import { measureBreakdown, type BreakdownResults } from './breakdown.js';
 import { openSession, streamSession, timeToFirstAudio } from './client.js';
 import { measureFestival } from './festival.js';
 import { backgroundLoad, machineInfo } from './machine.js';
-import { breakdownMarkdown, defaultRow, evaluateTargets, percentiles, renderMarkdown, spliceIntoDoc, type BenchResults, type ThroughputRun, type Trial } from './report.js';
+import { breakdownMarkdown, defaultRow, evaluateTargets, percentiles, phrasingTable, renderMarkdown, spliceIntoDoc, type BenchResults, type ThroughputRun, type Trial } from './report.js';
 import { BenchServer, samplePeak, type ServerOptions } from './server.js';
 import { measureStages } from './stages.js';
 import { measureSupply, type SupplyResults } from './supply.js';
 import { measureSwitch, type SwitchResults } from './switch.js';
+import { measurePhrasing, PHRASING_SETTINGS, type PhrasingPlan } from './phrasing.js';
 import { conversation, firstPhrase, NEXT_WORD, shortSentences, STAGE_SENTENCES } from './texts.js';
 
 const { values } = parseArgs({
@@ -36,7 +39,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
   },
 });
-const ALONE = ['switch', 'supply', 'breakdown'];
+const ALONE = ['switch', 'supply', 'breakdown', 'phrasing'];
 if (values.only !== undefined && !ALONE.includes(values.only)) throw new Error(`--only: the parts that run alone are ${ALONE.map((p) => `"${p}"`).join(', ')}, not "${values.only}"`);
 const quick = values.quick!;
 const device = values.device === 'cuda' ? 'cuda' : 'cpu';
@@ -45,11 +48,13 @@ const docFile = values.doc ?? (quick ? undefined : 'docs/benchmarks.md');
 
 /** How big each part is: full mode for the figures, quick mode to prove the harness. */
 const plan = quick
-  ? { rounds: 1, sentences: STAGE_SENTENCES.slice(1, 2), steps: [2], emotions: 2, ttfaSamples: 1, switchWords: 16, levels: [1, 2], words: 10, wordsPerSecond: 20, batchSessions: 2, batchWords: 8, batchRounds: 1, memorySessions: 2, memorySettleMs: 300, idleMs: 300, supplyRates: [30], supplyRounds: 1, breakdownSentences: 3, breakdownRounds: 1 }
-  : { rounds: 3, sentences: STAGE_SENTENCES, steps: [2, 4, 6, 10], emotions: 3, ttfaSamples: 20, switchWords: 120, levels: [], words: 45, wordsPerSecond: 10, batchSessions: 10, batchWords: 30, batchRounds: 4, memorySessions: 16, memorySettleMs: 1500, idleMs: 3000, supplyRates: [5, 10, 30], supplyRounds: 3, breakdownSentences: 20, breakdownRounds: 3 };
+  ? { rounds: 1, sentences: STAGE_SENTENCES.slice(1, 2), steps: [2], emotions: 2, ttfaSamples: 1, switchWords: 16, levels: [1, 2], words: 10, wordsPerSecond: 20, batchSessions: 2, batchWords: 8, batchRounds: 1, memorySessions: 2, memorySettleMs: 300, idleMs: 300, supplyRates: [30], supplyRounds: 1, breakdownSentences: 3, breakdownRounds: 1, phrasingSettings: [0, DEFAULT_EARLY_CUT_WORDS], phrasingReplies: 1, phrasingSeeds: [7] }
+  : { rounds: 3, sentences: STAGE_SENTENCES, steps: [2, 4, 6, 10], emotions: 3, ttfaSamples: 20, switchWords: 120, levels: [], words: 45, wordsPerSecond: 10, batchSessions: 10, batchWords: 30, batchRounds: 4, memorySessions: 16, memorySettleMs: 1500, idleMs: 3000, supplyRates: [5, 10, 30], supplyRounds: 3, breakdownSentences: 20, breakdownRounds: 3, phrasingSettings: PHRASING_SETTINGS, phrasingReplies: 24, phrasingSeeds: [7, 8] };
 const CLIENT_BUFFER_MS = 200;
 /** The corpus line the breakdown's text starts at: statements and questions of a few words each. */
 const BREAKDOWN_LINE = 60;
+/** LLM tokens arrive at about this rate; the early cut matters most when a sentence takes longer to arrive than to speak its start. */
+const PHRASING_WORDS_PER_SECOND = 30;
 const MAX_SESSIONS = 64;
 
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
@@ -101,6 +106,23 @@ if (values.only === 'breakdown') {
   } finally {
     await alone.stop();
   }
+  process.exit(0);
+}
+
+const phrasingPlan = (): PhrasingPlan => ({
+  server: { modelsDir: values.models!, voice: values.voice!, device, flags: ['--cache-entries', '0'] },
+  // Neutral, as `evaluate` measures WER.
+  start: { voice: values.voice, emotion: { [manifest.neutral]: 1 } },
+  settings: plan.phrasingSettings,
+  replies: plan.phrasingReplies,
+  seeds: plan.phrasingSeeds,
+  wordsPerSecond: PHRASING_WORDS_PER_SECOND,
+  log,
+});
+
+if (values.only === 'phrasing') {
+  log(`the early-cut trade-off: replies streamed at ${PHRASING_WORDS_PER_SECOND} words/s`);
+  process.stdout.write(`${phrasingTable(await measurePhrasing(phrasingPlan()))}\n`);
   process.exit(0);
 }
 
@@ -176,6 +198,9 @@ try {
   await Promise.all([withBatching.stop(), withoutBatching.stop()]);
 }
 
+log(`the early-cut trade-off: replies streamed at ${PHRASING_WORDS_PER_SECOND} words/s`);
+const phrasing = await measurePhrasing(phrasingPlan());
+
 const passing = trials.filter((t) => t.realtime).sort((a, b) => b.sessions - a.sessions)[0];
 const results: Omit<BenchResults, 'targets'> = {
   schema: 1,
@@ -202,6 +227,7 @@ const results: Omit<BenchResults, 'targets'> = {
   batching: { sessions: plan.batchSessions, wordsPerSession: plan.batchWords, on: batchOn, off: batchOff, speedup: batchOn.audioSecondsPerSecond / batchOff.audioSecondsPerSecond },
   festival: festivalOutcome,
   emotionSwitch,
+  phrasing,
   supply,
   breakdown,
 };

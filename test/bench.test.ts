@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BEGIN_MARKER, END_MARKER, type BenchResults } from '../bench/report.js';
+import { DEFAULT_EARLY_CUT_WORDS } from '../src/pipeline/segmenter.js';
 
 const run = promisify(execFile);
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -90,6 +91,22 @@ describe('npm run bench -- --quick', () => {
     expect(Number.isInteger(row.underruns) && row.underruns >= 0).toBe(true);
     expect(row.phrases.p50).toBeGreaterThanOrEqual(3);
     expect(stdout).toContain('### One session kept supplied');
+  });
+
+  it('measures the early-cut trade-off: first audio and WER of replies streamed at 30 words/s, per setting', () => {
+    const p = results.phrasing;
+    expect(p.wordsPerSecond).toBe(30);
+    expect(p.rows.map((r) => r.earlyCutWords)).toEqual([0, DEFAULT_EARLY_CUT_WORDS]);
+    for (const row of p.rows) {
+      expect(positive(row.firstAudioMs.p50)).toBe(true);
+      // The real voice, decoded from Opus and recognised: intelligible, not noise.
+      expect(row.wer).toBeGreaterThanOrEqual(0);
+      expect(row.wer).toBeLessThan(60);
+    }
+    // The reply's long first sentence is spoken whole with early cuts off, and cut early with them on.
+    expect(p.rows[0]!.phrasesPerReply).toBe(2);
+    expect(p.rows[1]!.phrasesPerReply).toBeGreaterThanOrEqual(3);
+    expect(stdout).toContain('### Early cut: first audio against WER');
   });
 
   it('measures Festival on the same sentences, or says why not', () => {

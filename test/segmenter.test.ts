@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { from, lastValueFrom, throwError, concat, toArray } from 'rxjs';
-import { createPhraseSegmenter, DEFAULT_SEGMENTER_OPTIONS, segmentPhrases, type SegmenterOptions } from '../src/pipeline/segmenter.js';
+import { createPhraseSegmenter, DEFAULT_SEGMENTER_OPTIONS, earlyCutOptions, segmentPhrases, type SegmenterOptions } from '../src/pipeline/segmenter.js';
 import { spokenTokens } from '../src/pipeline/frontend/spoken-form.js';
 
 const NO_EARLY: SegmenterOptions = { earlyFirstPhrase: false };
@@ -258,6 +258,19 @@ describe('phrase segmenter: streaming', () => {
 });
 
 describe('phrase segmenter: early first phrase', () => {
+  it("takes the server's --early-cut-words as one number: the words before a cut, 0 for none", () => {
+    const text = 'I walked the whole way home because the buses had all stopped running.';
+    expect(byChar(text, earlyCutOptions(6))).toEqual(['I walked the whole way home', 'because the buses had all stopped running.']);
+    expect(byChar(text, earlyCutOptions(7))).toEqual([text]);
+    expect(byChar(text, earlyCutOptions(0))).toEqual([text]);
+    const s = createPhraseSegmenter(earlyCutOptions(0));
+    s.push('I walked the whole way home because the buses had ');
+    expect(s.hurry()).toEqual([]);
+    expect(byChar('Well, you know, nobody really likes cold soup.', earlyCutOptions(3))).toEqual(['Well, you know,', 'nobody really likes cold soup.']);
+    expect(byChar('Well, you know, nobody really likes cold soup.', earlyCutOptions(5))).toEqual(['Well, you know, nobody really likes cold soup.']);
+    expect(() => earlyCutOptions(-1)).toThrow(RangeError);
+  });
+
   it('cuts the first phrase at a clause mark after 3 words once 3 more words have arrived', () => {
     expect(byChar('Well, you know, I think we should probably go home now.')).toEqual([
       'Well, you know,',

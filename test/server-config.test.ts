@@ -1,6 +1,7 @@
 // `emomix serve` settings: defaults, environment, flags over environment, and refusals.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, helpText, parseConfig } from '../src/server/config.js';
+import { DEFAULT_EARLY_CUT_WORDS } from '../src/pipeline/segmenter.js';
 
 describe('parseConfig', () => {
   it('has defaults, with PORT 8080 and the slt-emo voice', () => {
@@ -26,6 +27,13 @@ describe('parseConfig', () => {
     expect(parseConfig(['--batching', 'on', '--cache-entries', '0'], {})).toMatchObject({ batching: 'on', cacheEntries: 0 });
     expect(parseConfig([], { EMOMIX_BATCHING: 'off' })).toMatchObject({ batching: 'off' });
     expect(() => parseConfig(['--batching', 'yes'], {})).toThrow(ConfigError);
+  });
+
+  it('reads where a streaming sentence may be cut early: --early-cut-words, 0 for never', () => {
+    expect(parseConfig([], {})).toMatchObject({ earlyCutWords: DEFAULT_EARLY_CUT_WORDS });
+    expect(parseConfig(['--early-cut-words', '0'], {})).toMatchObject({ earlyCutWords: 0 });
+    expect(parseConfig([], { EMOMIX_EARLY_CUT_WORDS: '6' })).toMatchObject({ earlyCutWords: 6 });
+    expect(() => parseConfig(['--early-cut-words', '31'], {})).toThrow(ConfigError);
   });
 
   it('reads the load-balancer settings: instance id and drain delay', () => {

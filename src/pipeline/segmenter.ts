@@ -78,6 +78,20 @@ export const DEFAULT_SEGMENTER_OPTIONS: Readonly<Required<SegmenterOptions>> = {
   minTailWords: 3,
 };
 
+/** The server's default for `earlyCutOptions` (chosen by `npm run bench`'s phrasing part, docs/benchmarks.md). */
+export const DEFAULT_EARLY_CUT_WORDS = DEFAULT_SEGMENTER_OPTIONS.firstPhraseWords;
+
+/**
+ * The early-cut options as one number, the server's `--early-cut-words`: a phrase still
+ * streaming in may be cut before a phrase-opening word once it has `words` words, or after a
+ * clause mark once it has one fewer; 0 turns early cuts off (sentences are spoken whole, and
+ * a listener about to run dry waits for the next natural cut).
+ */
+export function earlyCutOptions(words: number): SegmenterOptions {
+  if (!Number.isInteger(words) || words < 0) throw new RangeError(`early-cut words must be an integer ≥ 0, got ${words}`);
+  return words === 0 ? { earlyFirstPhrase: false } : { firstPhraseWords: words, firstClauseWords: Math.max(1, words - 1) };
+}
+
 export interface PhraseSegmenter {
   /** Adds streamed text; returns the phrases it completed (often none). */
   push(text: string): string[];

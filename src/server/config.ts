@@ -2,7 +2,7 @@
 // over its variable, a variable over the default). One table drives parsing,
 // validation and `emomix serve --help`.
 import { parseArgs } from 'node:util';
-import { DEFAULT_SEGMENTER_OPTIONS } from '../pipeline/segmenter.js';
+import { DEFAULT_EARLY_CUT_WORDS, DEFAULT_SEGMENTER_OPTIONS } from '../pipeline/segmenter.js';
 import { REFERENCE_LIMITS, SYNTHESIS_LIMITS, type GraphOptimization } from '../pipeline/synthesis/index.js';
 
 export interface ServerConfig {
@@ -31,6 +31,7 @@ export interface ServerConfig {
   allowedOrigins: string[];
   opusBitrate: number;
   pacing: 'asap' | 'realtime';
+  earlyCutWords: number;
   chunkMs: number;
   highWaterBytes: number;
   webDir: string;
@@ -100,6 +101,7 @@ const options = [
   option({ key: 'allowedOrigins', flag: 'allowed-origins', env: 'EMOMIX_ALLOWED_ORIGINS', parse: list, fallback: [], help: "browser Origins allowed, comma-separated, besides the server's own (default: any)" }),
   option({ key: 'opusBitrate', flag: 'opus-bitrate', env: 'EMOMIX_OPUS_BITRATE', parse: integer(6000, 510_000), fallback: 32_000, help: 'Opus bitrate in bit/s' }),
   option({ key: 'pacing', flag: 'pacing', env: 'EMOMIX_PACING', parse: oneOf('asap', 'realtime'), fallback: 'asap', help: 'default audio pacing: as produced, or at real time' }),
+  option({ key: 'earlyCutWords', flag: 'early-cut-words', env: 'EMOMIX_EARLY_CUT_WORDS', parse: integer(0, DEFAULT_SEGMENTER_OPTIONS.maxWords), fallback: DEFAULT_EARLY_CUT_WORDS, help: 'while text streams in, a sentence may be cut early at a pause point after this many words, for sooner first audio (0: never; docs/benchmarks.md)' }),
   option({ key: 'chunkMs', flag: 'chunk-ms', env: 'EMOMIX_CHUNK_MS', parse: integer(20, 2000), fallback: 100, help: 'audio per `audio` message (a multiple of 20)' }),
   option({ key: 'highWaterBytes', flag: 'high-water-bytes', env: 'EMOMIX_HIGH_WATER_BYTES', parse: integer(1024, 64 * 2 ** 20), fallback: 64 * 1024, help: 'bytes queued on a socket before synthesis waits' }),
   option({ key: 'webDir', flag: 'web-dir', env: 'EMOMIX_WEB_DIR', parse: text, fallback: 'clients/web', help: 'static files served at /' }),

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { createPhraseSegmenter } from '../pipeline/segmenter.js';
+import { createPhraseSegmenter, earlyCutOptions } from '../pipeline/segmenter.js';
 import { OpusEncoderPool } from '../stream/opus.js';
 import { checkAccess } from './access.js';
 import { encodeMessage, ErrorCode, ProtocolError } from '../protocol/index.js';
@@ -105,7 +105,7 @@ export function createServer({ config, voices, logger }: ServerOptions): EmomixS
         limits: config,
         logger,
         metrics,
-        createSegmenter: () => createPhraseSegmenter(),
+        createSegmenter: () => createPhraseSegmenter(earlyCutOptions(config.earlyCutWords)),
         encoders,
         failures,
         onClosed: () => {
