@@ -50,7 +50,18 @@ async function synthesize(dir: string, name: string, text: string): Promise<{ wa
   return { wallMs, seconds: wavSeconds(await readFile(output)) };
 }
 
-export async function measureFestival(sentences: string[], rounds: number): Promise<FestivalOutcome> {
+/** Best of `rounds`, as for our own figures. */
+async function best(dir: string, name: string, text: string, rounds: number): Promise<{ wallMs: number; seconds: number }> {
+  let fastest = { wallMs: Infinity, seconds: 0 };
+  for (let r = 0; r < rounds; r++) {
+    const result = await synthesize(dir, name, text);
+    if (result.wallMs < fastest.wallMs) fastest = result;
+  }
+  return fastest;
+}
+
+/** Runs `work` in a scratch folder when text2wave with the voice runs here; otherwise says why not. */
+async function withFestival<T>(work: (dir: string) => Promise<T>): Promise<T | { available: false; reason: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'emomix-festival-'));
   try {
     try {
@@ -58,25 +69,32 @@ export async function measureFestival(sentences: string[], rounds: number): Prom
     } catch (error) {
       return { available: false, reason: `text2wave with ${VOICE} failed: ${(error as Error).message.split('\n')[0]}` };
     }
-    // Best of `rounds`, as for our own figures.
-    const best = async (name: string, text: string) => {
-      let fastest = { wallMs: Infinity, seconds: 0 };
-      for (let r = 0; r < rounds; r++) {
-        const result = await synthesize(dir, name, text);
-        if (result.wallMs < fastest.wallMs) fastest = result;
-      }
-      return fastest;
-    };
-    let wallMs = 0;
-    let seconds = 0;
-    for (const [i, text] of sentences.entries()) {
-      const r = await best(`s${i}`, text);
-      wallMs += r.wallMs;
-      seconds += r.seconds;
-    }
-    const all = await best('all', sentences.join('\n'));
-    return { available: true, voice: 'cmu_us_slt_arctic_hts', audioSeconds: seconds, perSentence: wallMs / 1000 / seconds, oneProcess: all.wallMs / 1000 / all.seconds };
+    return await work(dir);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+export type FestivalTextOutcome = { available: true; wallMs: number; audioSeconds: number } | { available: false; reason: string };
+
+/** Festival's wall time for a whole text in one text2wave process (start-up included), best of `rounds`. */
+export function measureFestivalText(text: string, rounds: number): Promise<FestivalTextOutcome> {
+  return withFestival(async (dir) => {
+    const { wallMs, seconds } = await best(dir, 'text', text, rounds);
+    return { available: true as const, wallMs, audioSeconds: seconds };
+  });
+}
+
+export function measureFestival(sentences: string[], rounds: number): Promise<FestivalOutcome> {
+  return withFestival(async (dir) => {
+    let wallMs = 0;
+    let seconds = 0;
+    for (const [i, text] of sentences.entries()) {
+      const r = await best(dir, `s${i}`, text, rounds);
+      wallMs += r.wallMs;
+      seconds += r.seconds;
+    }
+    const all = await best(dir, 'all', sentences.join('\n'), rounds);
+    return { available: true as const, voice: 'cmu_us_slt_arctic_hts', audioSeconds: seconds, perSentence: wallMs / 1000 / seconds, oneProcess: all.wallMs / 1000 / all.seconds };
+  });
 }

@@ -18,15 +18,16 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_EARLY_CUT_WORDS } from '../src/pipeline/segmenter.js';
 import { measureBreakdown, type BreakdownResults } from './breakdown.js';
 import { openSession, streamSession, timeToFirstAudio } from './client.js';
-import { measureFestival } from './festival.js';
+import { measureFairness, type FairnessResults } from './fairness.js';
+import { measureFestival, measureFestivalText } from './festival.js';
 import { backgroundLoad, machineInfo } from './machine.js';
-import { breakdownMarkdown, defaultRow, evaluateTargets, percentiles, phrasingTable, renderMarkdown, spliceIntoDoc, type BenchResults, type ThroughputRun, type Trial } from './report.js';
+import { breakdownMarkdown, defaultRow, evaluateTargets, longTextFigures, percentiles, phrasingTable, renderMarkdown, spliceIntoDoc, type BenchResults, type Ladder, type ThroughputRun, type Trial } from './report.js';
 import { BenchServer, samplePeak, type ServerOptions } from './server.js';
 import { measureStages } from './stages.js';
 import { measureSupply, type SupplyResults } from './supply.js';
 import { measureSwitch, type SwitchResults } from './switch.js';
 import { measurePhrasing, PHRASING_SETTINGS, type PhrasingPlan } from './phrasing.js';
-import { conversation, firstPhrase, NEXT_WORD, shortSentences, STAGE_SENTENCES } from './texts.js';
+import { conversation, firstPhrase, mixedReply, NEXT_WORD, shortSentences, STAGE_SENTENCES } from './texts.js';
 
 const { values } = parseArgs({
   options: {
@@ -48,8 +49,8 @@ const docFile = values.doc ?? (quick ? undefined : 'docs/benchmarks.md');
 
 /** How big each part is: full mode for the figures, quick mode to prove the harness. */
 const plan = quick
-  ? { rounds: 1, sentences: STAGE_SENTENCES.slice(1, 2), steps: [2], emotions: 2, ttfaSamples: 1, switchWords: 16, levels: [1, 2], words: 10, wordsPerSecond: 20, batchSessions: 2, batchWords: 8, batchRounds: 1, memorySessions: 2, memorySettleMs: 300, idleMs: 300, supplyRates: [30], supplyRounds: 1, breakdownSentences: 3, breakdownRounds: 1, phrasingSettings: [0, DEFAULT_EARLY_CUT_WORDS], phrasingReplies: 1, phrasingSeeds: [7] }
-  : { rounds: 3, sentences: STAGE_SENTENCES, steps: [2, 4, 6, 10], emotions: 3, ttfaSamples: 20, switchWords: 120, levels: [], words: 45, wordsPerSecond: 10, batchSessions: 10, batchWords: 30, batchRounds: 4, memorySessions: 16, memorySettleMs: 1500, idleMs: 3000, supplyRates: [5, 10, 30], supplyRounds: 3, breakdownSentences: 20, breakdownRounds: 3, phrasingSettings: PHRASING_SETTINGS, phrasingReplies: 24, phrasingSeeds: [7, 8] };
+  ? { rounds: 1, sentences: STAGE_SENTENCES.slice(1, 2), steps: [2], emotions: 2, ttfaSamples: 1, switchWords: 16, levels: [1, 2], words: 10, rates: [30], batchSessions: 2, batchWords: 8, batchRounds: 1, memorySessions: 2, memorySettleMs: 300, idleMs: 300, supplyRates: [30], supplyRounds: 1, breakdownSentences: 3, breakdownRounds: 1, fairnessWords: 40, fairnessRounds: 1, phrasingSettings: [0, DEFAULT_EARLY_CUT_WORDS], phrasingReplies: 1, phrasingSeeds: [7] }
+  : { rounds: 3, sentences: STAGE_SENTENCES, steps: [2, 4, 6, 10], emotions: 3, ttfaSamples: 20, switchWords: 120, levels: [], words: 45, rates: [10, 30], batchSessions: 10, batchWords: 30, batchRounds: 4, memorySessions: 16, memorySettleMs: 1500, idleMs: 3000, supplyRates: [5, 10, 30], supplyRounds: 3, breakdownSentences: 20, breakdownRounds: 3, fairnessWords: 200, fairnessRounds: 6, phrasingSettings: PHRASING_SETTINGS, phrasingReplies: 24, phrasingSeeds: [7, 8] };
 const CLIENT_BUFFER_MS = 200;
 /** The corpus line the breakdown's text starts at: statements and questions of a few words each. */
 const BREAKDOWN_LINE = 60;
@@ -77,7 +78,7 @@ const MIXES: Record<string, number>[] = [
 const sessionStart = { voice: values.voice, emotion: MIXES[1]! };
 
 // The phrase cache stays off: every phrase costs what a phrase never heard before costs.
-const serverOptions = (batching: 'auto' | 'on' | 'off'): ServerOptions => ({ modelsDir: values.models!, voice: values.voice!, device, flags: ['--cache-entries', '0', '--batching', batching, '--max-sessions', String(MAX_SESSIONS)] });
+const serverOptions = (batching: 'auto' | 'on' | 'off', phrasePriority: 'on' | 'off' = 'on'): ServerOptions => ({ modelsDir: values.models!, voice: values.voice!, device, flags: ['--cache-entries', '0', '--batching', batching, '--phrase-priority', phrasePriority, '--max-sessions', String(MAX_SESSIONS)] });
 const switchPlan = { ttfaSamples: plan.ttfaSamples, rounds: plan.rounds, words: plan.switchWords };
 
 if (values.only === 'supply') {
@@ -94,8 +95,8 @@ if (values.only === 'supply') {
   process.exit(0);
 }
 
-const breakdownOf = (url: string) =>
-  measureBreakdown({ url, start: sessionStart, voiceDir, device, text: shortSentences(plan.breakdownSentences, BREAKDOWN_LINE), sentences: plan.breakdownSentences, rounds: plan.breakdownRounds });
+const breakdownText = shortSentences(plan.breakdownSentences, BREAKDOWN_LINE);
+const breakdownOf = (url: string) => measureBreakdown({ url, start: sessionStart, voiceDir, device, text: breakdownText, sentences: plan.breakdownSentences, rounds: plan.breakdownRounds });
 
 if (values.only === 'breakdown') {
   const alone = await BenchServer.start(serverOptions('auto'));
@@ -148,11 +149,14 @@ const stages = await measureStages({ voiceDir, device, sentences: plan.sentences
 
 log("Festival's HTS voice");
 const festivalOutcome = await measureFestival(plan.sentences, plan.rounds);
+// The long text the breakdown gives one session, for the issue-20 ratios.
+const festivalLongText = await measureFestivalText(breakdownText, plan.rounds);
 
 log('starting the server');
 const server = await BenchServer.start(serverOptions('auto'));
 let ttfa: BenchResults['timeToFirstAudio'];
-let trials: Trial[];
+let ladders: Ladder[];
+let fairness: FairnessResults;
 let idleRssBytes: number;
 let perSessionBytes: number;
 let batchOn: ThroughputRun;
@@ -185,8 +189,14 @@ try {
   log('memory per session');
   perSessionBytes = await memoryPerSession(server, idleRssBytes);
 
-  log('concurrency');
-  trials = await concurrencyLadder(server);
+  ladders = [];
+  for (const rate of plan.rates) {
+    log(`concurrency at ${rate} words/s`);
+    ladders.push(await concurrencyLadder(server, rate));
+  }
+
+  log("a new session's first audio behind a long text, with and without the next-phrase priority");
+  fairness = await fairnessAgainst(server);
 } finally {
   await server.stop();
 }
@@ -201,7 +211,6 @@ try {
 log(`the early-cut trade-off: replies streamed at ${PHRASING_WORDS_PER_SECOND} words/s`);
 const phrasing = await measurePhrasing(phrasingPlan());
 
-const passing = trials.filter((t) => t.realtime).sort((a, b) => b.sessions - a.sessions)[0];
 const results: Omit<BenchResults, 'targets'> = {
   schema: 1,
   mode: quick ? 'quick' : 'full',
@@ -215,12 +224,10 @@ const results: Omit<BenchResults, 'targets'> = {
   stages: stages.rows,
   timeToFirstAudio: ttfa,
   concurrency: {
-    wordsPerSecond: plan.wordsPerSecond,
     wordsPerSession: plan.words,
     clientBufferMs: CLIENT_BUFFER_MS,
-    trials,
-    maxRealtimeSessions: passing?.sessions ?? 0,
-    firstAudioAtMax: passing?.firstAudio ?? null,
+    ladders,
+    maxRealtimeSessions: Math.min(...ladders.map((l) => l.maxRealtimeSessions)),
     idleMachineEstimate: idleMachineEstimate(stages.device === 'cuda' ? batchOn : batchOff),
   },
   memory: { idleRssBytes, sessions: plan.memorySessions, perSessionBytes },
@@ -230,6 +237,8 @@ const results: Omit<BenchResults, 'targets'> = {
   phrasing,
   supply,
   breakdown,
+  longText: longTextFigures(breakdown, festivalLongText),
+  fairness,
 };
 if (festivalOutcome.available) results.festival = { ...festivalOutcome, ratioToOurs: festivalOutcome.oneProcess / (defaultRow(results, 2)?.endToEnd ?? Number.NaN) };
 results.durationSeconds = (performance.now() - began) / 1000;
@@ -249,14 +258,14 @@ if (docFile) {
   log(`wrote ${docFile}`);
 }
 
-/** One load level: `sessions` sessions streaming at once, started over one second. */
-async function trial(target: BenchServer, sessions: number): Promise<Trial> {
+/** One load level: `sessions` sessions streaming replies of long and short sentences at once, started over one second. */
+async function trial(target: BenchServer, sessions: number, wordsPerSecond: number): Promise<Trial> {
   const peak = samplePeak(() => target.rss());
   const settled = await Promise.allSettled(
     Array.from({ length: sessions }, async (_, k) => {
       await new Promise((resolve) => setTimeout(resolve, (k * 1000) / sessions));
       // Each session its own lines of the corpus.
-      return streamSession(target.url, sessionStart, conversation(plan.words, k * 9 + sessions * 31), plan.wordsPerSecond, CLIENT_BUFFER_MS);
+      return streamSession(target.url, sessionStart, mixedReply(plan.words, k * 9 + sessions * 31), wordsPerSecond, CLIENT_BUFFER_MS);
     }),
   );
   const peakRssBytes = await peak.stop();
@@ -273,39 +282,52 @@ async function trial(target: BenchServer, sessions: number): Promise<Trial> {
     peakRssBytes,
     errors: errors.slice(0, 5),
   };
-  log(`  ${sessions} sessions: ${result.realtime ? 'real time' : 'NOT real time'} (${underruns} underruns, margin ${Math.round(result.minSlackMs)} ms, first audio p95 ${Math.round(result.firstAudio.p95)} ms)`);
+  log(`  ${sessions} sessions at ${wordsPerSecond} words/s: ${result.realtime ? 'real time' : 'NOT real time'} (${underruns} underruns, margin ${Math.round(result.minSlackMs)} ms, first audio p95 ${Math.round(result.firstAudio.p95)} ms)`);
   return result;
 }
 
 /**
- * Doubles the load until a level is not real time, then bisects between the last level
- * that was and the first that was not (to within an eighth).
+ * At one rate: doubles the load from 8 until a level is not real time, then bisects
+ * between the last level that was and the first that was not (to within an eighth).
  */
-async function concurrencyLadder(target: BenchServer): Promise<Trial[]> {
+async function concurrencyLadder(target: BenchServer, wordsPerSecond: number): Promise<Ladder> {
   const done: Trial[] = [];
   if (plan.levels.length > 0) {
-    for (const n of plan.levels) done.push(await trial(target, n));
-    return done;
-  }
-  let pass = 0;
-  let fail = 0;
-  for (let n = 2; n <= MAX_SESSIONS; n *= 2) {
-    const t = await trial(target, n);
-    done.push(t);
-    if (!t.realtime) {
-      fail = n;
-      break;
+    for (const n of plan.levels) done.push(await trial(target, n, wordsPerSecond));
+  } else {
+    let pass = 0;
+    let fail = 0;
+    for (let n = 8; n <= MAX_SESSIONS; n *= 2) {
+      const t = await trial(target, n, wordsPerSecond);
+      done.push(t);
+      if (!t.realtime) {
+        fail = n;
+        break;
+      }
+      pass = n;
     }
-    pass = n;
+    while (fail > 0 && fail - pass > Math.max(1, pass / 8)) {
+      const n = Math.round((pass + fail) / 2);
+      const t = await trial(target, n, wordsPerSecond);
+      done.push(t);
+      if (t.realtime) pass = n;
+      else fail = n;
+    }
   }
-  while (fail > 0 && fail - pass > Math.max(1, pass / 8)) {
-    const n = Math.round((pass + fail) / 2);
-    const t = await trial(target, n);
-    done.push(t);
-    if (t.realtime) pass = n;
-    else fail = n;
+  const trials = done.sort((a, b) => a.sessions - b.sessions);
+  const passing = trials.filter((t) => t.realtime).sort((a, b) => b.sessions - a.sessions)[0];
+  return { wordsPerSecond, trials, maxRealtimeSessions: passing?.sessions ?? 0, firstAudioAtMax: passing?.firstAudio ?? null };
+}
+
+/** `server` (the next-phrase priority on, the default) against a server without it; see fairness.ts. */
+async function fairnessAgainst(server: BenchServer): Promise<FairnessResults> {
+  const off = await BenchServer.start(serverOptions('auto', 'off'));
+  try {
+    await timeToFirstAudio(off.url, sessionStart, `${firstPhrase(6, 99)} ${NEXT_WORD}`);
+    return await measureFairness({ withPriority: server.url, withoutPriority: off.url }, sessionStart, mixedReply(plan.fairnessWords, 400), plan.fairnessRounds);
+  } finally {
+    await off.stop();
   }
-  return done.sort((a, b) => a.sessions - b.sessions);
 }
 
 /**

@@ -62,3 +62,21 @@ export function conversation(words: number, offset: number): string {
   }
   return out.join(' ');
 }
+
+/**
+ * About `words` words of a reply that mixes short sentences (a corpus line) with long ones
+ * (three lines joined into one sentence, 20 to 40 words), from line `offset`: a session must
+ * cut the long ones at pause points, or wait for their end, while the listener plays.
+ */
+export function mixedReply(words: number, offset: number): string {
+  const all = lines();
+  const out: string[] = [];
+  let count = 0;
+  for (let i = offset, k = 0; count < words; k++) {
+    const parts = Array.from({ length: k % 2 === 0 ? 1 : 3 }, () => all[i++ % all.length]!);
+    const sentence = parts.length === 1 ? parts[0]! : `${parts.map((p) => p.replace(/[.!?]+$/, '')).join(', and ')}.`;
+    out.push(sentence);
+    count += sentence.split(/\s+/).length;
+  }
+  return out.join(' ');
+}

@@ -57,8 +57,10 @@ describe('npm run bench -- --quick', () => {
 
   it('runs concurrent sessions that all receive audio, and reads the server’s memory', () => {
     const c = results.concurrency;
-    expect(c.trials.map((t) => t.sessions)).toEqual([1, 2]);
-    for (const t of c.trials) {
+    expect(c.ladders.map((l) => l.wordsPerSecond)).toEqual([30]);
+    const trials = c.ladders[0]!.trials;
+    expect(trials.map((t) => t.sessions)).toEqual([1, 2]);
+    for (const t of trials) {
       expect(t.errors).toEqual([]);
       expect(positive(t.audioSeconds)).toBe(true);
       expect(t.peakRssBytes).toBeGreaterThanOrEqual(results.memory.idleRssBytes * 0.5);
@@ -116,6 +118,19 @@ describe('npm run bench -- --quick', () => {
     } else {
       expect(f.reason).toMatch(/text2wave/);
     }
+  });
+
+  it('sets one long text through one session against the engine alone and Festival, and measures first audio behind it', () => {
+    const l = results.longText;
+    expect(positive(l.sessionWallMs) && positive(l.engineWallMs)).toBe(true);
+    expect(l.toEngine).toBeCloseTo(l.sessionWallMs / l.engineWallMs, 6);
+    if (results.festival.available) expect(positive(l.toFestival ?? Number.NaN)).toBe(true);
+    const f = results.fairness;
+    expect(f.rounds).toBe(1);
+    expect(positive(f.withPriority.p50) && positive(f.withoutPriority.p50)).toBe(true);
+    expect(stdout).toContain('### One long text at once');
+    expect(stdout).toContain('### First audio behind a long text');
+    expect(results.targets.map((t) => t.goal)).toEqual(expect.arrayContaining(['≤ 1.15×', '≥ 32']));
   });
 
   it('judges every target and prints and writes the Markdown tables', () => {

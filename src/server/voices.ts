@@ -63,6 +63,7 @@ export interface VoiceLoadOptions {
   intraOpThreads?: number | undefined;
   graphOptimization?: GraphOptimization;
   batching?: 'auto' | 'on' | 'off';
+  phrasePriority?: 'on' | 'off';
   cacheEntries?: number;
   logger?: EngineLogger;
   createWorker?: EngineOptions['createWorker'];
@@ -89,6 +90,7 @@ export class VoiceRegistry {
           ...(options.intraOpThreads ? { intraOpThreads: options.intraOpThreads } : {}),
           ...(options.graphOptimization ? { graphOptimization: options.graphOptimization } : {}),
           ...(options.batching === 'on' || options.batching === 'off' ? { batching: options.batching === 'on' } : {}),
+          ...(options.phrasePriority ? { phrasePriority: options.phrasePriority === 'on' } : {}),
           ...(options.cacheEntries !== undefined ? { cacheEntries: options.cacheEntries } : {}),
           ...(options.logger ? { logger: options.logger } : {}),
           ...(options.createWorker ? { createWorker: options.createWorker } : {}),

@@ -44,6 +44,12 @@ export interface EngineOptions {
   batching?: boolean | { maxWaitMs?: number; maxRows?: number };
   /** Phrases whose front-end and encoder results are kept for reuse. Default 256; 0 keeps none. */
   cacheEntries?: number;
+  /**
+   * Under load, calls of phrases synthesized ahead of their stream (SynthesisRequest.ahead)
+   * wait for every stream's next phrase. Default true; false serves them by deadline alone,
+   * which only the benchmark wants (to measure what the priority is worth).
+   */
+  phrasePriority?: boolean;
 }
 
 export interface SynthesisTimings {
@@ -119,6 +125,7 @@ export class Engine {
     private readonly pool: WorkerPool,
     private readonly batcher: EstimatorBatcher | undefined,
     cacheEntries: number,
+    private readonly phrasePriority: boolean,
   ) {
     this.phonemes = new LruCache(cacheEntries);
     this.encodings = new LruCache(cacheEntries);
@@ -167,7 +174,7 @@ export class Engine {
           run: (batches, urgency) => pool.estimateBatches(batches, urgency),
         })
       : undefined;
-    return new Engine(loaded.manifest, pool.info.provider, pool, batcher, cacheEntries);
+    return new Engine(loaded.manifest, pool.info.provider, pool, batcher, cacheEntries, options.phrasePriority ?? true);
   }
 
   /** Phonemizes `text` and synthesizes it. */
@@ -255,7 +262,7 @@ export class Engine {
     const frameMs = (hop / voice.audio.sampleRate) * 1000;
     const meter = newCallMeter();
     // Asked at each call: a phrase synthesized ahead of its stream becomes urgent once it is the next.
-    const urgency = (): Urgency => ({ ...(r.deadline !== undefined ? { deadline: r.deadline } : {}), ahead: r.ahead?.() ?? false });
+    const urgency = (): Urgency => ({ ...(r.deadline !== undefined ? { deadline: r.deadline } : {}), ahead: this.phrasePriority && (r.ahead?.() ?? false) });
 
     // The encoder and duration predictor run once per distinct mix (batch rows); each
     // phoneme takes its own row's μ and duration, so a change inside the phrase leaves the
