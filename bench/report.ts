@@ -387,7 +387,7 @@ function fairnessMarkdown(f: FairnessResults): string {
   return [
     '### First audio behind a long text',
     '',
-    `One session is given ${f.longTextWords} words at once (asap pacing); 300 ms later a fresh session sends a 6-word first phrase. ` +
+    `One session is given ${f.longTextWords} words at once (asap pacing); ${f.leadMs} ms later a fresh session sends a 6-word first phrase. ` +
       `Its time to first audio on a server that serves every session's next phrase before phrases synthesized ahead, and on one that does not (\`--phrase-priority off\`), rounds taking turns.`,
     '',
     table(
