@@ -313,6 +313,48 @@ describe('batched inference equals unbatched', () => {
     }
   });
 
+  it('under load, a synthesis ahead of its stream waits for every call of the streams\' next phrases', async () => {
+    /** Frames of each estimator call, in the order the one worker got them: a long phrase ahead, two short ones next. */
+    const estimatorOrder = async (phrasePriority: boolean): Promise<number[]> => {
+      const posted: number[] = [];
+      const engine = await Engine.create({
+        voiceDir: TINY_VOICE,
+        workers: 1,
+        intraOpThreads: 1,
+        cacheEntries: 0,
+        phrasePriority,
+        createWorker: (init) => {
+          const worker = createInferenceWorker(init);
+          const post = worker.postMessage.bind(worker);
+          worker.postMessage = (message: { request?: InferenceRequest }, transfer?: readonly WorkerTransferable[]) => {
+            if (message.request?.op === 'estimate') posted.push(message.request.batches[0]!.frames);
+            post(message, transfer);
+          };
+          return worker;
+        },
+      });
+      try {
+        const request = (seed: number): SynthesisRequest => ({ weights: { neutral: 1 }, steps: 4, seed });
+        await Promise.all([
+          engine.synthesize('The quick brown fox jumps over the lazy dog, and then it runs back into the forest.', { ...request(1), ahead: () => true }),
+          engine.synthesize('Hello there.', request(2)),
+          engine.synthesize('Hello there.', request(3)),
+        ]);
+        return posted;
+      } finally {
+        await engine.close();
+      }
+    };
+    const longFrames = (order: number[]) => Math.max(...order);
+    const withPriority = await estimatorOrder(true);
+    expect(withPriority).toHaveLength(12);
+    // Each short phrase's next call was always waiting when the worker came free: the long one waited throughout.
+    expect(withPriority.slice(8).every((frames) => frames === longFrames(withPriority))).toBe(true);
+    // By deadline alone its calls, queued first, would have taken turns with theirs.
+    const byDeadline = await estimatorOrder(false);
+    expect(byDeadline.slice(0, 8).some((frames) => frames === longFrames(byDeadline))).toBe(true);
+  });
+
   it('concurrent syntheses give the same audio with batching as without', async () => {
     // Lengths within the pad ratio of each other, so that their steps share calls.
     const texts = ['The quick brown fox jumps over the lazy dog.', 'A lazy dog sleeps under the old brown tree.', 'Is it raining again today, or is it not?'];
