@@ -42,6 +42,12 @@ export interface BreakdownResults {
   engineWallMs: number;
   /** sessionWallMs / engineWallMs. */
   ratio: number;
+  /**
+   * CPU time per second of audio, all threads: the server's for the session, the benchmark
+   * process's for the engine alone (best rounds). Load on a shared machine stretches wall
+   * time far more than CPU time.
+   */
+  cpuMsPerAudioSecond: { session: number; engine: number };
   session: StageTotals;
   engine: StageTotals;
   perPhrase: BreakdownPhrase[];
@@ -49,6 +55,8 @@ export interface BreakdownResults {
 
 export interface BreakdownOptions {
   url: string;
+  /** The server's CPU time so far (all its threads). */
+  serverCpuMs: () => Promise<number>;
   start: Start;
   voiceDir: string;
   device: 'cpu' | 'cuda';
@@ -60,13 +68,15 @@ export interface BreakdownOptions {
 
 interface SessionRun {
   wallMs: number;
+  cpuMs: number;
   phrases: { id: number; text: string; durationMs: number }[];
   timings: PhraseTimings[];
 }
 
-async function runSession(url: string, start: Start, text: string): Promise<SessionRun> {
+async function runSession(url: string, serverCpuMs: () => Promise<number>, start: Start, text: string): Promise<SessionRun> {
   const connection = await Connection.open(url);
   try {
+    const cpuBefore = await serverCpuMs();
     const reply = await connection.start({ ...start, format: 'opus', pacing: 'asap', timings: true });
     if (reply.type !== 'ready') throw new Error(`start refused: ${reply.type === 'error' ? reply.message : reply.type}`);
     const phrases: SessionRun['phrases'] = [];
@@ -81,20 +91,24 @@ async function runSession(url: string, start: Start, text: string): Promise<Sess
     connection.send({ type: 'end' });
     const end = (await done) as ServerMessage;
     if (end.type !== 'done') throw new Error(`session failed: ${end.type === 'error' ? end.message : end.type}`);
-    return { wallMs: lastAudio - sent, phrases, timings: end.stats.phraseTimings ?? [] };
+    return { wallMs: lastAudio - sent, cpuMs: (await serverCpuMs()) - cpuBefore, phrases, timings: end.stats.phraseTimings ?? [] };
   } finally {
     connection.close();
   }
 }
 
-async function runEngine(engine: Engine, start: Start, texts: string[]): Promise<{ wallMs: number; timings: SynthesisTimings[] }> {
+async function runEngine(engine: Engine, start: Start, texts: string[]): Promise<{ wallMs: number; cpuMs: number; timings: SynthesisTimings[] }> {
   const timings: SynthesisTimings[] = [];
+  // This process's CPU time counts its worker threads too.
+  const cpuBefore = process.cpuUsage();
   const began = performance.now();
   for (const [k, text] of texts.entries()) {
     const result = await engine.synthesize(text, { weights: start.emotion ?? {}, ...(start.steps ? { steps: start.steps } : {}), seed: k });
     timings.push(result.timings);
   }
-  return { wallMs: performance.now() - began, timings };
+  const wallMs = performance.now() - began;
+  const cpu = process.cpuUsage(cpuBefore);
+  return { wallMs, cpuMs: (cpu.user + cpu.system) / 1000, timings };
 }
 
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
@@ -144,7 +158,7 @@ export async function measureBreakdown(options: BreakdownOptions): Promise<Break
     let session: SessionRun | undefined;
     let alone: Awaited<ReturnType<typeof runEngine>> | undefined;
     for (let round = 0; round < options.rounds; round++) {
-      const s = await runSession(options.url, options.start, options.text);
+      const s = await runSession(options.url, options.serverCpuMs, options.start, options.text);
       if (!session || s.wallMs < session.wallMs) session = s;
       // The engine speaks what the session cut; the first round warms its graphs up.
       if (round === 0) await runEngine(engine, options.start, s.phrases.slice(0, 1).map((p) => p.text));
@@ -154,13 +168,15 @@ export async function measureBreakdown(options: BreakdownOptions): Promise<Break
     const s = session!;
     const e = alone!;
     const byId = new Map(s.timings.map((t) => [t.phrase, t]));
+    const audioSeconds = sum(s.phrases.map((p) => p.durationMs)) / 1000;
     return {
       sentences: options.sentences,
       phrases: s.phrases.length,
-      audioSeconds: sum(s.phrases.map((p) => p.durationMs)) / 1000,
+      audioSeconds,
       sessionWallMs: s.wallMs,
       engineWallMs: e.wallMs,
       ratio: s.wallMs / e.wallMs,
+      cpuMsPerAudioSecond: { session: s.cpuMs / audioSeconds, engine: e.cpuMs / audioSeconds },
       session: sessionTotals(s.timings),
       engine: engineTotals(e.timings),
       perPhrase: s.phrases.flatMap((p, k) => {

@@ -326,7 +326,8 @@ export function breakdownMarkdown(b: BreakdownResults): string {
       ],
     ),
     '',
-    `Session over engine alone: **${fixed(b.ratio, 2)}×** (RTF ${fixed(b.sessionWallMs / 1000 / b.audioSeconds, 3)} against ${fixed(b.engineWallMs / 1000 / b.audioSeconds, 3)}).`,
+    `Session over engine alone: **${fixed(b.ratio, 2)}×** (RTF ${fixed(b.sessionWallMs / 1000 / b.audioSeconds, 3)} against ${fixed(b.engineWallMs / 1000 / b.audioSeconds, 3)}). ` +
+      `CPU time per second of audio, all threads: the server ${fixed(b.cpuMsPerAudioSecond.session, 1)} ms for the session, the engine alone ${fixed(b.cpuMsPerAudioSecond.engine, 1)} ms.`,
     '',
     table(
       ['phrase', 'audio', 'queued', 'synthesis', 'messaging', 'resample', 'held', 'Opus', 'delivery', 'engine alone'],

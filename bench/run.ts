@@ -96,14 +96,15 @@ if (values.only === 'supply') {
 }
 
 const breakdownText = shortSentences(plan.breakdownSentences, BREAKDOWN_LINE);
-const breakdownOf = (url: string) => measureBreakdown({ url, start: sessionStart, voiceDir, device, text: breakdownText, sentences: plan.breakdownSentences, rounds: plan.breakdownRounds });
+const breakdownOf = (target: BenchServer) =>
+  measureBreakdown({ url: target.url, serverCpuMs: () => target.cpuMs(), start: sessionStart, voiceDir, device, text: breakdownText, sentences: plan.breakdownSentences, rounds: plan.breakdownRounds });
 
 if (values.only === 'breakdown') {
   const alone = await BenchServer.start(serverOptions('auto'));
   try {
     await timeToFirstAudio(alone.url, sessionStart, `${firstPhrase(6, 99)} ${NEXT_WORD}`);
     log("where one long session's time goes");
-    process.stdout.write(`${breakdownMarkdown(await breakdownOf(alone.url))}\n`);
+    process.stdout.write(`${breakdownMarkdown(await breakdownOf(alone))}\n`);
   } finally {
     await alone.stop();
   }
@@ -184,7 +185,7 @@ try {
   supply = await measureSupply(server.url, sessionStart, plan.supplyRates, plan.supplyRounds, CLIENT_BUFFER_MS);
 
   log("where one long session's time goes");
-  breakdown = await breakdownOf(server.url);
+  breakdown = await breakdownOf(server);
 
   log('memory per session');
   perSessionBytes = await memoryPerSession(server, idleRssBytes);
