@@ -15,7 +15,7 @@ export interface StageTotals {
   estimator: number;
   vocoder: number;
   workerQueued: number;
-  inference: number;
+  worker: number;
   messaging: number;
   synthesis: number;
   resample?: number;
@@ -123,7 +123,7 @@ function sessionTotals(timings: PhraseTimings[]): StageTotals {
     estimator: of((t) => sum(t.estimatorMs ?? [])),
     vocoder: of((t) => t.vocoderMs),
     workerQueued: of((t) => t.workerQueuedMs),
-    inference: of((t) => t.inferenceMs),
+    worker: of((t) => t.workerMs),
     messaging: of((t) => t.messagingMs),
     synthesis: of((t) => t.synthesisMs),
     resample: of((t) => t.resampleMs),
@@ -144,7 +144,7 @@ function engineTotals(timings: SynthesisTimings[]): StageTotals {
     estimator: of((t) => sum(t.estimatorMs)),
     vocoder: of((t) => t.vocoderMs),
     workerQueued: of((t) => t.workers.queuedMs),
-    inference: of((t) => t.workers.runMs),
+    worker: of((t) => t.workers.workMs),
     messaging: of((t) => t.workers.messagingMs),
     synthesis: of((t) => t.totalMs),
   };

@@ -234,7 +234,7 @@ export function renderMarkdown(r: BenchResults): string {
     '### Real-time factor per stage',
     '',
     'Seconds of work per second of audio (lower is faster), best of the rounds for each of three sentences, one synthesis at a time.',
-    '"estimator call" is one call (every emotion row of one step); "estimator" all steps. End to end = text in, Opus packets out.',
+    '"estimator call" is one call (every emotion row of one step); "estimator" all steps; "resample" the conversion to 48 kHz, in the inference worker after the vocoder. End to end = text in, Opus packets out.',
     '',
     table(
       ['steps', 'emotions', 'front end', 'encoder', 'frame decoder', 'estimator call', 'estimator', 'vocoder', 'resample', 'Opus', 'end to end'],
@@ -313,7 +313,7 @@ export function breakdownMarkdown(b: BreakdownResults): string {
         row('frame decoder', s.decoder, e.decoder),
         row(`estimator (${s.estimatorCalls} calls)`, s.estimator, e.estimator),
         row('vocoder', s.vocoder, e.vocoder),
-        row('worker calls: inside onnxruntime', s.inference, e.inference),
+        row('worker calls: computing (onnxruntime, resampling)', s.worker, e.worker),
         row('worker calls: messaging between threads', s.messaging, e.messaging),
         row('worker calls: waiting for a worker', s.workerQueued, e.workerQueued),
         row('**synthesis**', s.synthesis, e.synthesis),

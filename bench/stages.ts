@@ -1,10 +1,9 @@
 // Real-time factor of each stage of one phrase, measured in process: the engine's own
-// timings (front end, encoder, frame decoder, each estimator call, vocoder), then the server's delivery
-// path on the result (resampling to 48 kHz, Opus). RTF = time / audio duration.
+// timings (front end, encoder, frame decoder, each estimator call, vocoder, and its
+// conversion to 48 kHz in the worker, as the server asks for it), then Opus on the
+// result. RTF = time / audio duration.
 import { Engine, type SynthesisResult } from '../src/pipeline/synthesis/index.js';
 import { createOpusEncoder } from '../src/stream/opus.js';
-import { createPolyphaseResampler } from '../src/stream/polyphase.js';
-import type { Resampler } from '../src/stream/resampler.js';
 import { OUTPUT_SAMPLE_RATE } from '../src/protocol/index.js';
 
 export interface StageRow {
@@ -39,28 +38,24 @@ export interface StageOptions {
 
 interface Timed {
   result: SynthesisResult;
-  resampleMs: number;
   opusMs: number;
   totalMs: number;
 }
 
-async function deliver(result: SynthesisResult, resampler: Resampler): Promise<Timed> {
-  let mark = performance.now();
-  const pcm = await resampler.process(result.audio);
-  const resampleMs = performance.now() - mark;
-  mark = performance.now();
-  createOpusEncoder().encode(pcm);
+function deliver(result: SynthesisResult): Timed {
+  const mark = performance.now();
+  createOpusEncoder().encode(result.audio);
   const opusMs = performance.now() - mark;
-  return { result, resampleMs, opusMs, totalMs: result.timings.totalMs + resampleMs + opusMs };
+  return { result, opusMs, totalMs: result.timings.totalMs + opusMs };
 }
 
 export async function measureStages(options: StageOptions): Promise<{ device: string; rows: StageRow[] }> {
   // No phrase cache: every round must do the work of a phrase never heard before.
   const engine = await Engine.create({ voiceDir: options.voiceDir, device: options.device, cacheEntries: 0 });
-  // The server's converter for the wire (src/server/voices.ts).
-  const resampler = createPolyphaseResampler(engine.voice.audio.sampleRate, OUTPUT_SAMPLE_RATE);
+  // At the wire's rate, as the server asks for it (src/server/render.ts).
+  const sampleRate = OUTPUT_SAMPLE_RATE;
   try {
-    await deliver(await engine.synthesize(options.sentences[0]!, { weights: options.mixes[0]!, steps: 2, seed: 0 }), resampler);
+    deliver(await engine.synthesize(options.sentences[0]!, { weights: options.mixes[0]!, steps: 2, seed: 0, sampleRate }));
     const rows: StageRow[] = [];
     for (const steps of options.steps) {
       for (const weights of options.mixes) {
@@ -68,7 +63,7 @@ export async function measureStages(options: StageOptions): Promise<{ device: st
         for (const text of options.sentences) {
           let best: Timed | undefined;
           for (let r = 0; r < options.rounds; r++) {
-            const timed = await deliver(await engine.synthesize(text, { weights, steps, seed: 1 + r }), resampler);
+            const timed = deliver(await engine.synthesize(text, { weights, steps, seed: 1 + r, sampleRate }));
             if (!best || timed.totalMs < best.totalMs) best = timed;
           }
           const t = best!.result.timings;
@@ -79,7 +74,7 @@ export async function measureStages(options: StageOptions): Promise<{ device: st
           sum.estimator += t.estimatorMs.reduce((a, b) => a + b, 0);
           sum.calls += t.estimatorMs.length;
           sum.vocoder += t.vocoderMs;
-          sum.resample += best!.resampleMs;
+          sum.resample += t.resampleMs;
           sum.opus += best!.opusMs;
           sum.total += best!.totalMs;
         }
@@ -102,7 +97,6 @@ export async function measureStages(options: StageOptions): Promise<{ device: st
     }
     return { device: engine.device, rows };
   } finally {
-    resampler.close();
     await engine.close();
   }
 }

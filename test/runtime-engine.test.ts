@@ -6,6 +6,7 @@ import { phonemize } from '../src/pipeline/frontend/index.js';
 import { Engine, SYNTHESIS_LIMITS } from '../src/pipeline/synthesis/engine.js';
 import { createInferenceWorker, WorkerPool } from '../src/pipeline/synthesis/worker-pool.js';
 import { loadVoice } from '../src/pipeline/voice/load.js';
+import { createPolyphaseResampler } from '../src/stream/polyphase.js';
 import { TINY_VOICE, maxAbsDiff } from './runtime-fixtures.js';
 
 /** A WAV file of the given channels in one of the formats embedReference accepts. */
@@ -72,6 +73,17 @@ describe('Engine on the tiny voice', () => {
     expect(result.words.at(-1)!.endMs).toBeLessThanOrEqual(result.durationMs);
     expect(result.timings.estimatorMs).toHaveLength(3);
     expect(result.audio.every(Number.isFinite)).toBe(true);
+  });
+
+  it('converts its audio to the sampleRate asked for, as the polyphase resampler does on the calling thread', async () => {
+    const request = { weights: { happy: 1 }, seed: 5, steps: 2 };
+    const native = await engine.synthesize(TEXT, request);
+    const converted = await engine.synthesize(TEXT, { ...request, sampleRate: 48_000 });
+    expect(converted.sampleRate).toBe(48_000);
+    expect(Array.from(converted.audio)).toEqual(Array.from(await createPolyphaseResampler(native.sampleRate, 48_000).process(native.audio)));
+    expect(converted.durationMs).toBeCloseTo(native.durationMs, 1);
+    expect(converted.timings.resampleMs).toBeGreaterThan(0);
+    await expect(engine.synthesize(TEXT, { ...request, sampleRate: 0 })).rejects.toMatchObject({ code: 'REQUEST_INVALID' });
   });
 
   it('is deterministic for a seed, also when requests run concurrently', async () => {

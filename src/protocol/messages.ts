@@ -150,9 +150,9 @@ export interface PhraseTimings {
   /** One per estimator call. */
   estimatorMs?: number[];
   vocoderMs?: number;
-  /** The synthesis's calls to the inference workers: waiting for a free worker, inside onnxruntime, and passing between the threads. */
+  /** The synthesis's calls to the inference workers: waiting for a free worker, computing there (onnxruntime, audio conversion), and passing between the threads. */
   workerQueuedMs?: number;
-  inferenceMs?: number;
+  workerMs?: number;
   messagingMs?: number;
   /** From the voice's rate to the wire's. */
   resampleMs: number;

@@ -1,5 +1,5 @@
 // One phrase from text to 48 kHz PCM: the runtime's synthesis, with the phrase's
-// emotion changes placed at their words, then the voice's resampler. Shared by
+// emotion changes placed at their words, converted to 48 kHz by the engine's workers. Shared by
 // WebSocket sessions and POST /v1/speech.
 import { wordEndAt, wordsBefore } from '../pipeline/frontend/index.js';
 import { DEFAULT_TRANSITION_MS, emotionCourse, SynthesisError, type CheckedMix, type EmotionCourse, type SynthesisRequest } from '../pipeline/synthesis/index.js';
@@ -64,7 +64,9 @@ export async function renderPhrase(
   const changeWords = changes.map((c) => c.word);
   let result;
   try {
-    result = await voice.engine.synthesize(text, { ...request, weights: start.weights, ...(start.ramp ? { ramp: start.ramp } : {}), changes });
+    // The engine's workers convert the audio to the wire's rate: off the event loop, which
+    // every session's sockets, Opus and pacing share.
+    result = await voice.engine.synthesize(text, { ...request, weights: start.weights, ...(start.ramp ? { ramp: start.ramp } : {}), changes, sampleRate: OUTPUT_SAMPLE_RATE });
   } catch (error) {
     // Text with nothing to pronounce (a lone "…") is a phrase of no audio, not a failure;
     // its changes still take over, at its (empty) start.
@@ -74,7 +76,7 @@ export async function renderPhrase(
     throw error;
   }
   const resampling = performance.now();
-  const pcm = await voice.resampler.process(result.audio);
+  const pcm = result.sampleRate === OUTPUT_SAMPLE_RATE ? result.audio : await voice.resampler.process(result.audio);
   return {
     pcm,
     words: result.words,
@@ -82,6 +84,6 @@ export async function renderPhrase(
     changeWords,
     synthesisMs: result.timings.totalMs,
     stages: result.timings,
-    resampleMs: performance.now() - resampling,
+    resampleMs: performance.now() - resampling + (result.timings.resampleMs ?? 0),
   };
 }

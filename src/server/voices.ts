@@ -1,5 +1,6 @@
 // The voices a server speaks with: one engine (and its worker pool) per voice,
-// plus one resampler from the voice's rate to the wire's 48 kHz.
+// plus one resampler from the voice's rate to the wire's 48 kHz for an engine that
+// does not convert its audio itself (a test's fake voice).
 import { join } from 'node:path';
 import {
   Engine,
@@ -41,6 +42,8 @@ export interface VoiceEngine {
 /** The part of a synthesis result that the server uses. */
 export interface PhraseSynthesis {
   audio: Float32Array;
+  /** The rate of `audio` when the engine took the request's `sampleRate`; absent: the voice's. */
+  sampleRate?: number;
   words: WordTiming[];
   emotion: { course: EmotionCourse };
   /** The engine reports every stage; a test's fake voice may give the total alone. */
@@ -50,7 +53,7 @@ export interface PhraseSynthesis {
 export interface ServedVoice {
   info: VoiceInfo;
   engine: VoiceEngine;
-  /** From the voice's rate to the wire's 48 kHz. */
+  /** From the voice's rate to the wire's 48 kHz, for an engine that does not convert its audio itself. */
   resampler: Resampler;
 }
 
@@ -99,8 +102,6 @@ export class VoiceRegistry {
         const v = engine.voice;
         voices.set(id, {
           engine,
-          // Every phrase of every session passes through here on the main thread, where
-          // libsamplerate cost more CPU than synthesis itself (docs/benchmarks.md).
           resampler: createPolyphaseResampler(v.audio.sampleRate, OUTPUT_SAMPLE_RATE),
           info: {
             id,

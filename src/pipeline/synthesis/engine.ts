@@ -60,17 +60,19 @@ export interface SynthesisTimings {
   /** One entry per estimator call: one per diffusion step, but 2N − 1 for solver 'heun'. */
   estimatorMs: number[];
   vocoderMs: number;
+  /** Converting the audio to the request's `sampleRate` (in the worker, after the vocoder); 0 at the voice's rate. */
+  resampleMs: number;
   /**
    * The worker calls together (encoder, frame decoder, vocoder, and the estimator when not
-   * batched across sessions): waiting for a free worker, inside onnxruntime, and in
-   * messaging between the threads (their wall time less the other two).
+   * batched across sessions): waiting for a free worker, computing (onnxruntime, audio
+   * conversion), and in messaging between the threads (their wall time less the other two).
    */
   workers: CallMeter;
   totalMs: number;
 }
 
 export interface SynthesisResult {
-  /** Mono audio at `sampleRate` (the voice's). */
+  /** Mono audio at `sampleRate` (the request's, by default the voice's). */
   audio: Float32Array;
   sampleRate: number;
   durationMs: number;
@@ -329,20 +331,19 @@ export class Engine {
 
     const mel = trimFrames(padded, channels, frames, real);
     mark = performance.now();
-    const vocoded = await this.pool.vocode(mel.slice(), channels, real, urgency(), meter);
-    const vocoderMs = performance.now() - mark;
-    const audio = vocoded.length > real * hop ? vocoded.slice(0, real * hop) : vocoded;
+    const { audio, resampleMs = 0 } = await this.pool.vocodeAt(mel.slice(), channels, real, r.sampleRate, urgency(), meter);
+    const vocoderMs = performance.now() - mark - resampleMs;
 
     return {
       audio,
-      sampleRate: voice.audio.sampleRate,
-      durationMs: (audio.length / voice.audio.sampleRate) * 1000,
+      sampleRate: r.sampleRate,
+      durationMs: (audio.length / r.sampleRate) * 1000,
       words: wordTimings(words, durations, frameMs),
       durations,
       mel,
       seed: r.seed,
       emotion: { course, anchorsMs, rows, phonemeRows },
-      timings: { frontendMs, encoderMs, decoderMs, estimatorMs: stepMs, vocoderMs, workers: meter, totalMs: performance.now() - started },
+      timings: { frontendMs, encoderMs, decoderMs, estimatorMs: stepMs, vocoderMs, resampleMs, workers: meter, totalMs: performance.now() - started },
     };
   }
 }

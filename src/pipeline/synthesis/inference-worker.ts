@@ -3,6 +3,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
 import type { GraphSignature, GraphValueInfo } from '../voice/graphs.js';
+import { createPolyphaseResampler } from '../../stream/polyphase.js';
+import type { Resampler } from '../../stream/resampler.js';
 import { GRAPH_NAMES, type GraphName } from '../voice/manifest.js';
 import { packBatches, splitScores } from './batcher.js';
 import { SynthesisError } from './errors.js';
@@ -109,17 +111,22 @@ class Arena {
   }
 }
 
-/** Time inside session.run since the current request began: the pool tells it apart from messaging. */
-let runMs = 0;
+/**
+ * Time spent computing (onnxruntime's runs, audio conversion) since the current request
+ * began: the pool counts the rest of the call's wall time as messaging.
+ */
+let workMs = 0;
 
-async function run(session: Session, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
+async function working<T>(work: () => Promise<T>): Promise<T> {
   const started = performance.now();
   try {
-    return await session.run(feeds);
+    return await work();
   } finally {
-    runMs += performance.now() - started;
+    workMs += performance.now() - started;
   }
 }
+
+const run = (session: Session, feeds: Record<string, ort.Tensor>) => working(() => session.run(feeds));
 
 async function estimate(session: Session, arena: Arena, request: EstimateRequest): Promise<EstimateResult> {
   const p = packBatches(request.batches, (name, length) => arena.take(name, length));
@@ -147,6 +154,12 @@ async function main(): Promise<void> {
   const { sessions } = opened;
   const logMel = new LogMel(init.mel);
   const arena = new Arena();
+  const resamplers = new Map<number, Resampler>();
+  const resamplerTo = (rate: number): Resampler => {
+    let resampler = resamplers.get(rate);
+    if (!resampler) resamplers.set(rate, (resampler = createPolyphaseResampler(init.mel.sampleRate, rate)));
+    return resampler;
+  };
   const ser = async (mel: Float32Array, frames: number): Promise<SerResult> => {
     const out = await run(sessions.ser, { mel: new ort.Tensor('float32', mel, [1, init.mel.nMels, frames]) });
     return { embedding: owned(out['embedding']!.data), logits: owned(out['logits']!.data) };
@@ -174,9 +187,16 @@ async function main(): Promise<void> {
       return { prior: owned(out['prior']!.data) };
     },
     estimate: (request) => estimate(sessions.estimator, arena, request),
-    vocode: async ({ mel, channels, frames }): Promise<VocodeResult> => {
+    vocode: async ({ mel, channels, frames, sampleRate }): Promise<VocodeResult> => {
       const out = await run(sessions.vocoder, { mel: new ort.Tensor('float32', mel, [1, channels, frames]) });
-      return { audio: owned(out['audio']!.data) };
+      const data = out['audio']!.data as Float32Array;
+      if (sampleRate === undefined) return { audio: owned(data) };
+      const audio = data.length > frames * init.mel.hopLength ? data.subarray(0, frames * init.mel.hopLength) : data;
+      if (sampleRate === init.mel.sampleRate) return { audio: owned(audio) };
+      const started = performance.now();
+      // The resampler's output is a fresh array: no copy of onnxruntime's first.
+      const converted = await working(() => resamplerTo(sampleRate).process(audio));
+      return { audio: converted, resampleMs: performance.now() - started };
     },
     ser: ({ mel, frames }) => ser(mel, frames),
     embed: ({ wave }) => {
@@ -195,10 +215,10 @@ async function main(): Promise<void> {
   // One request at a time: the pool sends a worker its next request only after the reply.
   port.on('message', async ({ id, request }: { id: number; request: InferenceRequest }) => {
     let reply: WorkerReply;
-    runMs = 0;
+    workMs = 0;
     try {
       const handler = handlers[request.op] as (r: InferenceRequest) => Promise<ResultOf[keyof ResultOf]>;
-      reply = { id, ok: true, result: await handler(request), runMs };
+      reply = { id, ok: true, result: await handler(request), workMs };
     } catch (err) {
       reply = { id, ok: false, message: (err as Error).message, ...(err instanceof SynthesisError ? { code: err.code } : {}) };
     }

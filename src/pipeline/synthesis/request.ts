@@ -65,6 +65,11 @@ export interface SynthesisRequest {
    */
   ahead?: () => boolean;
   signal?: AbortSignal;
+  /**
+   * The rate of the audio returned, converted in the inference worker (a polyphase filter,
+   * src/stream/polyphase.ts) rather than on the caller's thread. Default: the voice's.
+   */
+  sampleRate?: number;
 }
 
 export interface EmotionChange {
@@ -89,6 +94,7 @@ export interface ResolvedRequest {
   deadline?: number;
   ahead?: () => boolean;
   signal?: AbortSignal;
+  sampleRate: number;
 }
 
 function invalid(message: string): never {
@@ -139,6 +145,9 @@ export function resolveRequest(voice: VoiceManifest, request: SynthesisRequest):
   const seed = request.seed ?? randomInt(2 ** 32);
   if (!Number.isSafeInteger(seed)) invalid(`seed must be a safe integer, got ${seed}`);
 
+  const sampleRate = request.sampleRate ?? voice.audio.sampleRate;
+  if (!Number.isInteger(sampleRate) || sampleRate < 1000 || sampleRate > 192_000) invalid(`sampleRate must be an integer from 1000 to 192000 Hz, got ${sampleRate}`);
+
   let schedule: Schedule | undefined;
   if (request.schedule !== undefined) {
     const { primary, secondary, tMax, tMin } = request.schedule;
@@ -165,5 +174,6 @@ export function resolveRequest(voice: VoiceManifest, request: SynthesisRequest):
     ...(request.deadline !== undefined ? { deadline: finite(request.deadline, 'deadline') } : {}),
     ...(request.ahead ? { ahead: request.ahead } : {}),
     ...(request.signal ? { signal: request.signal } : {}),
+    sampleRate,
   };
 }

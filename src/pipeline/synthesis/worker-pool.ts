@@ -15,6 +15,7 @@ import {
   type InferenceRequest,
   type ResultOf,
   type SerResult,
+  type VocodeResult,
   type WorkerInit,
   type WorkerReply,
   type WorkerStartup,
@@ -47,16 +48,17 @@ export function createInferenceWorker(init: WorkerInit): Worker {
 
 /**
  * Where the wall time of a caller's worker calls went, summed over the calls that were
- * given it: waiting for a free worker, inside onnxruntime, and the rest (posting the
- * request, copying and transferring arrays, the worker's own JavaScript, the reply).
+ * given it: waiting for a free worker, computing (onnxruntime, audio conversion), and
+ * the rest (posting the request, copying and transferring arrays, the reply waiting
+ * for the caller's thread).
  */
 export interface CallMeter {
   queuedMs: number;
-  runMs: number;
+  workMs: number;
   messagingMs: number;
 }
 
-export const newCallMeter = (): CallMeter => ({ queuedMs: 0, runMs: 0, messagingMs: 0 });
+export const newCallMeter = (): CallMeter => ({ queuedMs: 0, workMs: 0, messagingMs: 0 });
 
 /**
  * When a call's result is wanted, decided as it is queued. A free worker takes calls that
@@ -153,9 +155,14 @@ export class WorkerPool {
     return (await this.call({ op: 'estimate', batches }, urgency, meter)).scores;
   }
 
-  /** [channels, frames] mel → waveform; `mel` is transferred. */
+  /** [channels, frames] mel → the vocoder's waveform; `mel` is transferred. */
   async vocode(mel: Float32Array, channels: number, frames: number, urgency?: Urgency, meter?: CallMeter): Promise<Float32Array> {
     return (await this.call({ op: 'vocode', mel, channels, frames }, urgency, meter)).audio;
+  }
+
+  /** [channels, frames] mel → frames × hop samples of waveform, converted to `sampleRate` in the worker; `mel` is transferred. */
+  vocodeAt(mel: Float32Array, channels: number, frames: number, sampleRate: number, urgency?: Urgency, meter?: CallMeter): Promise<VocodeResult> {
+    return this.call({ op: 'vocode', mel, channels, frames, sampleRate }, urgency, meter);
   }
 
   /** SER of a [nMels, frames] log-mel; `mel` is transferred. */
@@ -284,8 +291,8 @@ export class WorkerPool {
     if (call.meter && reply.ok) {
       const posted = call.postedAt!;
       call.meter.queuedMs += posted - call.calledAt;
-      call.meter.runMs += reply.runMs;
-      call.meter.messagingMs += performance.now() - posted - reply.runMs;
+      call.meter.workMs += reply.workMs;
+      call.meter.messagingMs += performance.now() - posted - reply.workMs;
     }
     if (reply.ok) call.resolve(reply.result);
     // The worker's own refusals (a bad reference clip) keep their code and message.

@@ -74,9 +74,16 @@ export interface VocodeRequest {
   mel: Float32Array;
   channels: number;
   frames: number;
+  /**
+   * Given: the audio is cut to frames × hop samples and converted to this rate when it is not
+   * the voice's, here rather than on the caller's thread. Absent: the vocoder's output as it is.
+   */
+  sampleRate?: number;
 }
 export interface VocodeResult {
   audio: Float32Array;
+  /** The conversion to `sampleRate`, when asked for. */
+  resampleMs?: number;
 }
 
 /** SER of a log-mel. */
@@ -118,8 +125,8 @@ export interface ResultOf {
 }
 
 export type WorkerReply =
-  /** runMs: time inside onnxruntime's session.run for this request; the rest of the call's wall time is messaging. */
-  | { id: number; ok: true; result: ResultOf[keyof ResultOf]; runMs: number }
+  /** workMs: time computing this request (onnxruntime's runs, audio conversion); the rest of the call's wall time is messaging. */
+  | { id: number; ok: true; result: ResultOf[keyof ResultOf]; workMs: number }
   | { id: number; ok: false; message: string; code?: SynthesisErrorCode };
 
 /** The typed arrays reachable in a message, for the transfer list. */

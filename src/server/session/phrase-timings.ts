@@ -59,7 +59,7 @@ export class PhraseTimer {
       ...(s?.decoderMs !== undefined ? { decoderMs: s.decoderMs } : {}),
       ...(s?.estimatorMs !== undefined ? { estimatorMs: s.estimatorMs } : {}),
       ...(s?.vocoderMs !== undefined ? { vocoderMs: s.vocoderMs } : {}),
-      ...(s?.workers ? { workerQueuedMs: s.workers.queuedMs, inferenceMs: s.workers.runMs, messagingMs: s.workers.messagingMs } : {}),
+      ...(s?.workers ? { workerQueuedMs: s.workers.queuedMs, workerMs: s.workers.workMs, messagingMs: s.workers.messagingMs } : {}),
       resampleMs: audio.resampleMs + m.wireResampleMs,
       heldMs: m.deliveringAt - m.renderedAt,
       encodeMs: m.encodeMs,
