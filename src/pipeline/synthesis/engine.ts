@@ -331,13 +331,14 @@ export class Engine {
 
     const mel = trimFrames(padded, channels, frames, real);
     mark = performance.now();
-    const { audio, resampleMs = 0 } = await this.pool.vocodeAt(mel.slice(), channels, real, r.sampleRate, urgency(), meter);
+    const sampleRate = r.sampleRate ?? voice.audio.sampleRate;
+    const { audio, resampleMs = 0 } = await this.pool.vocodeAt(mel.slice(), channels, real, sampleRate, urgency(), meter);
     const vocoderMs = performance.now() - mark - resampleMs;
 
     return {
       audio,
-      sampleRate: r.sampleRate,
-      durationMs: (audio.length / r.sampleRate) * 1000,
+      sampleRate,
+      durationMs: (audio.length / sampleRate) * 1000,
       words: wordTimings(words, durations, frameMs),
       durations,
       mel,

@@ -94,7 +94,7 @@ export interface ResolvedRequest {
   deadline?: number;
   ahead?: () => boolean;
   signal?: AbortSignal;
-  sampleRate: number;
+  sampleRate?: number;
 }
 
 function invalid(message: string): never {
@@ -145,8 +145,8 @@ export function resolveRequest(voice: VoiceManifest, request: SynthesisRequest):
   const seed = request.seed ?? randomInt(2 ** 32);
   if (!Number.isSafeInteger(seed)) invalid(`seed must be a safe integer, got ${seed}`);
 
-  const sampleRate = request.sampleRate ?? voice.audio.sampleRate;
-  if (!Number.isInteger(sampleRate) || sampleRate < 1000 || sampleRate > 192_000) invalid(`sampleRate must be an integer from 1000 to 192000 Hz, got ${sampleRate}`);
+  const { sampleRate } = request;
+  if (sampleRate !== undefined && (!Number.isInteger(sampleRate) || sampleRate < 1000 || sampleRate > 192_000)) invalid(`sampleRate must be an integer from 1000 to 192000 Hz, got ${sampleRate}`);
 
   let schedule: Schedule | undefined;
   if (request.schedule !== undefined) {
@@ -174,6 +174,6 @@ export function resolveRequest(voice: VoiceManifest, request: SynthesisRequest):
     ...(request.deadline !== undefined ? { deadline: finite(request.deadline, 'deadline') } : {}),
     ...(request.ahead ? { ahead: request.ahead } : {}),
     ...(request.signal ? { signal: request.signal } : {}),
-    sampleRate,
+    ...(sampleRate !== undefined ? { sampleRate } : {}),
   };
 }
