@@ -40,7 +40,7 @@ export async function transcribe(wav: string): Promise<string[]> {
   const dir = await mkdtemp(join(tmpdir(), 'emomix-asr-'));
   try {
     const asrWav = join(dir, 'asr.wav');
-    await run('sox', [wav, '-r', '16000', '-c', '1', '-b', '16', asrWav]);
+    await run('sox', ['-R', wav, '-r', '16000', '-c', '1', '-b', '16', asrWav]);
     const { stdout } = await run('pocketsphinx_continuous', ['-infile', asrWav, '-logfn', '/dev/null'], { maxBuffer: 16 * 2 ** 20 });
     return stdout.toLowerCase().split(/\s+/).filter(Boolean);
   } finally {

@@ -6,7 +6,8 @@ import pytest
 
 from emomix.evaluation.evaluate import merged_evaluation, monotonic_toward, rounded
 from emomix.evaluation.pitch import mean_f0, yin
-from emomix.evaluation.wer import corpus_wer, transcribe, word_errors
+from emomix.evaluation.wer import corpus_wer, to_asr_wav, transcribe, word_errors
+from emomix.audio import write_wav
 
 SR = 22050
 
@@ -67,3 +68,16 @@ def test_a_run_of_some_parts_keeps_the_other_figures_and_merges_sets_by_name():
     merged = merged_evaluation(previous, wer_only, ["wer"])
     assert merged["sentences"] == 10 and merged["werBySteps"] == {"4": 25.0}
     assert merged["werTeacher"] == 21.07 and merged["sets"] == {"short": {"teacher": 29.51}}
+
+
+def test_the_recogniser_gets_the_same_bytes_for_the_same_audio(tmp_path):
+    """SoX dithers on the way to 16 bits; unseeded, two conversions of one file differ and
+    pocketsphinx's transcript (and the WER) with them."""
+    rng = np.random.default_rng(3)
+    t = np.arange(22050 * 2) / 22050
+    audio = (0.3 * np.sin(2 * np.pi * 180 * t) + 0.01 * rng.standard_normal(t.size)).astype(np.float32)
+    wav = tmp_path / "in.wav"
+    write_wav(wav, audio, 22050)
+    first = to_asr_wav(wav, tmp_path / "a.wav").read_bytes()
+    second = to_asr_wav(wav, tmp_path / "b.wav").read_bytes()
+    assert len(first) > 44 and first == second

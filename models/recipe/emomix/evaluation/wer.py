@@ -2,7 +2,9 @@
 
 The reference of a sentence is the front end's normalised words (numbers and
 abbreviations spelled out as the voice speaks them); the hypothesis is pocketsphinx's
-transcript, lower-cased.
+transcript, lower-cased. The conversion to 16 kHz is repeatable (SoX's -R): SoX dithers
+when it reduces to 16 bits, and with a fresh random dither each run pocketsphinx's transcript
+of the same audio moved the teacher's WER on the conversational set between 11.1 % and 12.4 %.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 ASR_RATE = 16000
-SOX_COMMAND = "sox <wav> -r 16000 -c 1 -b 16 <16k.wav>"
+SOX_COMMAND = "sox -R <wav> -r 16000 -c 1 -b 16 <16k.wav>"
 ASR_COMMAND = "pocketsphinx_continuous -infile <16k.wav> -logfn /dev/null"
 
 
@@ -38,12 +40,17 @@ def corpus_wer(pairs: list[tuple[list[str], list[str]]]) -> float:
     return 100.0 * sum(word_errors(ref, hyp) for ref, hyp in pairs) / words
 
 
+def to_asr_wav(wav: Path, out: Path) -> Path:
+    """`wav` as the recogniser takes it: 16 kHz mono 16-bit, the same bytes on every run."""
+    subprocess.run(["sox", "-R", str(wav), "-r", str(ASR_RATE), "-c", "1", "-b", "16", str(out)],
+                   check=True, capture_output=True)
+    return out
+
+
 def transcribe(wav: Path) -> str:
     """pocketsphinx's transcript of a WAV file of any rate (converted to 16 kHz mono 16-bit)."""
     with tempfile.TemporaryDirectory() as tmp:
-        asr_wav = Path(tmp) / "asr.wav"
-        subprocess.run(["sox", str(wav), "-r", str(ASR_RATE), "-c", "1", "-b", "16", str(asr_wav)],
-                       check=True, capture_output=True)
+        asr_wav = to_asr_wav(wav, Path(tmp) / "asr.wav")
         out = subprocess.run(["pocketsphinx_continuous", "-infile", str(asr_wav), "-logfn", "/dev/null"],
                              check=True, capture_output=True, text=True)
     # Continuous mode prints one line per utterance it segments.
