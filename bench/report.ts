@@ -389,13 +389,13 @@ function fairnessMarkdown(f: FairnessResults): string {
     '### First audio behind a long text',
     '',
     `One session is given ${f.longTextWords} words at once (asap pacing); ${f.leadMs} ms later a fresh session sends a 6-word first phrase. ` +
-      `Its time to first audio on a server that serves every session's next phrase before phrases synthesized ahead, and on one that does not (\`--phrase-priority off\`), rounds taking turns.`,
+      `Its time to first audio on a server that serves inference calls by the time their listener needs them, and on one that serves them as they come (\`--scheduling arrival\`), rounds taking turns.`,
     '',
     table(
       ['server', 'first audio p50', 'first audio p95', 'samples'],
       [
-        ['next phrase first (default)', ms(f.withPriority.p50), ms(f.withPriority.p95), f.withPriority.samples],
-        ['by deadline only', ms(f.withoutPriority.p50), ms(f.withoutPriority.p95), f.withoutPriority.samples],
+        ['by deadline (default)', ms(f.byDeadline.p50), ms(f.byDeadline.p95), f.byDeadline.samples],
+        ['as they come', ms(f.byArrival.p50), ms(f.byArrival.p95), f.byArrival.samples],
       ],
     ),
   ].join('\n');

@@ -78,7 +78,7 @@ const MIXES: Record<string, number>[] = [
 const sessionStart = { voice: values.voice, emotion: MIXES[1]! };
 
 // The phrase cache stays off: every phrase costs what a phrase never heard before costs.
-const serverOptions = (batching: 'auto' | 'on' | 'off', phrasePriority: 'on' | 'off' = 'on'): ServerOptions => ({ modelsDir: values.models!, voice: values.voice!, device, flags: ['--cache-entries', '0', '--batching', batching, '--phrase-priority', phrasePriority, '--max-sessions', String(MAX_SESSIONS)] });
+const serverOptions = (batching: 'auto' | 'on' | 'off', scheduling: 'deadline' | 'arrival' = 'deadline'): ServerOptions => ({ modelsDir: values.models!, voice: values.voice!, device, flags: ['--cache-entries', '0', '--batching', batching, '--scheduling', scheduling, '--max-sessions', String(MAX_SESSIONS)] });
 const switchPlan = { ttfaSamples: plan.ttfaSamples, rounds: plan.rounds, words: plan.switchWords };
 
 if (values.only === 'supply') {
@@ -196,7 +196,7 @@ try {
     ladders.push(await concurrencyLadder(server, rate));
   }
 
-  log("a new session's first audio behind a long text, with and without the next-phrase priority");
+  log("a new session's first audio behind a long text, inference by deadline and as it comes");
   fairness = await fairnessAgainst(server);
 } finally {
   await server.stop();
@@ -320,12 +320,12 @@ async function concurrencyLadder(target: BenchServer, wordsPerSecond: number): P
   return { wordsPerSecond, trials, maxRealtimeSessions: passing?.sessions ?? 0, firstAudioAtMax: passing?.firstAudio ?? null };
 }
 
-/** `server` (the next-phrase priority on, the default) against a server without it; see fairness.ts. */
+/** `server` (inference by deadline, the default) against a server serving it as it comes; see fairness.ts. */
 async function fairnessAgainst(server: BenchServer): Promise<FairnessResults> {
-  const off = await BenchServer.start(serverOptions('auto', 'off'));
+  const off = await BenchServer.start(serverOptions('auto', 'arrival'));
   try {
     await timeToFirstAudio(off.url, sessionStart, `${firstPhrase(6, 99)} ${NEXT_WORD}`);
-    return await measureFairness({ withPriority: server.url, withoutPriority: off.url }, sessionStart, mixedReply(plan.fairnessWords, 400), plan.fairnessRounds);
+    return await measureFairness({ byDeadline: server.url, byArrival: off.url }, sessionStart, mixedReply(plan.fairnessWords, 400), plan.fairnessRounds);
   } finally {
     await off.stop();
   }

@@ -127,7 +127,7 @@ describe('npm run bench -- --quick', () => {
     if (results.festival.available) expect(positive(l.toFestival ?? Number.NaN)).toBe(true);
     const f = results.fairness;
     expect(f.rounds).toBe(1);
-    expect(positive(f.withPriority.p50) && positive(f.withoutPriority.p50)).toBe(true);
+    expect(positive(f.byDeadline.p50) && positive(f.byArrival.p50)).toBe(true);
     expect(stdout).toContain('### One long text at once');
     expect(stdout).toContain('### First audio behind a long text');
     expect(results.targets.map((t) => t.goal)).toEqual(expect.arrayContaining(['≤ 1.15×', '≥ 32']));

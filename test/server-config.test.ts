@@ -26,8 +26,8 @@ describe('parseConfig', () => {
     expect(parseConfig([], {})).toMatchObject({ batching: 'auto', cacheEntries: 256 });
     expect(parseConfig(['--batching', 'on', '--cache-entries', '0'], {})).toMatchObject({ batching: 'on', cacheEntries: 0 });
     expect(parseConfig([], { EMOMIX_BATCHING: 'off' })).toMatchObject({ batching: 'off' });
-    expect(parseConfig([], {})).toMatchObject({ phrasePriority: 'on' });
-    expect(parseConfig(['--phrase-priority', 'off'], {})).toMatchObject({ phrasePriority: 'off' });
+    expect(parseConfig([], {})).toMatchObject({ scheduling: 'deadline' });
+    expect(parseConfig(['--scheduling', 'arrival'], {})).toMatchObject({ scheduling: 'arrival' });
     expect(() => parseConfig(['--batching', 'yes'], {})).toThrow(ConfigError);
   });
 

@@ -9,7 +9,7 @@
 import type { Transferable as WorkerTransferable } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { batcherDefaults, EstimatorBatcher, groupByLength, packBatches, splitScores } from '../src/pipeline/synthesis/batcher.js';
-import { Engine } from '../src/pipeline/synthesis/engine.js';
+import { Engine, type Scheduling } from '../src/pipeline/synthesis/engine.js';
 import type { SynthesisRequest } from '../src/pipeline/synthesis/request.js';
 import type { EstimatorBatch } from '../src/pipeline/synthesis/sampler.js';
 import { createInferenceWorker, WorkerPool } from '../src/pipeline/synthesis/worker-pool.js';
@@ -293,36 +293,16 @@ describe('batched inference equals unbatched', () => {
     }
   });
 
-  it('calls for phrases synthesized ahead wait for every stream\'s next phrase, whatever their deadlines', async () => {
-    const order: string[] = [];
-    const pool = await WorkerPool.start({ size: 1, init: cpuWorkerInit(tiny.voice) });
-    try {
-      const mel = () => new Float32Array(80 * 40).fill(-5);
-      const busy = pool.vocode(mel(), 80, 40);
-      const now = performance.now();
-      const calls = [
-        pool.vocode(mel(), 80, 40, { deadline: now - 2000, ahead: true }).then(() => order.push('ahead, overdue')),
-        pool.vocode(mel(), 80, 40, { deadline: now + 5000 }).then(() => order.push('next, late')),
-        pool.vocode(mel(), 80, 40, { deadline: now - 1000, ahead: true }).then(() => order.push('ahead, due')),
-        pool.vocode(mel(), 80, 40, { deadline: now + 1000 }).then(() => order.push('next, early')),
-      ];
-      await Promise.all([busy, ...calls]);
-      expect(order).toEqual(['next, early', 'next, late', 'ahead, overdue', 'ahead, due']);
-    } finally {
-      await pool.close();
-    }
-  });
-
-  it('under load, a synthesis ahead of its stream waits for every call of the streams\' next phrases', async () => {
-    /** Frames of each estimator call, in the order the one worker got them: a long phrase ahead, two short ones next. */
-    const estimatorOrder = async (phrasePriority: boolean): Promise<number[]> => {
+  it('under load, the calls of a synthesis wanted later wait for those wanted sooner; served as they come, they take turns', async () => {
+    /** Frames of each estimator call, in the order the one worker got them: a long phrase wanted in 5 s, two short ones wanted now. */
+    const estimatorOrder = async (scheduling: Scheduling): Promise<number[]> => {
       const posted: number[] = [];
       const engine = await Engine.create({
         voiceDir: TINY_VOICE,
         workers: 1,
         intraOpThreads: 1,
         cacheEntries: 0,
-        phrasePriority,
+        scheduling,
         createWorker: (init) => {
           const worker = createInferenceWorker(init);
           const post = worker.postMessage.bind(worker);
@@ -336,9 +316,9 @@ describe('batched inference equals unbatched', () => {
       try {
         const request = (seed: number): SynthesisRequest => ({ weights: { neutral: 1 }, steps: 4, seed });
         await Promise.all([
-          engine.synthesize('The quick brown fox jumps over the lazy dog, and then it runs back into the forest.', { ...request(1), ahead: () => true }),
-          engine.synthesize('Hello there.', request(2)),
-          engine.synthesize('Hello there.', request(3)),
+          engine.synthesize('The quick brown fox jumps over the lazy dog, and then it runs back into the forest.', { ...request(1), deadline: performance.now() + 5000 }),
+          engine.synthesize('Hello there.', { ...request(2), deadline: performance.now() }),
+          engine.synthesize('Hello there.', { ...request(3), deadline: performance.now() }),
         ]);
         return posted;
       } finally {
@@ -346,13 +326,13 @@ describe('batched inference equals unbatched', () => {
       }
     };
     const longFrames = (order: number[]) => Math.max(...order);
-    const withPriority = await estimatorOrder(true);
-    expect(withPriority).toHaveLength(12);
+    const byDeadline = await estimatorOrder('deadline');
+    expect(byDeadline).toHaveLength(12);
     // Each short phrase's next call was always waiting when the worker came free: the long one waited throughout.
-    expect(withPriority.slice(8).every((frames) => frames === longFrames(withPriority))).toBe(true);
-    // By deadline alone its calls, queued first, would have taken turns with theirs.
-    const byDeadline = await estimatorOrder(false);
-    expect(byDeadline.slice(0, 8).some((frames) => frames === longFrames(byDeadline))).toBe(true);
+    expect(byDeadline.slice(8).every((frames) => frames === longFrames(byDeadline))).toBe(true);
+    // As they come, its calls, queued first, take turns with theirs.
+    const byArrival = await estimatorOrder('arrival');
+    expect(byArrival.slice(0, 8).some((frames) => frames === longFrames(byArrival))).toBe(true);
   });
 
   it('concurrent syntheses give the same audio with batching as without', async () => {

@@ -16,7 +16,7 @@ export interface ServerConfig {
   intraOpThreads: number | undefined;
   graphOptimization: GraphOptimization;
   batching: 'auto' | 'on' | 'off';
-  phrasePriority: 'on' | 'off';
+  scheduling: 'deadline' | 'arrival';
   cacheEntries: number;
   maxSessions: number;
   maxMessageBytes: number;
@@ -87,7 +87,7 @@ const options = [
   option({ key: 'intraOpThreads', flag: 'intra-op-threads', env: 'EMOMIX_INTRA_OP_THREADS', parse: integer(1, 256), fallback: undefined, help: 'onnxruntime intra-op threads per worker' }),
   option({ key: 'graphOptimization', flag: 'graph-optimization', env: 'EMOMIX_GRAPH_OPTIMIZATION', parse: oneOf('disabled', 'basic', 'extended', 'all'), fallback: 'all', help: 'onnxruntime graph optimisation level' }),
   option({ key: 'batching', flag: 'batching', env: 'EMOMIX_BATCHING', parse: oneOf('auto', 'on', 'off'), fallback: 'auto', help: "run concurrent sessions' estimator steps as one call (auto: on cuda only)" }),
-  option({ key: 'phrasePriority', flag: 'phrase-priority', env: 'EMOMIX_PHRASE_PRIORITY', parse: oneOf('on', 'off'), fallback: 'on', help: "under load, every session's next phrase before phrases synthesized ahead (off: only to measure it)" }),
+  option({ key: 'scheduling', flag: 'scheduling', env: 'EMOMIX_SCHEDULING', parse: oneOf('deadline', 'arrival'), fallback: 'deadline', help: 'under load, inference calls by the time their listener needs them (arrival: first come first served, only to measure it)' }),
   option({ key: 'cacheEntries', flag: 'cache-entries', env: 'EMOMIX_CACHE_ENTRIES', parse: integer(0, 1_000_000), fallback: 256, help: 'phrases whose front-end and encoder results are reused (0: none)' }),
   option({ key: 'maxSessions', flag: 'max-sessions', env: 'EMOMIX_MAX_SESSIONS', parse: integer(1, 100_000), fallback: 64, help: 'concurrent WebSocket sessions plus /v1/speech requests' }),
   option({ key: 'maxMessageBytes', flag: 'max-message-bytes', env: 'EMOMIX_MAX_MESSAGE_BYTES', parse: integer(1024, 256 * 2 ** 20), fallback: 2 * 2 ** 20, help: 'largest client message or request body' }),

@@ -56,7 +56,7 @@ export function checkEmotions(weights: EmotionWeights, known: readonly string[],
 export function phraseRequest(
   settings: SpeechSettings,
   n: number,
-  when: { deadline: number; signal: AbortSignal; ahead?: () => boolean; customEmotions?: Record<string, Float32Array> },
+  when: { deadline: number; signal: AbortSignal; customEmotions?: Record<string, Float32Array> },
 ): PhraseRequest {
   const { speaker, steps, temperature, lengthScale, seed } = settings;
   return {

@@ -66,7 +66,7 @@ export interface VoiceLoadOptions {
   intraOpThreads?: number | undefined;
   graphOptimization?: GraphOptimization;
   batching?: 'auto' | 'on' | 'off';
-  phrasePriority?: 'on' | 'off';
+  scheduling?: 'deadline' | 'arrival';
   cacheEntries?: number;
   logger?: EngineLogger;
   createWorker?: EngineOptions['createWorker'];
@@ -93,7 +93,7 @@ export class VoiceRegistry {
           ...(options.intraOpThreads ? { intraOpThreads: options.intraOpThreads } : {}),
           ...(options.graphOptimization ? { graphOptimization: options.graphOptimization } : {}),
           ...(options.batching === 'on' || options.batching === 'off' ? { batching: options.batching === 'on' } : {}),
-          ...(options.phrasePriority ? { phrasePriority: options.phrasePriority === 'on' } : {}),
+          ...(options.scheduling ? { scheduling: options.scheduling } : {}),
           ...(options.cacheEntries !== undefined ? { cacheEntries: options.cacheEntries } : {}),
           ...(options.logger ? { logger: options.logger } : {}),
           ...(options.createWorker ? { createWorker: options.createWorker } : {}),

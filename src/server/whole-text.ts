@@ -16,6 +16,7 @@ import { atRate } from './output-rate.js';
 import { PhraseCutter, type CutPhrase } from './phrase-cutter.js';
 import { renderPhrase, samplesToMs, type PhraseAudio } from './render.js';
 import { phraseRequest, type SpeechSettings } from './speech-settings.js';
+import { ExpectedAudio } from './expected-audio.js';
 import { PhraseOrder, PHRASES_IN_PARALLEL } from './phrase-order.js';
 import type { ServedVoice } from './voices.js';
 
@@ -61,6 +62,7 @@ export async function* renderText(settings: SpeechSettings, request: SpeechText,
   const started = performance.now();
   /** End of the phrases placed so far. */
   let endMs = 0;
+  const expected = new ExpectedAudio();
   /** The phrase the caller waits for; those after it are synthesized ahead. */
   let waitedFor = 0;
   // Leaving early (an error, the caller gone) stops the phrases synthesized ahead.
@@ -69,15 +71,18 @@ export async function* renderText(settings: SpeechSettings, request: SpeechText,
   const synthesize = async (i: number): Promise<{ rendered: PhraseAudio; endMs: number }> => {
     const { text, marks } = phrases[i]!;
     const turn = order.next(marks);
+    const phrase = expected.begin(text.length);
     try {
       const start = await turn.start(() => endMs);
-      const when = { deadline: started + endMs, signal: stopped, ahead: () => i > waitedFor };
+      const when = { deadline: started + endMs + phrase.afterMs, signal: stopped };
       const rendered = await renderPhrase(voice, text, marks, start, phraseRequest(settings, i + 1, when));
       await turn.placeable;
       timeline.advance(endMs, rendered.course);
       endMs += samplesToMs(rendered.pcm.length);
+      phrase.placed(samplesToMs(rendered.pcm.length));
       return { rendered, endMs };
     } finally {
+      phrase.release();
       turn.placed();
     }
   };

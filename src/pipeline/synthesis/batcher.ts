@@ -37,7 +37,6 @@ interface Pending {
   arrived: number;
   /** When its session wants the result (performance.now()); the arrival time when it did not say. */
   deadline: number;
-  ahead: boolean;
   resolve(scores: Float32Array): void;
   reject(error: unknown): void;
 }
@@ -84,25 +83,25 @@ export class EstimatorBatcher {
   constructor(private readonly options: BatcherOptions) {}
 
   /**
-   * Runs one sampler; `urgency` is asked as each of its steps arrives (by default each
-   * step is wanted at its arrival, and not ahead). While it runs, the batcher knows a step of it may be about to
-   * arrive, which is what makes waiting for it worthwhile; when every running sampler's
-   * step is already waiting or in flight, a step goes at once.
+   * Runs one sampler, whose steps are wanted by `urgency.deadline` (by default, each at its
+   * arrival). While it runs, the batcher knows a step of it may be about to arrive, which is
+   * what makes waiting for it worthwhile; when every running sampler's step is already
+   * waiting or in flight, a step goes at once.
    */
-  async session<T>(sample: (estimate: Estimate) => Promise<T>, urgency: () => Urgency = () => ({})): Promise<T> {
+  async session<T>(sample: (estimate: Estimate) => Promise<T>, urgency: Urgency = {}): Promise<T> {
     this.active++;
     try {
-      return await sample((batch) => this.estimate(batch, urgency()));
+      return await sample((batch) => this.estimate(batch, urgency));
     } finally {
       this.active--;
       this.schedule();
     }
   }
 
-  private estimate(batch: EstimatorBatch, { deadline, ahead = false }: Urgency): Promise<Float32Array> {
+  private estimate(batch: EstimatorBatch, { deadline }: Urgency): Promise<Float32Array> {
     return new Promise((resolve, reject) => {
       const arrived = performance.now();
-      this.pending.push({ batch, arrived, deadline: deadline ?? arrived, ahead, resolve, reject });
+      this.pending.push({ batch, arrived, deadline: deadline ?? arrived, resolve, reject });
       this.schedule();
     });
   }
@@ -142,8 +141,7 @@ export class EstimatorBatcher {
   private send(group: Pending[]): void {
     this.calls++;
     this.busy += group.length;
-    // A call is ahead only when every step in it is: one step of a stream's next phrase makes it urgent.
-    this.options.run(group.map((p) => p.batch), { deadline: earliest(group), ahead: group.every((p) => p.ahead) }).then(
+    this.options.run(group.map((p) => p.batch), { deadline: earliest(group) }).then(
       (scores) => group.forEach((p, i) => p.resolve(scores[i]!)),
       (error: unknown) => group.forEach((p) => p.reject(error)),
     ).finally(() => {

@@ -20,6 +20,10 @@ import { stepMixPlan } from './step-mix.js';
 import { newCallMeter, WorkerPool, type CallMeter, type Logger, type Urgency, type WorkerPoolOptions } from './worker-pool.js';
 import type { Device, EncodeResult, GraphOptimization } from './worker-protocol.js';
 
+/** How waiting inference calls are ordered (EngineOptions.scheduling). */
+export type Scheduling = 'deadline' | 'arrival';
+export const SCHEDULINGS: readonly Scheduling[] = ['deadline', 'arrival'];
+
 export interface EngineOptions {
   voiceDir: string;
   /** 'cuda' falls back to the CPU, with one warning, when the CUDA provider cannot load. Default 'cpu'. */
@@ -45,11 +49,11 @@ export interface EngineOptions {
   /** Phrases whose front-end and encoder results are kept for reuse. Default 256; 0 keeps none. */
   cacheEntries?: number;
   /**
-   * Under load, calls of phrases synthesized ahead of their stream (SynthesisRequest.ahead)
-   * wait for every stream's next phrase. Default true; false serves them by deadline alone,
-   * which only the benchmark wants (to measure what the priority is worth).
+   * Under load, which waiting call a free worker takes: 'deadline' (default), the earliest
+   * SynthesisRequest.deadline; 'arrival', the first called, which only the benchmark wants
+   * (to measure what deadlines are worth).
    */
-  phrasePriority?: boolean;
+  scheduling?: Scheduling;
 }
 
 export interface SynthesisTimings {
@@ -127,7 +131,7 @@ export class Engine {
     private readonly pool: WorkerPool,
     private readonly batcher: EstimatorBatcher | undefined,
     cacheEntries: number,
-    private readonly phrasePriority: boolean,
+    private readonly scheduling: Scheduling,
   ) {
     this.phonemes = new LruCache(cacheEntries);
     this.encodings = new LruCache(cacheEntries);
@@ -176,7 +180,7 @@ export class Engine {
           run: (batches, urgency) => pool.estimateBatches(batches, urgency),
         })
       : undefined;
-    return new Engine(loaded.manifest, pool.info.provider, pool, batcher, cacheEntries, options.phrasePriority ?? true);
+    return new Engine(loaded.manifest, pool.info.provider, pool, batcher, cacheEntries, options.scheduling ?? 'deadline');
   }
 
   /** Phonemizes `text` and synthesizes it. */
@@ -263,8 +267,7 @@ export class Engine {
     const hop = voice.mel.hopLength;
     const frameMs = (hop / voice.audio.sampleRate) * 1000;
     const meter = newCallMeter();
-    // Asked at each call: a phrase synthesized ahead of its stream becomes urgent once it is the next.
-    const urgency = (): Urgency => ({ ...(r.deadline !== undefined ? { deadline: r.deadline } : {}), ahead: this.phrasePriority && (r.ahead?.() ?? false) });
+    const urgency: Urgency = this.scheduling === 'deadline' && r.deadline !== undefined ? { deadline: r.deadline } : {};
 
     // The encoder and duration predictor run once per distinct mix (batch rows); each
     // phoneme takes its own row's μ and duration, so a change inside the phrase leaves the
@@ -277,14 +280,14 @@ export class Engine {
     const anchors = anchorPhonemes(r.changes, words, ids.length);
     let mark = performance.now();
     const stepped = encoderRows(stepMixes(courseMixAt([{ atMs: 0, ...first }], 0), r.changes, anchors, ids.length));
-    let encoded = await this.encode(ids, rowEmbeddings(stepped.rows, r.table, dim), stepped.rows.length, urgency(), meter);
+    let encoded = await this.encode(ids, rowEmbeddings(stepped.rows, r.table, dim), stepped.rows.length, urgency, meter);
     throwIfAborted(r.signal);
     const estimated = roundDurations(pickRows(encoded.mu, encoded.logDurations, channels, stepped.phonemeRows).logDurations, r.lengthScale);
     const estimatedStarts = phonemeStartFrames(estimated);
     const encoderCourse = emotionCourse(first, r.changes, anchors.map((p) => estimatedStarts[p]! * frameMs), 0);
     const { rows, phonemeRows } = encoderRows(rampMixes(encoderCourse, anchors, phonemeMiddlesMs(estimated, frameMs)));
     const { missing, at } = missingRows(stepped.rows, rows);
-    if (missing.length > 0) encoded = joinRows(encoded, await this.encode(ids, rowEmbeddings(missing, r.table, dim), missing.length, urgency(), meter));
+    if (missing.length > 0) encoded = joinRows(encoded, await this.encode(ids, rowEmbeddings(missing, r.table, dim), missing.length, urgency, meter));
     const { mu, logDurations } = pickRows(encoded.mu, encoded.logDurations, channels, phonemeRows.map((k) => at[k]!));
     const encoderMs = performance.now() - mark;
     throwIfAborted(r.signal);
@@ -309,7 +312,7 @@ export class Engine {
       emotion: frameEmbeddings(weights, r.table, dim),
       channels,
       frames,
-    }, urgency(), meter);
+    }, urgency, meter);
     const decoderMs = performance.now() - mark;
     throwIfAborted(r.signal);
     const sample = (estimate: Estimate) => runSampler({
@@ -327,12 +330,12 @@ export class Engine {
       estimate,
       ...(r.signal ? { signal: r.signal } : {}),
     });
-    const { mel: padded, stepMs } = this.batcher ? await this.batcher.session(sample, urgency) : await sample((batch) => this.pool.estimate(batch, urgency(), meter));
+    const { mel: padded, stepMs } = this.batcher ? await this.batcher.session(sample, urgency) : await sample((batch) => this.pool.estimate(batch, urgency, meter));
 
     const mel = trimFrames(padded, channels, frames, real);
     mark = performance.now();
     const sampleRate = r.sampleRate ?? voice.audio.sampleRate;
-    const { audio, resampleMs = 0 } = await this.pool.vocodeAt(mel.slice(), channels, real, sampleRate, urgency(), meter);
+    const { audio, resampleMs = 0 } = await this.pool.vocodeAt(mel.slice(), channels, real, sampleRate, urgency, meter);
     const vocoderMs = performance.now() - mark - resampleMs;
 
     return {

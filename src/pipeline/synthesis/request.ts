@@ -54,16 +54,10 @@ export interface SynthesisRequest {
   /** One of the voice's speakers (voice.json `speakers[].id`). Default: its first. */
   speaker?: string;
   /**
-   * performance.now() by which the audio is wanted (when the listener would run out of
-   * audio). Under load, inference of an earlier deadline goes first. Default: when called.
+   * performance.now() by which the audio is wanted (when the listener would reach it). Under
+   * load, inference of an earlier deadline goes first. Default: when called.
    */
   deadline?: number;
-  /**
-   * Whether the phrase is being synthesized ahead of its stream (an earlier phrase of the
-   * stream is still to be delivered), asked as each inference call is queued: under load
-   * such calls wait for the calls of every stream's next phrase. Default: never ahead.
-   */
-  ahead?: () => boolean;
   signal?: AbortSignal;
   /**
    * The rate of the audio returned, converted in the inference worker (a polyphase filter,
@@ -92,7 +86,6 @@ export interface ResolvedRequest {
   schedule?: Schedule;
   mode: 'score' | 'embedding';
   deadline?: number;
-  ahead?: () => boolean;
   signal?: AbortSignal;
   sampleRate?: number;
 }
@@ -172,7 +165,6 @@ export function resolveRequest(voice: VoiceManifest, request: SynthesisRequest):
     ...(schedule ? { schedule } : {}),
     mode,
     ...(request.deadline !== undefined ? { deadline: finite(request.deadline, 'deadline') } : {}),
-    ...(request.ahead ? { ahead: request.ahead } : {}),
     ...(request.signal ? { signal: request.signal } : {}),
     ...(sampleRate !== undefined ? { sampleRate } : {}),
   };

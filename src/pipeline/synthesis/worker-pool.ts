@@ -1,6 +1,5 @@
 // A pool of inference workers (inference-worker.ts). Calls queue until a worker is
-// free (a stream's next phrase before phrases synthesized ahead, then earliest deadline
-// first), each worker runs one call at a time, arrays are
+// free (earliest deadline first), each worker runs one call at a time, arrays are
 // transferred rather than copied, and a worker that dies fails only its own call and
 // is replaced. Closing never terminates a worker while onnxruntime runs in it: that
 // aborts the whole process (the native call completes into a torn-down thread).
@@ -61,24 +60,19 @@ export interface CallMeter {
 export const newCallMeter = (): CallMeter => ({ queuedMs: 0, workMs: 0, messagingMs: 0 });
 
 /**
- * When a call's result is wanted, decided as it is queued. A free worker takes calls that
- * are not `ahead` first, then the earliest deadline, then the first queued.
+ * When a call's result is wanted. A free worker takes the earliest deadline, then the first
+ * queued: a session about to run out of audio overtakes one with seconds buffered, and a
+ * new session's first phrase (wanted now) overtakes the rest of another's long text.
  */
 export interface Urgency {
   /** performance.now() by which the result is wanted. Default: the time of the call. */
   deadline?: number;
-  /**
-   * The call is for a phrase synthesized ahead of its stream's next one: it waits for every
-   * call that is not, so that under load no stream's next audio waits behind another's long text.
-   */
-  ahead?: boolean;
 }
 
 interface Call {
   id: number;
   request: InferenceRequest;
   deadline: number;
-  ahead: boolean;
   resolve(result: unknown): void;
   reject(error: Error): void;
   meter?: CallMeter;
@@ -128,9 +122,8 @@ export class WorkerPool {
   }
 
   /**
-   * Every synthesis call takes an optional Urgency: when calls wait for a worker, a stream's
-   * next phrase goes before phrases synthesized ahead, and among those the earliest deadline
-   * goes first, so a session about to run out of audio overtakes one with seconds buffered. A `meter`, when given, adds up where the call's time went.
+   * Every synthesis call takes an optional Urgency: when calls wait for a worker, the
+   * earliest deadline goes first. A `meter`, when given, adds up where the call's time went.
    */
   encode(phonemes: BigInt64Array, emotions: Float32Array, rows: number, urgency?: Urgency, meter?: CallMeter): Promise<EncodeResult> {
     return this.call({ op: 'encode', phonemes, emotions, rows }, urgency, meter);
@@ -197,8 +190,8 @@ export class WorkerPool {
   private call<Op extends InferenceRequest['op']>(request: Extract<InferenceRequest, { op: Op }>, urgency: Urgency = {}, meter?: CallMeter): Promise<ResultOf[Op]> {
     if (this.closed) return Promise.reject(new SynthesisError('ENGINE_CLOSED', 'the engine was closed'));
     return new Promise<ResultOf[Op]>((resolve, reject) => {
-      const { deadline = performance.now(), ahead = false } = urgency;
-      this.queue.push({ id: this.nextId++, request, deadline, ahead, resolve: resolve as (r: unknown) => void, reject, calledAt: performance.now(), ...(meter ? { meter } : {}) });
+      const { deadline = performance.now() } = urgency;
+      this.queue.push({ id: this.nextId++, request, deadline, resolve: resolve as (r: unknown) => void, reject, calledAt: performance.now(), ...(meter ? { meter } : {}) });
       // Every worker died and none could be replaced (its graphs unreadable, say): try again
       // for this call rather than leave it waiting for a worker that never comes.
       if (this.slots.size === 0) this.replace();
@@ -224,7 +217,7 @@ export class WorkerPool {
   /** Removes and returns the queued call that goes first (see Urgency; the first queued among equals). */
   private takeMostUrgent(): Call {
     let best = 0;
-    for (let i = 1; i < this.queue.length; i++) if (goesBefore(this.queue[i]!, this.queue[best]!)) best = i;
+    for (let i = 1; i < this.queue.length; i++) if (this.queue[i]!.deadline < this.queue[best]!.deadline) best = i;
     return this.queue.splice(best, 1)[0]!;
   }
 
@@ -304,8 +297,4 @@ export class WorkerPool {
   private quieted(slot: Slot): void {
     for (const resolve of slot.quiet.splice(0)) resolve();
   }
-}
-
-function goesBefore(a: Call, b: Call): boolean {
-  return a.ahead !== b.ahead ? !a.ahead : a.deadline < b.deadline;
 }

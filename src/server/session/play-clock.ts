@@ -37,10 +37,13 @@ export class PlayClock {
     this.sent += samples;
   }
 
-  /** When the listener will reach timeline position `samples`: now for a listener already waiting. */
-  deadline(samples: number): number {
+  /**
+   * When the listener will reach the point `afterMs` past the audio synthesized so far (before
+   * any audio went out, as if it started playing now); now for a listener already waiting.
+   */
+  deadlineAfter(afterMs: number): number {
     const now = performance.now();
-    return this.playStart === undefined ? now : Math.max(now, this.playStart + samplesToMs(samples));
+    return Math.max(now, (this.playStart ?? now) + samplesToMs(this.rendered) + afterMs);
   }
 
   /** Audio synthesized ahead of the listener, in ms; undefined before any audio was sent. */

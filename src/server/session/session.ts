@@ -26,6 +26,7 @@ import type { VoiceRegistry } from '../voices.js';
 import { AudioWire } from './audio-wire.js';
 import { PhraseTimer } from './phrase-timings.js';
 import { PlayClock } from './play-clock.js';
+import { ExpectedAudio } from '../expected-audio.js';
 import { ReferenceClips } from './reference-clips.js';
 import { SessionCounters } from './session-stats.js';
 import { readyMessage, streamSettings, type StreamLimits, type StreamSettings } from './stream-settings.js';
@@ -105,6 +106,7 @@ export class Session {
   private readonly rate: RateLimiter;
   private phraseIds = 0;
   private readonly clock = new PlayClock();
+  private readonly expected = new ExpectedAudio();
   private readonly counters: SessionCounters;
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly readWatch: ReadWatch;
@@ -344,7 +346,7 @@ export class Session {
     };
     const order = new PhraseOrder(this.started!.timeline);
     return new SpeechRun<PlacedPhrase, Marker, EmotionChange>(this.deps.createSegmenter(), nextId, {
-      render: (phrase, signal, ahead) => this.render(order, phrase, signal, ahead),
+      render: (phrase, signal) => this.render(order, phrase, signal),
       deliver: (outcome) => this.deliver(outcome),
       crashed: (error) => {
         this.log.error({ err: error }, 'speech pipeline crashed');
@@ -353,10 +355,11 @@ export class Session {
     }, PHRASES_IN_PARALLEL);
   }
 
-  private async render(order: PhraseOrder, phrase: PhraseCue<EmotionChange>, signal: AbortSignal, ahead: () => boolean): Promise<PlacedPhrase> {
+  private async render(order: PhraseOrder, phrase: PhraseCue<EmotionChange>, signal: AbortSignal): Promise<PlacedPhrase> {
     const { settings, timeline, references, wire, timer } = this.started!;
     timer?.started(phrase.id);
     const turn = order.next(phrase.marks);
+    const expected = this.expected.begin(phrase.text.length);
     try {
       const start = await turn.start(() => samplesToMs(this.clock.renderCursor));
       let audio: PhraseAudio;
@@ -366,9 +369,9 @@ export class Session {
           phrase.text,
           phrase.marks,
           start,
-          // Under load the engine first serves every session's next phrase, then the phrase whose
-          // listener runs out of audio soonest (for a phrase ahead, its earliest possible start).
-          phraseRequest(settings, phrase.id, { deadline: this.clock.deadline(this.clock.renderCursor), signal, ahead, customEmotions: references.custom }),
+          // Under load the engine serves first the phrase whose listener reaches it soonest (for a
+          // phrase ahead, after the audio expected of the phrases before it).
+          phraseRequest(settings, phrase.id, { deadline: this.clock.deadlineAfter(expected.afterMs), signal, customEmotions: references.custom }),
         );
       } catch (error) {
         // A failed phrase's changes still take over: the text after it keeps the mix asked for.
@@ -385,9 +388,11 @@ export class Session {
       if (signal.aborted) throw signal.reason;
       const startSamples = this.clock.renderCursor;
       this.clock.renderedTo(startSamples + frames.length * wire.scale);
+      expected.placed(samplesToMs(frames.length * wire.scale));
       timeline.advance(samplesToMs(startSamples), audio.course);
       return { startSamples, audio, frames };
     } finally {
+      expected.release();
       turn.placed();
     }
   }

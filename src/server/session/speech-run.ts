@@ -27,10 +27,9 @@ export type Outcome<R, M, E = unknown> =
 export interface RunStages<R, M, E = unknown> {
   /**
    * Synthesizes one phrase; called in order, when its synthesis may start, while earlier ones
-   * may still be under way. `ahead()` says, whenever asked, whether a phrase before it is still
-   * to be delivered. Must stop when `signal` aborts.
+   * may still be under way. Must stop when `signal` aborts.
    */
-  render(phrase: PhraseCue<E>, signal: AbortSignal, ahead: () => boolean): Promise<R>;
+  render(phrase: PhraseCue<E>, signal: AbortSignal): Promise<R>;
   /** Sends one outcome; completes when it has been delivered. Unsubscribing stops it. */
   deliver(outcome: Outcome<R, M, E>): Observable<unknown>;
   /** The pipeline itself broke (a bug, not a bad phrase). */
@@ -157,16 +156,10 @@ export class SpeechRun<R, M, E = unknown> {
     });
   }
 
-  /** Whether a phrase cut before `id` is still waiting to be delivered. */
-  private deliversBefore(id: number): boolean {
-    const first = this.waiting.keys().next();
-    return !first.done && first.value < id;
-  }
-
   private renderCue(cue: PhraseCue<E>, stages: RunStages<R, M, E>): Observable<Outcome<R, M, E>> {
     return new Observable((subscriber) => {
       const abort = new AbortController();
-      stages.render(cue, abort.signal, () => this.deliversBefore(cue.id)).then(
+      stages.render(cue, abort.signal).then(
         (value) => {
           this.unrenderedIds.delete(cue.id);
           subscriber.next({ kind: 'rendered', phrase: cue, value });
