@@ -6,7 +6,7 @@ import pytest
 
 from emomix.evaluation.evaluate import merged_evaluation, monotonic_toward, rounded
 from emomix.evaluation.pitch import mean_f0, yin
-from emomix.evaluation.wer import corpus_wer, to_asr_wav, transcribe, word_errors
+from emomix.evaluation.wer import corpus_wer, sentence_errors, to_asr_wav, transcribe, word_errors
 from emomix.audio import write_wav
 
 SR = 22050
@@ -81,3 +81,16 @@ def test_the_recogniser_gets_the_same_bytes_for_the_same_audio(tmp_path):
     first = to_asr_wav(wav, tmp_path / "a.wav").read_bytes()
     second = to_asr_wav(wav, tmp_path / "b.wav").read_bytes()
     assert len(first) > 44 and first == second
+
+
+def test_sentence_errors_rank_the_sentences_that_make_the_gap_to_the_first_variant():
+    refs = [["a", "b", "c"], ["d", "e"], ["f", "g", "h", "i"]]
+    heard = {"teacher": [["a", "b", "c"], ["d"], ["f", "g", "h", "i"]],
+             "server-4-7": [["a", "x", "c"], ["d"], ["f", "i"]],
+             "server-4-8": [["a", "b", "c"], ["d", "e", "e"], ["f", "g", "x", "i"]]}
+    rows = sentence_errors(refs, heard)
+    assert [r["sentence"] for r in rows] == [2, 0, 1]
+    assert rows[0] == {"sentence": 2, "errors": {"teacher": 0, "server-4-7": 2, "server-4-8": 1}, "excess": 2}
+    assert rows[1]["excess"] == 1
+    # The teacher missed a word the others got: no excess, never a negative one hiding another.
+    assert rows[2] == {"sentence": 1, "errors": {"teacher": 1, "server-4-7": 1, "server-4-8": 1}, "excess": 0}

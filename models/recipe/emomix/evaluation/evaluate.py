@@ -35,7 +35,7 @@ from ..data.profiles import EMOTIONS
 from .heldout import SET_NAMES, HeldoutSet, load_set
 from .pitch import mean_f0
 from .server_path import ServerPath
-from .wer import corpus_wer, hypothesis_words, transcribe
+from .wer import corpus_wer, hypothesis_words, sentence_errors, transcribe
 
 ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0)
 PARTS = ("wer", "emotion", "mixing", "intensity", "speed", "sets")
@@ -72,10 +72,17 @@ class Synth:
         return [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
 
 
-def wer_of(wavs: list[Path], references: list[list[str]], jobs: int) -> float:
+def transcripts_of(wavs: list[Path], jobs: int) -> list[list[str]]:
     with ThreadPoolExecutor(jobs) as pool:
-        hyps = list(pool.map(transcribe, wavs))
-    return round(corpus_wer([(ref, hypothesis_words(h)) for ref, h in zip(references, hyps)]), 2)
+        return [hypothesis_words(h) for h in pool.map(transcribe, wavs)]
+
+
+def wer_of(wavs: list[Path], references: list[list[str]], jobs: int, keep: dict | None = None, name: str = "") -> float:
+    """WER of `wavs`; with `keep`, their transcripts are kept there under `name`."""
+    hyps = transcripts_of(wavs, jobs)
+    if keep is not None:
+        keep[name] = hyps
+    return round(corpus_wer(list(zip(references, hyps))), 2)
 
 
 def rounded(value: float, digits: int) -> float | None:
@@ -237,21 +244,27 @@ def measure_set(c: Context, hs: HeldoutSet, steps_list: list[int], seeds: list[i
         np.save(npy, mel.astype(np.float32))
         teacher_wavs.append(wav)
         mel_reqs.append({"mel": str(npy), "out": str(folder / "copy" / f"{i:03d}.wav")})
-    out = {"sentences": len(hs.texts), "seeds": seeds, "teacher": wer_of(teacher_wavs, refs, c.jobs),
-           "copySynthesis": wer_of([Path(r["out"]) for r in c.synth.run(mel_reqs)], refs, c.jobs), "runtime": {}}
+    heard: dict[str, list[list[str]]] = {}
+    out = {"sentences": len(hs.texts), "seeds": seeds, "teacher": wer_of(teacher_wavs, refs, c.jobs, heard, "teacher"),
+           "copySynthesis": wer_of([Path(r["out"]) for r in c.synth.run(mel_reqs)], refs, c.jobs, heard, "copy"),
+           "runtime": {}}
     for steps in steps_list:
         per_seed = []
         for seed in seeds:
             replies = c.synth.run([{"text": t, "out": str(folder / f"runtime-{steps}-{seed}" / f"{i:03d}.wav"),
                                     "weights": {"neutral": 1}, "seed": seed * 1000 + i, "steps": steps, **c.extra}
                                    for i, t in enumerate(hs.texts)])
-            per_seed.append(wer_of([Path(r["out"]) for r in replies], refs, c.jobs))
+            per_seed.append(wer_of([Path(r["out"]) for r in replies], refs, c.jobs, heard, f"runtime-{steps}-{seed}"))
         out["runtime"][str(steps)] = spread(per_seed)
     default = c.manifest["diffusion"]["steps"]
     with ServerPath(c.voice_dir, steps=default) as server:
-        per_seed = [wer_of(server.say_all(hs.texts, folder / f"server-{default}-{seed}", seed, c.jobs), refs, c.jobs)
-                    for seed in seeds]
+        per_seed = [wer_of(server.say_all(hs.texts, folder / f"server-{default}-{seed}", seed, c.jobs), refs, c.jobs,
+                           heard, f"server-{default}-{seed}") for seed in seeds]
     out["server"] = {str(default): spread(per_seed)}
+    # What each variant heard, sentence by sentence, to find where a gap comes from.
+    (folder / "transcripts.json").write_text(json.dumps(
+        {"texts": hs.texts, "references": refs, "hypotheses": heard, "bySentence": sentence_errors(refs, heard)},
+        indent=1) + "\n")
     print(f"evaluate: set {hs.name}: teacher {out['teacher']}%, copy {out['copySynthesis']}%, "
           f"runtime at {default} steps {out['runtime'].get(str(default), {}).get('mean')}%, "
           f"server {out['server'][str(default)]['mean']}%", flush=True)

@@ -40,6 +40,17 @@ def corpus_wer(pairs: list[tuple[list[str], list[str]]]) -> float:
     return 100.0 * sum(word_errors(ref, hyp) for ref, hyp in pairs) / words
 
 
+def sentence_errors(references: list[list[str]], hypotheses: dict[str, list[list[str]]]) -> list[dict]:
+    """Per sentence, each variant's word errors, and how many more the worst variant made than
+    the first (the reference audio, the teacher): the sentences that make a gap, worst first."""
+    rows = []
+    for i, ref in enumerate(references):
+        errors = {name: word_errors(ref, hyps[i]) for name, hyps in hypotheses.items()}
+        first = next(iter(errors.values()))
+        rows.append({"sentence": i, "errors": errors, "excess": max(errors.values()) - first})
+    return sorted(rows, key=lambda r: (-r["excess"], r["sentence"]))
+
+
 def to_asr_wav(wav: Path, out: Path) -> Path:
     """`wav` as the recogniser takes it: 16 kHz mono 16-bit, the same bytes on every run."""
     subprocess.run(["sox", "-R", str(wav), "-r", str(ASR_RATE), "-c", "1", "-b", "16", str(out)],
