@@ -22,7 +22,6 @@ import type { Device, EncodeResult, GraphOptimization } from './worker-protocol.
 
 /** How waiting inference calls are ordered (EngineOptions.scheduling). */
 export type Scheduling = 'deadline' | 'arrival';
-export const SCHEDULINGS: readonly Scheduling[] = ['deadline', 'arrival'];
 
 export interface EngineOptions {
   voiceDir: string;
