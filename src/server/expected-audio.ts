@@ -41,9 +41,11 @@ export class ExpectedAudio {
   begin(characters: number): ExpectedPhrase {
     const entry: Pending = { expectedMs: characters * this.msPerCharacter };
     this.pending.push(entry);
-    const release = () => {
+    /** Whether it was still pending. */
+    const release = (): boolean => {
       const i = this.pending.indexOf(entry);
       if (i >= 0) this.pending.splice(i, 1);
+      return i >= 0;
     };
     const pending = this.pending;
     return {
@@ -58,15 +60,13 @@ export class ExpectedAudio {
         return ms;
       },
       placed: (ms) => {
-        if (!this.pending.includes(entry)) return;
         // A phrase with nothing to pronounce says nothing about the rate.
-        if (ms > 0) {
+        if (release() && ms > 0) {
           this.placedCharacters += characters;
           this.placedMs += ms;
         }
-        release();
       },
-      release,
+      release: () => void release(),
     };
   }
 }

@@ -78,8 +78,9 @@ export async function* renderText(settings: SpeechSettings, request: SpeechText,
       const rendered = await renderPhrase(voice, text, marks, start, phraseRequest(settings, i + 1, when));
       await turn.placeable;
       timeline.advance(endMs, rendered.course);
-      endMs += samplesToMs(rendered.pcm.length);
-      phrase.placed(samplesToMs(rendered.pcm.length));
+      const phraseMs = samplesToMs(rendered.pcm.length);
+      endMs += phraseMs;
+      phrase.placed(phraseMs);
       return { rendered, endMs };
     } finally {
       phrase.release();

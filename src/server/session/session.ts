@@ -387,8 +387,9 @@ export class Session {
       // Cancelled meanwhile: the next run places its phrases from the audio sent.
       if (signal.aborted) throw signal.reason;
       const startSamples = this.clock.renderCursor;
-      this.clock.renderedTo(startSamples + frames.length * wire.scale);
-      expected.placed(samplesToMs(frames.length * wire.scale));
+      const samples = frames.length * wire.scale;
+      this.clock.renderedTo(startSamples + samples);
+      expected.placed(samplesToMs(samples));
       timeline.advance(samplesToMs(startSamples), audio.course);
       return { startSamples, audio, frames };
     } finally {
