@@ -10,7 +10,7 @@ def cmd_make_corpus(a):
     from .data.corpus import make_corpus
     from .data.prepare import prepare_audio, prepare_text
     make_corpus(Path(a.out), a.train, a.eval, a.seed, a.jobs, Path(a.transcripts), weak=a.weak,
-                blends=a.blends, short=a.short, voice=a.festival_voice)
+                blends=a.blends, short=a.short, agent=a.agent, voice=a.festival_voice)
     prepare_audio(Path(a.out))
     prepare_text(Path(a.out))
 
@@ -47,6 +47,8 @@ def main(argv=None):
                    help="extra training utterances in a blend of two non-neutral emotions")
     s.add_argument("--short", type=int, default=0,
                    help="extra training utterances of 3-10 words (transcript lines no other part uses)")
+    s.add_argument("--agent", type=int, default=0,
+                   help="extra training utterances from corpus/agent-lines.txt (prices, times, dates, phone phrasing)")
     s.add_argument("--transcripts", default=str(DEFAULT_TRANSCRIPTS))
     s.add_argument("--festival-voice", choices=sorted(FESTIVAL_VOICES), default="slt",
                    help="Festival voice to render with: slt (CMU ARCTIC SLT, HTS) or kal (Debian's festvox-kallpc16k diphones)")

@@ -1,6 +1,6 @@
 import random
 
-from emomix.data.corpus import BLEND_PAIRS, BLEND_WEIGHT, WEAK_INTENSITY, plan, select_short
+from emomix.data.corpus import BLEND_PAIRS, BLEND_WEIGHT, WEAK_INTENSITY, plan, select_agent, select_short
 from emomix.data.profiles import EMOTIONS, JITTER, NEUTRAL, PROFILES, draw, soft_label
 
 TRAIN = [f"Training sentence number {i}." for i in range(40)]
@@ -90,3 +90,16 @@ def test_short_utterances_are_unused_lines_of_three_to_ten_words_after_an_unchan
     assert more[:len(base)] == base
     assert [(u["id"], u["text"], u["emotion"]) for u in more[len(base):]] == [
         ("ts00000", short[0], EMOTIONS[0]), ("ts00001", short[1], EMOTIONS[1])]
+
+
+def test_agent_lines_come_last_after_an_unchanged_plan_and_never_reuse_held_out_wording():
+    offered = ["Your total comes to nine dollars.",
+               "Hello, please hold while I transfer your call now.",  # four words of a held-out line
+               "The ferry departs at half past two.", "Press three to repeat this menu."]
+    agent = select_agent(offered, 2)
+    assert agent == ["Your total comes to nine dollars.", "The ferry departs at half past two."]
+    base = plan(TRAIN, HELD, seed=1, weak=4, blends=5, short=["one two three"])
+    more = plan(TRAIN, HELD, seed=1, weak=4, blends=5, short=["one two three"], agent=agent)
+    assert more[:len(base)] == base
+    assert [(u["id"], u["text"], u["emotion"], u["split"]) for u in more[len(base):]] == [
+        ("ta00000", agent[0], EMOTIONS[0], "train"), ("ta00001", agent[1], EMOTIONS[1], "train")]

@@ -1,5 +1,6 @@
 """The written held-out sets: their shape, and that no training plan can contain them."""
-from emomix.data.corpus import CONVERSATIONAL, WRITTEN_HELDOUT, read_lines, select_sentences
+from emomix.data.corpus import (AGENT_LINES, CONVERSATIONAL, WRITTEN_HELDOUT, read_lines, select_sentences,
+                                shares_words_with_heldout)
 
 
 def words(line: str) -> int:
@@ -30,3 +31,12 @@ def test_written_sets_never_enter_a_training_plan():
     train, held = select_sentences(offered, chat, n_train=30, n_eval=5, seed=1)
     assert not written & (set(train) | set(held))
     assert len(train) == 30 and len(held) == 5
+
+
+def test_the_agent_lines_are_many_distinct_and_never_repeat_held_out_wording():
+    agent = read_lines(AGENT_LINES)
+    assert len(agent) >= 500 and len(set(agent)) == len(agent)
+    written = {s for p in WRITTEN_HELDOUT.values() for s in read_lines(p)}
+    assert not written & set(agent)
+    assert not [s for s in agent if shares_words_with_heldout(s)]
+    assert sum(any(w in s for w in ("dollar", "cents", "past", "o'clock")) for s in agent) >= 150

@@ -12,6 +12,7 @@ import json
 import math
 import os
 import random
+import re
 import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +24,9 @@ SAMPLE_RATE = 22050
 HERE = Path(__file__).resolve().parents[2]
 DEFAULT_TRANSCRIPTS = HERE.parent.parent.parent / "shared" / "corpus" / "ljspeech-transcripts.txt"
 CONVERSATIONAL = HERE / "corpus" / "conversational.txt"
+# Training-only lines of what an agent says with numbers in it (money, times, dates, phone and
+# booking phrasing), which LJ Speech's prose and the game-like lines above rarely have.
+AGENT_LINES = HERE / "corpus" / "agent-lines.txt"
 # Written for `evaluate` and never trained on (evaluation/heldout.py).
 WRITTEN_HELDOUT = {"short": HERE / "corpus" / "heldout-short.txt",
                    "conversational": HERE / "corpus" / "heldout-conversational.txt"}
@@ -67,6 +71,21 @@ def select_short(transcripts: list[str], taken: set[str], n: int, seed: int) -> 
     pool = sorted({s for s in transcripts if SHORT_WORDS[0] <= len(s.split()) <= SHORT_WORDS[1]} - taken - written)
     random.Random(seed + 4).shuffle(pool)
     return pool[:n]
+
+
+def shares_words_with_heldout(line: str, n: int = 4) -> bool:
+    """Whether the line repeats n consecutive words of a written held-out line: a training line
+    may share a held-out line's kind (a price, a time) but not its wording."""
+    def grams(text: str) -> set[tuple[str, ...]]:
+        w = re.findall(r"[a-z']+", text.lower())
+        return {tuple(w[i:i + n]) for i in range(len(w) - n + 1)}
+    held = set().union(*(grams(s) for path in WRITTEN_HELDOUT.values() for s in read_lines(path)))
+    return bool(grams(line) & held)
+
+
+def select_agent(lines: list[str], n: int) -> list[str]:
+    """The first n agent lines, leaving out any that repeats a held-out line's wording."""
+    return [s for s in lines if not shares_words_with_heldout(s)][:n]
 
 
 def scheme_string(text: str) -> str:
@@ -145,7 +164,7 @@ BLEND_PAIRS = list(itertools.combinations([e for e in EMOTIONS if e != NEUTRAL],
 
 
 def plan(train: list[str], eval_set: list[str], seed: int, weak: int = 0, blends: int = 0,
-         short: list[str] = ()) -> list[dict]:
+         short: list[str] = (), agent: list[str] = ()) -> list[dict]:
     """One emotion per training sentence (balanced, shuffled); every emotion for
     each held-out sentence, at full intensity. Two optional extras follow, each with its
     own random stream so that adding them leaves the plan before them unchanged:
@@ -154,7 +173,8 @@ def plan(train: list[str], eval_set: list[str], seed: int, weak: int = 0, blends
     model hears the way from neutral to each emotion; `blends` utterances repeat the
     last training sentences in a blend of two non-neutral emotions (the first's share
     0.25–0.75), so that it hears the way between two emotions, which a mix asks for;
-    `short` sentences (select_short) come last, one emotion each, balanced."""
+    `short` sentences (select_short), then `agent` lines (select_agent), come last, one
+    emotion each, balanced."""
     rng = random.Random(seed + 1)
     items = []
     labels = [EMOTIONS[i % len(EMOTIONS)] for i in range(len(train))]
@@ -182,12 +202,17 @@ def plan(train: list[str], eval_set: list[str], seed: int, weak: int = 0, blends
         emo = EMOTIONS[i % len(EMOTIONS)]
         items.append({"id": f"ts{i:05d}", "split": "train", "text": text, "emotion": emo,
                       "params": draw({emo: 1.0}, short_rng)})
+    agent_rng = random.Random(seed + 6)
+    for i, text in enumerate(agent):
+        emo = EMOTIONS[i % len(EMOTIONS)]
+        items.append({"id": f"ta{i:05d}", "split": "train", "text": text, "emotion": emo,
+                      "params": draw({emo: 1.0}, agent_rng)})
     return items
 
 
 def make_corpus(out: Path, n_train: int, n_eval: int, seed: int, jobs: int,
                 transcripts: Path = DEFAULT_TRANSCRIPTS, batch: int = 50, weak: int = 0, blends: int = 0,
-                short: int = 0, progress=print, voice: str = "slt") -> Path:
+                short: int = 0, agent: int = 0, progress=print, voice: str = "slt") -> Path:
     """Renders the corpus into out/wavs and writes out/metadata.jsonl. Resumable:
     utterances already listed in the metadata are not rendered again."""
     out.mkdir(parents=True, exist_ok=True)
@@ -195,7 +220,8 @@ def make_corpus(out: Path, n_train: int, n_eval: int, seed: int, jobs: int,
     wav_dir.mkdir(exist_ok=True)
     lines = read_lines(transcripts)
     train, eval_set = select_sentences(lines, read_lines(CONVERSATIONAL), n_train, n_eval, seed)
-    items = plan(train, eval_set, seed, weak, blends, select_short(lines, set(train) | set(eval_set), short, seed))
+    items = plan(train, eval_set, seed, weak, blends, select_short(lines, set(train) | set(eval_set), short, seed),
+                 select_agent(read_lines(AGENT_LINES), agent))
     meta_path = out / "metadata.jsonl"
     done = {}
     if meta_path.exists():
