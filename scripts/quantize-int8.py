@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Dynamic int8 quantization of a voice's vocoder, with Debian's python3-onnx alone.
+"""Dynamic int8 quantization of a voice's vocoder and estimator, with Debian's python3-onnx alone.
 
     /usr/bin/python3 scripts/quantize-int8.py models/slt-emo
 
@@ -12,12 +12,15 @@ weight is a constant matrix (stored float32, or float16 behind a Cast) becomes
 with W quantized symmetrically per output column. onnxruntime fuses that chain into one
 DynamicQuantizeMatMul kernel (u8 x s8, VNNI where the CPU has it). The graph keeps its
 inputs and outputs, so the voice contract holds; the script writes `vocoder.int8.onnx`
-beside the float graph and points `files.vocoder` of voice.json at it. Run it again
-after every export, which rewrites voice.json.
+and `estimator.int8.onnx` beside the float graphs and points `files.vocoder` and
+`files.estimator` of voice.json at them. Run it again after every export, which rewrites
+voice.json.
 
-Only the vocoder: its ConvNeXt blocks are MatMuls, which run about twice as fast in int8
-here (docs/benchmarks.md). The estimator is convolutions; onnxruntime's CPU ConvInteger
-kernel was five times slower than its float Conv on this machine, so it stays float.
+MatMuls only: they run about twice as fast in int8 here (docs/benchmarks.md), while
+onnxruntime's CPU ConvInteger kernel was five times slower than its float Conv. The
+vocoder's ConvNeXt blocks are MatMuls; the dilated1d estimator is exported as MatMuls
+(models/recipe/emomix/export/estimator_matmuls.py). A graph without such MatMuls (an
+estimator exported before that, or another preset) is left as it is.
 """
 from __future__ import annotations
 
@@ -84,24 +87,33 @@ def prune(graph: onnx.GraphProto) -> None:
         graph.initializer.remove(initializer)
 
 
+GRAPHS = ("vocoder", "estimator")
+
+
+def quantize_graph(voice: Path, manifest: dict, graph: str) -> str:
+    source = voice / manifest["files"][graph]
+    if source.name.endswith(".int8.onnx"):
+        return f"{source} is already quantized"
+    model = onnx.load(str(source))
+    count = quantize_matmuls(model)
+    if count == 0:
+        return f"{source}: no MatMul with a constant weight; left in float"
+    onnx.checker.check_model(model)
+    target = source.with_name(source.name.removesuffix(".onnx") + ".int8.onnx")
+    onnx.save(model, str(target))
+    manifest["files"][graph] = target.name
+    return f"{target}: {count} MatMuls in int8"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("voice", type=Path, help="voice folder holding voice.json")
     args = parser.parse_args()
     manifest_path = args.voice / "voice.json"
     manifest = json.loads(manifest_path.read_text())
-    source = args.voice / manifest["files"]["vocoder"]
-    if source.name.endswith(".int8.onnx"):
-        print(f"{source} is already quantized")
-        return
-    model = onnx.load(str(source))
-    count = quantize_matmuls(model)
-    onnx.checker.check_model(model)
-    target = source.with_name(source.name.removesuffix(".onnx") + ".int8.onnx")
-    onnx.save(model, str(target))
-    manifest["files"]["vocoder"] = target.name
+    for graph in GRAPHS:
+        print(quantize_graph(args.voice, manifest, graph))
     manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
-    print(f"{target}: {count} MatMuls in int8; {manifest_path} now names it")
 
 
 if __name__ == "__main__":

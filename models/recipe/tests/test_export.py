@@ -2,6 +2,7 @@ import onnx
 import pytest
 import torch
 
+from emomix.export.estimator_matmuls import Dilated1DMatMuls
 from emomix.export.voice import export_acoustic, export_ser
 from emomix.networks.acoustic import AcousticModel
 from emomix.networks.ser import SER
@@ -65,3 +66,25 @@ def test_ser_embedding_is_bounded_and_classifies():
     ser.eval()
     emb, logits = ser(means[labels] + 0.3 * torch.randn(12, 80, 40) - 5)
     assert emb.abs().max() < 1 and (logits.argmax(1) == labels).float().mean() > 0.9
+
+
+def test_the_dilated1d_estimator_goes_out_as_matrix_products_with_the_same_scores(tmp_path):
+    torch.manual_seed(3)
+    model = AcousticModel(30, 8, "dilated1d", encoder={"channels": 16, "layers": 1, "heads": 2, "ffn": 32,
+                                                       "dp_hidden": 16},
+                          estimator={"channels": 16, "blocks": 3, "cond_dim": 32}).eval()
+    torch.nn.init.normal_(model.estimator.noise.weight, std=0.3)  # zero at initialisation, which would hide a mismatch
+    x, mu, t, e = torch.randn(2, 80, 40), torch.randn(2, 80, 40), torch.rand(2), torch.randn(2, 8)
+    mask = torch.ones(2, 1, 40)
+    mask[1, :, 29:] = 0
+    with torch.no_grad():
+        convolutions = model.estimator(x, mu, mask, t, e)
+        products = Dilated1DMatMuls(model.estimator)(x, mu, mask, t, e)
+    assert convolutions.abs().max() > 1
+    assert torch.allclose(products, convolutions, atol=1e-5, rtol=1e-5)
+    export_acoustic(model, tmp_path)
+    ops = {n.op_type for n in onnx.load(tmp_path / "estimator.onnx").graph.node}
+    assert "MatMul" in ops and "Conv" not in ops
+    export_acoustic(model, tmp_path, matmuls=False)
+    ops = {n.op_type for n in onnx.load(tmp_path / "estimator.onnx").graph.node}
+    assert "Conv" in ops and "MatMul" not in ops

@@ -83,7 +83,9 @@ def build_tiny_voice(out: Path, symbols: list[str], speakers: tuple[str, ...] = 
     vocoder = Vocoder(VocoderConfig(dim=32, intermediate=64, layers=2, n_fft=TINY_MEL.nFft, hop=TINY_MEL.hopLength))
     for m in (acoustic, ser, vocoder):
         m.eval()
-    export_acoustic(acoustic, out)
+    # Convolutions, as trained: committed_estimator reads the weights back by their names, and the
+    # runtime is tested on both forms (test/quantize-int8.test.ts writes the matrix-product one).
+    export_acoustic(acoustic, out, matmuls=False)
     export_ser(ser, out)
     export_graph(vocoder, (torch.randn(1, 80, 10),), out / "vocoder.onnx",
                  {"mel": {0: "B", 2: "T"}}, {"audio": {0: "B", 1: "L"}})

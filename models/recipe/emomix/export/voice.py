@@ -10,9 +10,11 @@ from torch import nn
 from ..audio import MelConfig
 from ..data.profiles import EMOTIONS
 from ..networks.acoustic import AcousticModel
+from ..networks.estimators import Dilated1D
 from ..networks.ser import SER
 from ..networks.vocoder import Vocoder, VocoderConfig
 from .compress import store_weights_fp16
+from .estimator_matmuls import Dilated1DMatMuls
 
 OPSET = 17
 
@@ -37,9 +39,9 @@ class DecoderGraph(nn.Module):
 
 
 class EstimatorGraph(nn.Module):
-    def __init__(self, model: AcousticModel):
+    def __init__(self, estimator: nn.Module):
         super().__init__()
-        self.estimator = model.estimator
+        self.estimator = estimator
 
     def forward(self, x, mu, mask, t, emotion):
         return self.estimator(x, mu, mask, t, emotion)
@@ -53,9 +55,24 @@ def export_graph(module: nn.Module, args: tuple, path: Path, inputs: dict, outpu
                           output_names=list(outputs), dynamic_axes={**inputs, **outputs}, do_constant_folding=True)
 
 
-def export_acoustic(model: AcousticModel, out_dir: Path) -> None:
+def export_estimator(estimator: nn.Module, path: Path, condition_dim: int, n_mels: int = 80,
+                     matmuls: bool = True) -> None:
+    """A dilated1d estimator goes out as matrix products (estimator_matmuls.py), which
+    scripts/quantize-int8.py can run in int8, unless `matmuls` is off; other presets as they are."""
+    if matmuls and isinstance(estimator, Dilated1D):
+        estimator = Dilated1DMatMuls(estimator)
+    frames = 4 * 13
+    x, mu, mask = torch.randn(2, n_mels, frames), torch.randn(2, n_mels, frames), torch.ones(2, 1, frames)
+    export_graph(EstimatorGraph(estimator), (x, mu, mask, torch.rand(2), torch.randn(2, condition_dim)), path,
+                 {"x": {0: "B", 2: "T"}, "mu": {0: "B", 2: "T"}, "mask": {0: "B", 2: "T"}, "t": {0: "B"},
+                  "emotion": {0: "B"}},
+                 {"score": {0: "B", 2: "T"}})
+
+
+def export_acoustic(model: AcousticModel, out_dir: Path, matmuls: bool = True) -> None:
     """The graphs' `emotion` inputs take the conditioning vector: the emotion embedding,
-    followed by the speaker's embedding in a multi-speaker voice (CONTRACT.md, "Speakers")."""
+    followed by the speaker's embedding in a multi-speaker voice (CONTRACT.md, "Speakers").
+    `matmuls`: see export_estimator."""
     embedding_dim = model.condition_dim
     e = torch.randn(2, embedding_dim)
     ids, lengths = torch.randint(1, 20, (2, 11)), torch.tensor([11, 7])
@@ -63,17 +80,13 @@ def export_acoustic(model: AcousticModel, out_dir: Path) -> None:
                  {"phonemes": {0: "B", 1: "N"}, "phoneme_lengths": {0: "B"}, "emotion": {0: "B"}},
                  {"mu": {0: "B", 2: "N"}, "log_durations": {0: "B", 1: "N"}})
     t_frames = 4 * 13
-    x, mu = torch.randn(2, model.n_mels, t_frames), torch.randn(2, model.n_mels, t_frames)
-    mask = torch.ones(2, 1, t_frames)
+    mu, mask = torch.randn(2, model.n_mels, t_frames), torch.ones(2, 1, t_frames)
     export_graph(DecoderGraph(model), (mu, torch.rand(2, 2, t_frames), mask, torch.randn(2, embedding_dim, t_frames)),
                  out_dir / "decoder.onnx",
                  {"mu": {0: "B", 2: "T"}, "position": {0: "B", 2: "T"}, "mask": {0: "B", 2: "T"},
                   "emotion": {0: "B", 2: "T"}},
                  {"prior": {0: "B", 2: "T"}})
-    export_graph(EstimatorGraph(model), (x, mu, mask, torch.rand(2), e), out_dir / "estimator.onnx",
-                 {"x": {0: "B", 2: "T"}, "mu": {0: "B", 2: "T"}, "mask": {0: "B", 2: "T"}, "t": {0: "B"},
-                  "emotion": {0: "B"}},
-                 {"score": {0: "B", 2: "T"}})
+    export_estimator(model.estimator, out_dir / "estimator.onnx", embedding_dim, model.n_mels, matmuls)
 
 
 def export_ser(model: SER, out_dir: Path) -> None:
