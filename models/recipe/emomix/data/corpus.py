@@ -73,19 +73,22 @@ def select_short(transcripts: list[str], taken: set[str], n: int, seed: int) -> 
     return pool[:n]
 
 
-def shares_words_with_heldout(line: str, n: int = 4) -> bool:
-    """Whether the line repeats n consecutive words of a written held-out line: a training line
-    may share a held-out line's kind (a price, a time) but not its wording."""
-    def grams(text: str) -> set[tuple[str, ...]]:
-        w = re.findall(r"[a-z']+", text.lower())
-        return {tuple(w[i:i + n]) for i in range(len(w) - n + 1)}
-    held = set().union(*(grams(s) for path in WRITTEN_HELDOUT.values() for s in read_lines(path)))
-    return bool(grams(line) & held)
+def word_runs(text: str, n: int = 4) -> set[tuple[str, ...]]:
+    """Every run of n consecutive words of the text, lower-cased."""
+    words = re.findall(r"[a-z']+", text.lower())
+    return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
+
+
+def heldout_word_runs(n: int = 4) -> set[tuple[str, ...]]:
+    """The runs of n words of the written held-out lines: a training line may share a held-out
+    line's kind (a price, a time) but not its wording."""
+    return set().union(*(word_runs(s, n) for path in WRITTEN_HELDOUT.values() for s in read_lines(path)))
 
 
 def select_agent(lines: list[str], n: int) -> list[str]:
-    """The first n agent lines, leaving out any that repeats a held-out line's wording."""
-    return [s for s in lines if not shares_words_with_heldout(s)][:n]
+    """The first n agent lines, leaving out any that repeats four words of a held-out line."""
+    held = heldout_word_runs()
+    return [s for s in lines if not word_runs(s) & held][:n]
 
 
 def scheme_string(text: str) -> str:
