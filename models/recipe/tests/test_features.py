@@ -4,7 +4,7 @@ import numpy as np
 import torch
 
 from emomix.audio import MelConfig, hz_to_mel, log_mel, mel_basis, mel_to_hz
-from emomix.data.align import align, ensure_min_one, frame_durations
+from emomix.data.align import align, ensure_min_one, frame_durations, splice_unwritten_pauses
 from emomix.rng import Mulberry32
 
 
@@ -64,3 +64,30 @@ def test_frame_durations_sum_to_the_frames_and_are_positive():
     d = frame_durations(symbols, segs, 0.165, 0.9, 22050, 256, n)
     assert sum(d) == n and min(d) >= 1 and d[-1] > 20
     assert ensure_min_one([0, 5, 0, 3]) == [1, 3, 1, 3]
+
+
+def test_pauses_the_text_does_not_write_are_cut_and_the_durations_follow_the_joined_audio():
+    # "twelve dollars (pau) and fifty cents." : Festival paused where the text has no comma.
+    symbols = ["D", "AA1", "L", "ER0", "Z", "AH0", "N", "D", "S", "EH1", "N", "T", "S", "."]
+    segs = [("pau", 0.1), ("d", 0.15), ("aa", 0.25), ("l", 0.3), ("er", 0.4), ("z", 0.5), ("pau", 0.65),
+            ("ae", 0.75), ("n", 0.8), ("d", 0.85), ("s", 0.95), ("eh", 1.05), ("n", 1.1), ("t", 1.15),
+            ("s", 1.25), ("pau", 1.3)]
+    splice = splice_unwritten_pauses(symbols, segs, 0.1, 1.3)
+    assert splice.spans == [(0.1, 0.5), (0.65, 1.3)]
+    assert abs(splice.seconds - 1.05) < 1e-9
+    assert ("pau", 0.65) not in splice.segments and len(splice.segments) == len(segs) - 1
+    assert abs(dict(enumerate(splice.segments))[6][1] - 0.6) < 1e-9  # "ae" now ends 0.15 s earlier
+    n = round(splice.seconds * 22050 / 256)
+    cut = frame_durations(symbols, splice.segments, 0.1, 0.1 + splice.seconds, 22050, 256, n)
+    kept = frame_durations(symbols, segs, 0.1, 1.3, 22050, 256, round(1.2 * 22050 / 256))
+    # The pause no longer lengthens the "Z" before it; the other phones keep their frames.
+    assert abs(cut[4] - 0.1 * 22050 / 256) <= 1 and kept[4] > 2 * cut[4]
+    assert sum(cut) == n and all(abs(a - b) <= 1 for a, b in zip(cut[5:], kept[5:]))  # rounding moves a frame
+
+
+def test_a_pause_at_punctuation_is_kept():
+    symbols = ["HH", "AH0", "L", "OW1", ",", "W", "ER1", "L", "D", "."]
+    segs = [("pau", 0.1), ("hh", 0.15), ("ax", 0.2), ("l", 0.25), ("ow", 0.35), ("pau", 0.6), ("w", 0.65),
+            ("er", 0.75), ("l", 0.8), ("d", 0.85), ("pau", 0.9)]
+    splice = splice_unwritten_pauses(symbols, segs, 0.1, 0.9)
+    assert splice.spans == [(0.1, 0.9)] and splice.segments == segs

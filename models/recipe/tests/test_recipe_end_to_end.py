@@ -35,6 +35,19 @@ def test_corpus_has_every_emotion_and_a_held_out_split(voice):
     assert all((voice["corpus"] / "wavs" / m["wav"]).exists() for m in meta)
 
 
+def test_every_duration_sequence_covers_its_mel_once_the_unwritten_pauses_are_cut(voice):
+    import torch
+    from emomix.data.prepare import splices
+    audio = {it["id"]: it for it in torch.load(voice["corpus"] / "audio.pt")["items"]}
+    text = torch.load(voice["corpus"] / "text.pt")["items"]
+    meta = [json.loads(line) for line in (voice["corpus"] / "metadata.jsonl").read_text().splitlines()]
+    cut = splices(meta, 22050)
+    for m in meta:
+        assert int(text[m["id"]]["durations"].sum()) == audio[m["id"]]["mel"].shape[1]
+        # The joined audio is the kept spans, to within the last partial frame.
+        assert abs(len(audio[m["id"]]["audio"]) - cut[m["id"]].seconds * 22050) < 256 + len(cut[m["id"]].spans)
+
+
 def test_export_writes_the_contract_folder(voice):
     manifest = json.loads((voice["voice"] / "voice.json").read_text())
     assert manifest["id"] == "toy" and manifest["format"] == "emomix-voice"

@@ -9,6 +9,8 @@ timing exactly, and the prior converges much sooner with it on 2 CPU cores.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 PUNCT = set(",.?!;:—")
 VOWELS = {"aa", "ae", "ah", "ao", "aw", "ay", "eh", "er", "ey", "ih", "iy", "ow", "oy", "uh", "uw", "ax", "axr"}
 
@@ -118,3 +120,48 @@ def ensure_min_one(durs: list[int]) -> list[int]:
         durs[k] -= 1
         durs[i] = 1
     return durs
+
+
+@dataclass(frozen=True)
+class Splice:
+    """The audio to train on once Festival's unwritten pauses are cut out: `spans` are the
+    kept [start, end) intervals of the file in seconds, `segments` the segment end times on
+    the joined audio (the cut pauses gone)."""
+    spans: list[tuple[float, float]]
+    segments: list[tuple[str, float]]
+
+    @property
+    def seconds(self) -> float:
+        return sum(e - s for s, e in self.spans)
+
+
+def splice_unwritten_pauses(symbols: list[str], segments: list[tuple[str, float]], start: float,
+                            end: float) -> Splice:
+    """Cuts out of [start, end) every pause Festival made inside the utterance where the text
+    has no punctuation ("… dollars pau and …"). Kept, such a pause joins the phone before it
+    (align), and the duration predictor learns that phone as long as a pause, which no text
+    can tell it at inference: "dollars" then takes 0.5 s and the words after it are squeezed.
+    A pause aligned to punctuation stays: the punctuation symbol speaks it."""
+    owner = align(symbols, [name for name, _ in segments])
+    cuts = []
+    seg_start = 0.0
+    for k, ((name, seg_end), o) in enumerate(zip(segments, owner)):
+        if name == "pau" and 0 < k < len(segments) - 1 and symbols[o] not in PUNCT:
+            s, e = max(seg_start, start), min(seg_end, end)
+            if e > s:
+                cuts.append((s, e))
+        seg_start = seg_end
+    spans, at = [], start
+    for s, e in cuts:
+        spans.append((at, s))
+        at = e
+    spans.append((at, end))
+    joined, removed, ci = [], 0.0, 0
+    for name, seg_end in segments:
+        while ci < len(cuts) and cuts[ci][1] <= seg_end:
+            removed += cuts[ci][1] - cuts[ci][0]
+            ci += 1
+        if any(s < seg_end <= e for s, e in cuts):
+            continue  # the cut pause itself
+        joined.append((name, seg_end - removed))
+    return Splice([(s, e) for s, e in spans if e > s], joined)

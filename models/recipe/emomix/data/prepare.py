@@ -1,8 +1,10 @@
 """Turns the rendered or imported corpus into training tensors.
 
-`prepare_audio` (no front end needed): trimmed 16-bit audio and log-mels.
+`prepare_audio`: trimmed 16-bit audio and log-mels; where the corpus has Festival's timing
+(the teacher corpus), the pauses Festival made where the text has no punctuation are cut
+out (align.splice_unwritten_pauses), which needs the front end's phonemes.
 `prepare_text`: phoneme IDs from the TypeScript front end and, where the corpus has
-Festival's timing (the teacher corpus), frame durations aligned to the trimmed audio.
+Festival's timing, frame durations aligned to that same trimmed and joined audio.
 Imported recordings (import-dataset) come trimmed and without timing; training aligns
 them by monotonic alignment search.
 """
@@ -16,7 +18,7 @@ import torch
 
 from .. import frontend
 from ..audio import MelConfig, log_mel, read_wav
-from .align import frame_durations
+from .align import Splice, frame_durations, splice_unwritten_pauses
 from .profiles import EMOTIONS
 
 TRAILING_PAUSE_S = 0.3
@@ -34,22 +36,37 @@ def trim_bounds(segments: list[tuple[str, float]], total_s: float) -> tuple[floa
     return start, min(total_s, last_phone_end + TRAILING_PAUSE_S)
 
 
-def audio_span(record: dict, total_s: float) -> tuple[float, float]:
-    """The part of a corpus file to train on: trimmed by Festival's segments where it has
-    them, the whole (already trimmed) file otherwise."""
-    if "segments" in record:
-        return trim_bounds([(s, float(e)) for s, e in record["segments"]], total_s)
-    return 0.0, total_s
+def splices(meta: list[dict], sample_rate: int) -> dict[str, Splice]:
+    """Each Festival-timed record's audio to train on: trimmed (trim_bounds), its unwritten
+    pauses cut out. Records without timing (imported recordings) are used whole."""
+    timed = [m for m in meta if "segments" in m]
+    if not timed:
+        return {}
+    symbols = frontend.symbols()
+    out = {}
+    for m, ph in zip(timed, frontend.phonemize([m["text"] for m in timed])):
+        segs = [(s, float(e)) for s, e in m["segments"]]
+        start, end = trim_bounds(segs, m["samples"] / sample_rate)
+        out[m["id"]] = splice_unwritten_pauses([symbols[i] for i in ph["ids"]], segs, start, end)
+    return out
+
+
+def sample_spans(splice: Splice | None, total: int, sample_rate: int) -> list[tuple[int, int]]:
+    """The kept [start, end) sample ranges of a file of `total` samples (all of it without a splice)."""
+    if splice is None:
+        return [(0, total)]
+    return [(int(round(s * sample_rate)), min(total, int(round(e * sample_rate)))) for s, e in splice.spans]
 
 
 def prepare_audio(corpus: Path, cfg: MelConfig = MelConfig(), progress=print) -> Path:
     out_path = corpus / "audio.pt"
     items = []
-    for k, m in enumerate(load_metadata(corpus)):
+    meta = load_metadata(corpus)
+    cut = splices(meta, cfg.sampleRate)
+    for k, m in enumerate(meta):
         audio, sr = read_wav(corpus / "wavs" / m["wav"])
         assert sr == cfg.sampleRate, f"{m['wav']}: {sr} Hz"
-        start, end = audio_span(m, len(audio) / sr)
-        a = audio[int(round(start * sr)): int(round(end * sr))]
+        a = np.concatenate([audio[s:e] for s, e in sample_spans(cut.get(m["id"]), len(audio), sr)])
         n_frames = len(a) // cfg.hopLength
         a = a[: n_frames * cfg.hopLength]
         mel = log_mel(torch.from_numpy(a)[None], cfg)[0]
@@ -71,16 +88,18 @@ def prepare_text(corpus: Path, cfg: MelConfig = MelConfig(), progress=print) -> 
     meta = load_metadata(corpus)
     symbols = frontend.symbols()
     phon = frontend.phonemize([m["text"] for m in meta])
+    cut = splices(meta, cfg.sampleRate)
     items = {}
     for m, ph in zip(meta, phon):
         items[m["id"]] = {"ids": torch.tensor(ph["ids"], dtype=torch.int16)}
         if "segments" not in m:
             continue
-        segs = [(s, float(e)) for s, e in m["segments"]]
-        start, end = trim_bounds(segs, m["samples"] / cfg.sampleRate)
-        n_frames = (int(round(end * cfg.sampleRate)) - int(round(start * cfg.sampleRate))) // cfg.hopLength
+        splice = cut[m["id"]]
+        n_frames = sum(e - s for s, e in sample_spans(splice, m["samples"], cfg.sampleRate)) // cfg.hopLength
         syms = [symbols[i] for i in ph["ids"]]
-        durs = frame_durations(syms, segs, start, end, cfg.sampleRate, cfg.hopLength, n_frames)
+        start = splice.spans[0][0]
+        durs = frame_durations(syms, splice.segments, start, start + splice.seconds, cfg.sampleRate,
+                               cfg.hopLength, n_frames)
         items[m["id"]]["durations"] = torch.tensor(durs, dtype=torch.int16)
     torch.save({"symbols": symbols, "items": items}, out_path)
     progress(f"prepare-text: wrote {out_path} ({len(items)} utterances)")
