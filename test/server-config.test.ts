@@ -38,6 +38,13 @@ describe('parseConfig', () => {
     expect(() => parseConfig(['--early-cut-words', '31'], {})).toThrow(ConfigError);
   });
 
+  it('reads the Opus encoder effort: --opus-complexity 0-10, libopus default 9', () => {
+    expect(parseConfig([], {})).toMatchObject({ opusComplexity: 9 });
+    expect(parseConfig(['--opus-complexity', '5'], {})).toMatchObject({ opusComplexity: 5 });
+    expect(parseConfig([], { EMOMIX_OPUS_COMPLEXITY: '0' })).toMatchObject({ opusComplexity: 0 });
+    expect(() => parseConfig(['--opus-complexity', '11'], {})).toThrow(ConfigError);
+  });
+
   it('reads the load-balancer settings: instance id and drain delay', () => {
     expect(parseConfig([], {})).toMatchObject({ instanceId: undefined, drainDelayMs: 0 });
     expect(parseConfig([], { EMOMIX_INSTANCE_ID: 'tts-3', EMOMIX_DRAIN_DELAY_MS: '2000' })).toMatchObject({ instanceId: 'tts-3', drainDelayMs: 2000 });

@@ -105,7 +105,7 @@ function setup(limits: Partial<SessionLimits> = {}) {
     logger,
     metrics,
     createSegmenter: () => createPhraseSegmenter(),
-    encoders: new OpusEncoderPool(32_000),
+    encoders: new OpusEncoderPool({ bitrate: 32_000 }),
     failures: new RepeatLog(logger),
     onClosed: () => closed++,
   });

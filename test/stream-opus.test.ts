@@ -125,6 +125,33 @@ describe.each(['native', 'wasm'] as const)('Opus (%s build)', (backend) => {
     expect([...used.encode(input), ...used.flush()]).toEqual([...fresh.encode(input), ...fresh.flush()]);
     expect(used.sampleCount).toBe(fresh.sampleCount);
   });
+
+  it('runs at the complexity asked for (libopus default 9); the cheapest still carries the signal', () => {
+    expect(createOpusEncoder({ backend }).complexity).toBe(9);
+    const input = Float32Array.from(sine(220, 48000), (v, i) => v + 0.3 * Math.sin((2 * Math.PI * 1330 * i) / 48000));
+    const decoded = (complexity: number) => {
+      const encoder = createOpusEncoder({ backend, complexity });
+      expect(encoder.complexity).toBe(complexity);
+      const packets = encoder.encode(input);
+      return { packets, pcm: decodeAll(packets, backend), preSkip: encoder.preSkip };
+    };
+    const cheap = decoded(0);
+    const best = decoded(10);
+    expect(cheap.packets).not.toEqual(best.packets);
+    const correlation = ({ pcm, preSkip }: { pcm: Int16Array; preSkip: number }): number => {
+      expect(pcm.length).toBe(input.length);
+      // Correlation of the decoded second (after the encoder's delay) with the input.
+      let xy = 0, xx = 0, yy = 0;
+      for (let i = 4800; i < input.length - preSkip; i++) {
+        const x = input[i]!, y = pcm[i + preSkip]! / 32768;
+        xy += x * y; xx += x * x; yy += y * y;
+      }
+      return xy / Math.sqrt(xx * yy);
+    };
+    // 0.90 at complexity 0 and 0.92 at 10 when written; a broken or silent stream is near 0.
+    expect(correlation(cheap)).toBeGreaterThan(0.85);
+    expect(correlation(best)).toBeGreaterThan(correlation(cheap));
+  });
 });
 
 describe('Opus', () => {
@@ -148,8 +175,9 @@ describe('Opus', () => {
     expect(decodeAll(packets, 'wasm').length).toBe(9600);
   });
 
-  it('rejects out-of-range bitrates', () => {
+  it('rejects out-of-range bitrates and complexities', () => {
     for (const bitrate of [100, 600_000, 32_000.5]) expect(() => createOpusEncoder({ bitrate })).toThrow(RangeError);
+    for (const complexity of [-1, 11, 2.5]) expect(() => createOpusEncoder({ complexity })).toThrow(RangeError);
   });
 
   it('reads packet durations from the TOC byte', () => {

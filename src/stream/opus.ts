@@ -16,12 +16,19 @@ export const OPUS_SAMPLE_RATE = 48_000;
 /** 20 ms at 48 kHz. */
 export const OPUS_FRAME_SAMPLES = 960;
 export const DEFAULT_OPUS_BITRATE = 32_000;
+/** libopus's own default: its best quality per bit short of 10, at about 9–11 ms of CPU per second of speech here. */
+export const DEFAULT_OPUS_COMPLEXITY = 9;
 
 export type OpusBackend = 'native' | 'wasm';
 
 export interface OpusEncoderOptions {
   /** Target bitrate in bits per second (500–512000; default 32000). */
   bitrate?: number;
+  /**
+   * Encoder effort, 0–10 (default 9): lower costs less CPU per frame for slightly worse
+   * audio at the same bitrate (docs/benchmarks.md, What makes it fast).
+   */
+  complexity?: number;
   /** Force a build; by default native, falling back to wasm when the addon fails to load. */
   backend?: OpusBackend;
 }
@@ -29,6 +36,8 @@ export interface OpusEncoderOptions {
 export interface OpusEncoder {
   readonly backend: OpusBackend;
   readonly bitrate: number;
+  /** The complexity libopus reports it runs at. */
+  readonly complexity: number;
   /**
    * Encoder lookahead in 48 kHz samples: the decoder's output starts this many
    * samples late, so it is the Ogg Opus pre-skip (RFC 7845 §4.2).
@@ -83,6 +92,8 @@ interface RawOpusModule {
 
 // libopus CTL request numbers (opus_defines.h).
 const OPUS_SET_BITRATE = 4002;
+const OPUS_SET_COMPLEXITY = 4010;
+const OPUS_GET_COMPLEXITY = 4011;
 const OPUS_RESET_STATE = 4028;
 const OPUS_GET_LOOKAHEAD = 4027;
 
@@ -114,9 +125,14 @@ export function createOpusEncoder(options: OpusEncoderOptions = {}): OpusEncoder
   if (!Number.isInteger(bitrate) || bitrate < 500 || bitrate > 512_000) {
     throw new RangeError(`Opus bitrate must be an integer from 500 to 512000 bit/s, got ${bitrate}`);
   }
+  const complexity = options.complexity ?? DEFAULT_OPUS_COMPLEXITY;
+  if (!Number.isInteger(complexity) || complexity < 0 || complexity > 10) {
+    throw new RangeError(`Opus complexity must be an integer from 0 to 10, got ${complexity}`);
+  }
   const { backend, mod } = loadBackend(options.backend);
   const raw = new mod.Encoder({ channels: 1, sample_rate: OPUS_SAMPLE_RATE, application: 'voip' });
   raw.ctl(OPUS_SET_BITRATE, bitrate);
+  raw.ctl(OPUS_SET_COMPLEXITY, complexity);
   const preSkip = raw.ctl(OPUS_GET_LOOKAHEAD);
   const lastFrame = new Int16Array(OPUS_FRAME_SAMPLES);
   let frames = 0;
@@ -142,6 +158,7 @@ export function createOpusEncoder(options: OpusEncoderOptions = {}): OpusEncoder
   return {
     backend,
     bitrate,
+    complexity: raw.ctl(OPUS_GET_COMPLEXITY),
     preSkip,
     get sampleCount() {
       return frames * OPUS_FRAME_SAMPLES - trailingPadding;
@@ -189,10 +206,10 @@ export async function encodeInTurns(encoder: OpusEncoder, pcm: Float32Array): Pr
 export class OpusEncoderPool {
   private readonly idle: OpusEncoder[] = [];
 
-  constructor(private readonly bitrate: number) {}
+  constructor(private readonly options: Pick<OpusEncoderOptions, 'bitrate' | 'complexity'>) {}
 
   take(): OpusEncoder {
-    return this.idle.pop() ?? createOpusEncoder({ bitrate: this.bitrate });
+    return this.idle.pop() ?? createOpusEncoder(this.options);
   }
 
   /** Returns an encoder for another stream; the caller must not use it again. */
