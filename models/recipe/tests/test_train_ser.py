@@ -1,10 +1,11 @@
 import random
+from argparse import Namespace
 
 import torch
 
 from emomix.data.profiles import soft_label
 from emomix.networks.ser import SER
-from emomix.training.train_ser import random_crops, typical
+from emomix.training.train_ser import random_crops, run, typical
 
 
 def item(frames: int, params: dict) -> dict:
@@ -48,3 +49,32 @@ def test_anchors_come_from_typical_single_emotion_utterances_only():
              {"emotion": 2, "params": {"intensity": 1.0, "mix": {"sad": 0.6, "angry": 0.4}}},
              {"emotion": 0, "params": {"intensity": 1.0, "mix": {"neutral": 1.0}}}]
     assert typical(items) == [items[0], items[3]]
+
+
+def fake_corpus(path, n: int):
+    """audio.pt of n training and 5 held-out utterances, every emotion; ids stable across sizes."""
+    names = ["neutral", "happy", "sad", "angry", "surprise"]
+    items = []
+    for split, count in (("train", n), ("eval", 5)):
+        for i in range(count):
+            k = i % 5
+            items.append({"id": f"{split}{i:03d}", "split": split, "emotion": k, "speaker": None,
+                          "params": {"intensity": 1.0, "mix": {names[k]: 1.0}},
+                          "mel": (torch.randn(80, 60, generator=torch.Generator().manual_seed(hash((split, i)) % 2**31)) + k).half()})
+    path.mkdir(parents=True, exist_ok=True)
+    torch.save({"items": items}, path / "audio.pt")
+    return path
+
+
+def test_re_embedding_a_grown_corpus_keeps_the_anchors_and_every_embedding(tmp_path):
+    args = dict(out=str(tmp_path / "ser"), steps=2, batch=4, lr=1e-3, embedding_dim=8, threads=1, device="cpu")
+    run(Namespace(corpus=str(fake_corpus(tmp_path / "small", 10)), **args))
+    first = torch.load(tmp_path / "ser" / "embeddings.pt")
+    anchors = torch.load(tmp_path / "ser" / "checkpoint.pt")["model"]["anchors"].clone()
+    # At its last step on a corpus with more utterances: nothing trains, the anchors stay.
+    run(Namespace(corpus=str(fake_corpus(tmp_path / "grown", 30)), **args))
+    again = torch.load(tmp_path / "ser" / "embeddings.pt")
+    assert torch.equal(torch.load(tmp_path / "ser" / "checkpoint.pt")["model"]["anchors"], anchors)
+    assert len(again["embeddings"]) == 35
+    for key, value in first["embeddings"].items():
+        assert torch.allclose(again["embeddings"][key], value)

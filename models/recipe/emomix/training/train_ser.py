@@ -90,6 +90,7 @@ def run(a) -> None:
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=a.steps)
     ckpt_path = out / "checkpoint.pt"
     step = load_checkpoint(ckpt_path, {"model": model, "opt": opt, "sched": sched}, device)
+    resumed_at = step
     rng, stopper, progress = random.Random(step), Stopper(), Progress("train-ser", a.steps, step)
 
     def save():
@@ -112,7 +113,11 @@ def run(a) -> None:
         save()
         print(f"train-ser: stopped at step {step}; run again to resume", flush=True)
         return
-    anchor(model, train, device)
+    if step > resumed_at or not bool(model.anchors.any()):
+        # The anchors belong to the classifier just trained. A run that only re-embeds (resumed
+        # at its last step, perhaps on a corpus grown since) keeps them: re-anchored on other
+        # utterances, every embedding an acoustic model trained on would move.
+        anchor(model, train, device)
     save()
     acc = accuracy(model, held, device)
     print(f"train-ser: held-out utterance accuracy {acc:.3f}", flush=True)
