@@ -37,11 +37,12 @@ def test_corpus_has_every_emotion_and_a_held_out_split(voice):
 
 def test_every_duration_sequence_covers_its_mel_once_the_unwritten_pauses_are_cut(voice):
     import torch
+    from emomix import frontend
     from emomix.data.prepare import splices
     audio = {it["id"]: it for it in torch.load(voice["corpus"] / "audio.pt")["items"]}
     text = torch.load(voice["corpus"] / "text.pt")["items"]
     meta = [json.loads(line) for line in (voice["corpus"] / "metadata.jsonl").read_text().splitlines()]
-    cut = splices(meta, 22050)
+    cut = splices(meta, frontend.phonemize([m["text"] for m in meta]), 22050)
     for m in meta:
         assert int(text[m["id"]]["durations"].sum()) == audio[m["id"]]["mel"].shape[1]
         # The joined audio is the kept spans, to within the last partial frame.

@@ -143,25 +143,23 @@ def splice_unwritten_pauses(symbols: list[str], segments: list[tuple[str, float]
     can tell it at inference: "dollars" then takes 0.5 s and the words after it are squeezed.
     A pause aligned to punctuation stays: the punctuation symbol speaks it."""
     owner = align(symbols, [name for name, _ in segments])
-    cuts = []
+    cuts: dict[int, tuple[float, float]] = {}  # segment index → the span it covers
     seg_start = 0.0
     for k, ((name, seg_end), o) in enumerate(zip(segments, owner)):
         if name == "pau" and 0 < k < len(segments) - 1 and symbols[o] not in PUNCT:
             s, e = max(seg_start, start), min(seg_end, end)
             if e > s:
-                cuts.append((s, e))
+                cuts[k] = (s, e)
         seg_start = seg_end
     spans, at = [], start
-    for s, e in cuts:
+    for s, e in cuts.values():
         spans.append((at, s))
         at = e
     spans.append((at, end))
-    joined, removed, ci = [], 0.0, 0
-    for name, seg_end in segments:
-        while ci < len(cuts) and cuts[ci][1] <= seg_end:
-            removed += cuts[ci][1] - cuts[ci][0]
-            ci += 1
-        if any(s < seg_end <= e for s, e in cuts):
-            continue  # the cut pause itself
-        joined.append((name, seg_end - removed))
+    joined, removed = [], 0.0
+    for k, (name, seg_end) in enumerate(segments):
+        if k in cuts:
+            removed += cuts[k][1] - cuts[k][0]
+        else:
+            joined.append((name, seg_end - removed))
     return Splice([(s, e) for s, e in spans if e > s], joined)

@@ -36,15 +36,12 @@ def trim_bounds(segments: list[tuple[str, float]], total_s: float) -> tuple[floa
     return start, min(total_s, last_phone_end + TRAILING_PAUSE_S)
 
 
-def splices(meta: list[dict], sample_rate: int) -> dict[str, Splice]:
-    """Each Festival-timed record's audio to train on: trimmed (trim_bounds), its unwritten
-    pauses cut out. Records without timing (imported recordings) are used whole."""
-    timed = [m for m in meta if "segments" in m]
-    if not timed:
-        return {}
+def splices(timed: list[dict], phonemes: list[dict], sample_rate: int) -> dict[str, Splice]:
+    """Each Festival-timed record's audio to train on, given its phonemes (frontend.phonemize):
+    trimmed (trim_bounds), its unwritten pauses cut out."""
     symbols = frontend.symbols()
     out = {}
-    for m, ph in zip(timed, frontend.phonemize([m["text"] for m in timed])):
+    for m, ph in zip(timed, phonemes):
         segs = [(s, float(e)) for s, e in m["segments"]]
         start, end = trim_bounds(segs, m["samples"] / sample_rate)
         out[m["id"]] = splice_unwritten_pauses([symbols[i] for i in ph["ids"]], segs, start, end)
@@ -62,7 +59,9 @@ def prepare_audio(corpus: Path, cfg: MelConfig = MelConfig(), progress=print) ->
     out_path = corpus / "audio.pt"
     items = []
     meta = load_metadata(corpus)
-    cut = splices(meta, cfg.sampleRate)
+    # Records without timing (imported recordings) are used whole.
+    timed = [m for m in meta if "segments" in m]
+    cut = splices(timed, frontend.phonemize([m["text"] for m in timed]), cfg.sampleRate) if timed else {}
     for k, m in enumerate(meta):
         audio, sr = read_wav(corpus / "wavs" / m["wav"])
         assert sr == cfg.sampleRate, f"{m['wav']}: {sr} Hz"
@@ -88,7 +87,8 @@ def prepare_text(corpus: Path, cfg: MelConfig = MelConfig(), progress=print) -> 
     meta = load_metadata(corpus)
     symbols = frontend.symbols()
     phon = frontend.phonemize([m["text"] for m in meta])
-    cut = splices(meta, cfg.sampleRate)
+    cut = splices([m for m in meta if "segments" in m], [ph for m, ph in zip(meta, phon) if "segments" in m],
+                  cfg.sampleRate)
     items = {}
     for m, ph in zip(meta, phon):
         items[m["id"]] = {"ids": torch.tensor(ph["ids"], dtype=torch.int16)}
