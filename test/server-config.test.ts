@@ -38,11 +38,18 @@ describe('parseConfig', () => {
     expect(() => parseConfig(['--early-cut-words', '31'], {})).toThrow(ConfigError);
   });
 
-  it('reads the Opus encoder effort: --opus-complexity 0-10, libopus default 9', () => {
-    expect(parseConfig([], {})).toMatchObject({ opusComplexity: 9 });
+  it('reads the Opus encoder effort: --opus-complexity 0-10, default 5', () => {
+    expect(parseConfig([], {})).toMatchObject({ opusComplexity: 5 });
     expect(parseConfig(['--opus-complexity', '5'], {})).toMatchObject({ opusComplexity: 5 });
     expect(parseConfig([], { EMOMIX_OPUS_COMPLEXITY: '0' })).toMatchObject({ opusComplexity: 0 });
     expect(() => parseConfig(['--opus-complexity', '11'], {})).toThrow(ConfigError);
+  });
+
+  it("reads libopus's application hint: --opus-application audio (default) or voip", () => {
+    expect(parseConfig([], {})).toMatchObject({ opusApplication: 'audio' });
+    expect(parseConfig(['--opus-application', 'voip'], {})).toMatchObject({ opusApplication: 'voip' });
+    expect(parseConfig([], { EMOMIX_OPUS_APPLICATION: 'voip' })).toMatchObject({ opusApplication: 'voip' });
+    expect(() => parseConfig(['--opus-application', 'music'], {})).toThrow(ConfigError);
   });
 
   it('reads the load-balancer settings: instance id and drain delay', () => {

@@ -17,6 +17,20 @@ function sine(freq: number, length: number, amplitude = 0.5): Float32Array {
   return Float32Array.from({ length }, (_, i) => amplitude * Math.sin((2 * Math.PI * freq * i) / 48000));
 }
 
+/** One second of two tones at 48 kHz. */
+const TWO_TONES = Float32Array.from(sine(220, 48000), (v, i) => v + 0.3 * Math.sin((2 * Math.PI * 1330 * i) / 48000));
+
+/** Correlation of a decoded second, after the encoder's delay, with TWO_TONES. */
+function correlationWithInput({ pcm, preSkip }: { pcm: Int16Array; preSkip: number }): number {
+  expect(pcm.length).toBe(TWO_TONES.length);
+  let xy = 0, xx = 0, yy = 0;
+  for (let i = 4800; i < TWO_TONES.length - preSkip; i++) {
+    const x = TWO_TONES[i]!, y = pcm[i + preSkip]! / 32768;
+    xy += x * y; xx += x * x; yy += y * y;
+  }
+  return xy / Math.sqrt(xx * yy);
+}
+
 function decodeAll(packets: Uint8Array[], backend?: OpusBackend): Int16Array {
   const decoder = createOpusDecoder({ backend });
   const frames = packets.map((p) => decoder.decode(p));
@@ -126,31 +140,37 @@ describe.each(['native', 'wasm'] as const)('Opus (%s build)', (backend) => {
     expect(used.sampleCount).toBe(fresh.sampleCount);
   });
 
-  it('runs at the complexity asked for (libopus default 9); the cheapest still carries the signal', () => {
-    expect(createOpusEncoder({ backend }).complexity).toBe(9);
-    const input = Float32Array.from(sine(220, 48000), (v, i) => v + 0.3 * Math.sin((2 * Math.PI * 1330 * i) / 48000));
+  it('runs at the complexity asked for (default 5); the cheapest still carries the signal', () => {
+    expect(createOpusEncoder({ backend }).complexity).toBe(5);
     const decoded = (complexity: number) => {
       const encoder = createOpusEncoder({ backend, complexity });
       expect(encoder.complexity).toBe(complexity);
-      const packets = encoder.encode(input);
+      const packets = encoder.encode(TWO_TONES);
       return { packets, pcm: decodeAll(packets, backend), preSkip: encoder.preSkip };
     };
     const cheap = decoded(0);
     const best = decoded(10);
     expect(cheap.packets).not.toEqual(best.packets);
-    const correlation = ({ pcm, preSkip }: { pcm: Int16Array; preSkip: number }): number => {
-      expect(pcm.length).toBe(input.length);
-      // Correlation of the decoded second (after the encoder's delay) with the input.
-      let xy = 0, xx = 0, yy = 0;
-      for (let i = 4800; i < input.length - preSkip; i++) {
-        const x = input[i]!, y = pcm[i + preSkip]! / 32768;
-        xy += x * y; xx += x * x; yy += y * y;
-      }
-      return xy / Math.sqrt(xx * yy);
+    // 0.999 at complexity 0 and 0.991 at 10 when written (CELT codes two steady tones at
+    // least effort as well as any); a broken or silent stream is near 0.
+    expect(correlationWithInput(cheap)).toBeGreaterThan(0.85);
+    expect(correlationWithInput(best)).toBeGreaterThan(0.85);
+  });
+
+  it("codes in the mode its application asks for: 'audio' CELT alone at 32 kbit/s (the default), 'voip' SILK with CELT", () => {
+    // TOC configurations (RFC 6716 §3.1): 0–11 SILK, 12–15 hybrid, 16–31 CELT.
+    const modes = (application?: 'voip' | 'audio') => {
+      const encoder = createOpusEncoder({ backend, application });
+      const packets = encoder.encode(TWO_TONES);
+      expect(correlationWithInput({ pcm: decodeAll(packets, backend), preSkip: encoder.preSkip })).toBeGreaterThan(0.85);
+      return { application: encoder.application, configs: new Set(packets.map((p) => p[0]! >> 3)) };
     };
-    // 0.90 at complexity 0 and 0.92 at 10 when written; a broken or silent stream is near 0.
-    expect(correlation(cheap)).toBeGreaterThan(0.85);
-    expect(correlation(best)).toBeGreaterThan(correlation(cheap));
+    const audio = modes();
+    expect(audio.application).toBe('audio');
+    expect([...audio.configs].every((c) => c >= 16)).toBe(true);
+    const voip = modes('voip');
+    expect(voip.application).toBe('voip');
+    expect([...voip.configs].every((c) => c < 16)).toBe(true);
   });
 });
 
@@ -175,9 +195,10 @@ describe('Opus', () => {
     expect(decodeAll(packets, 'wasm').length).toBe(9600);
   });
 
-  it('rejects out-of-range bitrates and complexities', () => {
+  it('rejects out-of-range bitrates, complexities and unknown applications', () => {
     for (const bitrate of [100, 600_000, 32_000.5]) expect(() => createOpusEncoder({ bitrate })).toThrow(RangeError);
     for (const complexity of [-1, 11, 2.5]) expect(() => createOpusEncoder({ complexity })).toThrow(RangeError);
+    expect(() => createOpusEncoder({ application: 'music' as 'audio' })).toThrow(RangeError);
   });
 
   it('reads packet durations from the TOC byte', () => {

@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_EARLY_CUT_WORDS, DEFAULT_SEGMENTER_OPTIONS } from '../pipeline/segmenter.js';
 import { REFERENCE_LIMITS, SYNTHESIS_LIMITS, type GraphOptimization } from '../pipeline/synthesis/index.js';
-import { DEFAULT_OPUS_COMPLEXITY } from '../stream/opus.js';
+import { DEFAULT_OPUS_APPLICATION, DEFAULT_OPUS_COMPLEXITY, OPUS_APPLICATIONS, type OpusApplication } from '../stream/opus.js';
 
 export interface ServerConfig {
   host: string;
@@ -33,6 +33,7 @@ export interface ServerConfig {
   allowedOrigins: string[];
   opusBitrate: number;
   opusComplexity: number;
+  opusApplication: OpusApplication;
   pacing: 'asap' | 'realtime';
   earlyCutWords: number;
   chunkMs: number;
@@ -105,6 +106,7 @@ const options = [
   option({ key: 'allowedOrigins', flag: 'allowed-origins', env: 'EMOMIX_ALLOWED_ORIGINS', parse: list, fallback: [], help: "browser Origins allowed, comma-separated, besides the server's own (default: any)" }),
   option({ key: 'opusBitrate', flag: 'opus-bitrate', env: 'EMOMIX_OPUS_BITRATE', parse: integer(6000, 510_000), fallback: 32_000, help: 'Opus bitrate in bit/s' }),
   option({ key: 'opusComplexity', flag: 'opus-complexity', env: 'EMOMIX_OPUS_COMPLEXITY', parse: integer(0, 10), fallback: DEFAULT_OPUS_COMPLEXITY, help: 'Opus encoder effort, 0-10: lower spends less CPU per session for slightly worse audio' }),
+  option({ key: 'opusApplication', flag: 'opus-application', env: 'EMOMIX_OPUS_APPLICATION', parse: oneOf(...OPUS_APPLICATIONS), fallback: DEFAULT_OPUS_APPLICATION, help: "libopus's coding-mode hint: audio (CELT alone at 32 kbit/s, a fifth of the CPU) or voip (SILK and CELT)" }),
   option({ key: 'pacing', flag: 'pacing', env: 'EMOMIX_PACING', parse: oneOf('asap', 'realtime'), fallback: 'asap', help: 'default audio pacing: as produced, or at real time' }),
   option({ key: 'earlyCutWords', flag: 'early-cut-words', env: 'EMOMIX_EARLY_CUT_WORDS', parse: integer(0, DEFAULT_SEGMENTER_OPTIONS.maxWords), fallback: DEFAULT_EARLY_CUT_WORDS, help: 'while text streams in, a sentence may be cut early at a pause point after this many words, for sooner first audio (0: never; docs/benchmarks.md)' }),
   option({ key: 'chunkMs', flag: 'chunk-ms', env: 'EMOMIX_CHUNK_MS', parse: integer(20, 2000), fallback: 100, help: 'audio per `audio` message (a multiple of 20)' }),

@@ -48,7 +48,7 @@ export function createServer({ config, voices, logger }: ServerOptions): EmomixS
   let leaving = false;
   let draining = false;
   const instance = instanceIdOf(config.instanceId);
-  const encoders = new OpusEncoderPool({ bitrate: config.opusBitrate, complexity: config.opusComplexity });
+  const encoders = new OpusEncoderPool({ bitrate: config.opusBitrate, complexity: config.opusComplexity, application: config.opusApplication });
   const failures = new RepeatLog(logger);
 
   const acquireSlot = (): (() => void) | null => {

@@ -1,5 +1,5 @@
 /**
- * Opus encoding and decoding for the wire: 48 kHz mono, 20 ms frames, application VOIP.
+ * Opus encoding and decoding for the wire: 48 kHz mono, 20 ms frames.
  *
  * Binding: @evan/opus (libopus, MIT). Its npm tarball carries prebuilt native
  * addons (linux x64/arm64 glibc, macOS, Windows x64) and a wasm build, so it
@@ -16,8 +16,21 @@ export const OPUS_SAMPLE_RATE = 48_000;
 /** 20 ms at 48 kHz. */
 export const OPUS_FRAME_SAMPLES = 960;
 export const DEFAULT_OPUS_BITRATE = 32_000;
-/** libopus's own default: its best quality per bit short of 10, at about 9–11 ms of CPU per second of speech here. */
-export const DEFAULT_OPUS_COMPLEXITY = 9;
+/**
+ * libopus's application hint, which steers its choice of coding mode. 'voip' favours SILK
+ * (alone, or in hybrid with CELT) for speech up to about 55 kbit/s; 'audio' codes CELT
+ * alone above about 23 kbit/s and SILK below. At the server's 32 kbit/s 'voip' costs
+ * 10 ms of CPU per second of the voice's speech at complexity 9 and 7 ms at 5, 'audio'
+ * 2.2 ms at 5, with the same recognised words (docs/benchmarks.md, "Opus: the coding mode").
+ */
+export type OpusApplication = 'voip' | 'audio';
+export const OPUS_APPLICATIONS: readonly OpusApplication[] = ['voip', 'audio'];
+export const DEFAULT_OPUS_APPLICATION: OpusApplication = 'audio';
+/**
+ * Encoder effort, 0–10. From 7 up libopus adds a signal analysis (speech or music,
+ * tonality) that costs about 6 ms of CPU per second of audio, more than CELT's coding itself.
+ */
+export const DEFAULT_OPUS_COMPLEXITY = 5;
 
 export type OpusBackend = 'native' | 'wasm';
 
@@ -25,10 +38,12 @@ export interface OpusEncoderOptions {
   /** Target bitrate in bits per second (500–512000; default 32000). */
   bitrate?: number;
   /**
-   * Encoder effort, 0–10 (default 9): lower costs less CPU per frame for slightly worse
+   * Encoder effort, 0–10 (default 5): lower costs less CPU per frame for slightly worse
    * audio at the same bitrate (docs/benchmarks.md, What makes it fast).
    */
   complexity?: number;
+  /** libopus's application hint (default 'audio'). */
+  application?: OpusApplication;
   /** Force a build; by default native, falling back to wasm when the addon fails to load. */
   backend?: OpusBackend;
 }
@@ -38,6 +53,8 @@ export interface OpusEncoder {
   readonly bitrate: number;
   /** The complexity libopus reports it runs at. */
   readonly complexity: number;
+  /** The application libopus reports it runs with. */
+  readonly application: OpusApplication;
   /**
    * Encoder lookahead in 48 kHz samples: the decoder's output starts this many
    * samples late, so it is the Ogg Opus pre-skip (RFC 7845 §4.2).
@@ -91,11 +108,13 @@ interface RawOpusModule {
 }
 
 // libopus CTL request numbers (opus_defines.h).
+const OPUS_GET_APPLICATION = 4001;
 const OPUS_SET_BITRATE = 4002;
 const OPUS_SET_COMPLEXITY = 4010;
 const OPUS_GET_COMPLEXITY = 4011;
 const OPUS_RESET_STATE = 4028;
 const OPUS_GET_LOOKAHEAD = 4027;
+const APPLICATION_CODES: Record<OpusApplication, number> = { voip: 2048, audio: 2049 };
 
 const require = createRequire(import.meta.url);
 const loaded = new Map<OpusBackend, RawOpusModule>();
@@ -129,8 +148,10 @@ export function createOpusEncoder(options: OpusEncoderOptions = {}): OpusEncoder
   if (!Number.isInteger(complexity) || complexity < 0 || complexity > 10) {
     throw new RangeError(`Opus complexity must be an integer from 0 to 10, got ${complexity}`);
   }
+  const application = options.application ?? DEFAULT_OPUS_APPLICATION;
+  if (!OPUS_APPLICATIONS.includes(application)) throw new RangeError(`Opus application must be one of ${OPUS_APPLICATIONS.join(', ')}, got ${String(application)}`);
   const { backend, mod } = loadBackend(options.backend);
-  const raw = new mod.Encoder({ channels: 1, sample_rate: OPUS_SAMPLE_RATE, application: 'voip' });
+  const raw = new mod.Encoder({ channels: 1, sample_rate: OPUS_SAMPLE_RATE, application });
   raw.ctl(OPUS_SET_BITRATE, bitrate);
   raw.ctl(OPUS_SET_COMPLEXITY, complexity);
   const preSkip = raw.ctl(OPUS_GET_LOOKAHEAD);
@@ -159,6 +180,7 @@ export function createOpusEncoder(options: OpusEncoderOptions = {}): OpusEncoder
     backend,
     bitrate,
     complexity: raw.ctl(OPUS_GET_COMPLEXITY),
+    application: applicationOf(raw.ctl(OPUS_GET_APPLICATION)),
     preSkip,
     get sampleCount() {
       return frames * OPUS_FRAME_SAMPLES - trailingPadding;
@@ -183,15 +205,15 @@ export function createOpusEncoder(options: OpusEncoderOptions = {}): OpusEncoder
   };
 }
 
-/**
- * Encoders of one bitrate, reused stream after stream. A native encoder holds some
- * 46 KB outside the JS heap, which V8 does not count and frees only in a full
- * collection: a new encoder per stream let a server's resident memory climb by
- * tens of megabytes per thousand short sessions between collections.
- */
+function applicationOf(code: number): OpusApplication {
+  const found = OPUS_APPLICATIONS.find((name) => APPLICATION_CODES[name] === code);
+  if (!found) throw new Error(`libopus reports application ${code}, which this server does not ask for`);
+  return found;
+}
+
 /**
  * `encoder.encode(pcm)` in slices of 100 ms with the event loop let in between: Opus
- * costs about 30 ms of CPU per second of audio, which a whole file would spend in one go.
+ * costs up to 10 ms of CPU per second of audio, which a whole file would spend in one go.
  * Slices are whole frames, so the packets are those of one call.
  */
 export async function encodeInTurns(encoder: OpusEncoder, pcm: Float32Array): Promise<Uint8Array[]> {
@@ -203,10 +225,16 @@ export async function encodeInTurns(encoder: OpusEncoder, pcm: Float32Array): Pr
   return packets;
 }
 
+/**
+ * Encoders of one setting, reused stream after stream. A native encoder holds some
+ * 46 KB outside the JS heap, which V8 does not count and frees only in a full
+ * collection: a new encoder per stream let a server's resident memory climb by
+ * tens of megabytes per thousand short sessions between collections.
+ */
 export class OpusEncoderPool {
   private readonly idle: OpusEncoder[] = [];
 
-  constructor(private readonly options: Pick<OpusEncoderOptions, 'bitrate' | 'complexity'>) {}
+  constructor(private readonly options: Pick<OpusEncoderOptions, 'bitrate' | 'complexity' | 'application'>) {}
 
   take(): OpusEncoder {
     return this.idle.pop() ?? createOpusEncoder(this.options);
