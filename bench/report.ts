@@ -234,7 +234,7 @@ export function renderMarkdown(r: BenchResults): string {
     '### Real-time factor per stage',
     '',
     'Seconds of work per second of audio (lower is faster), best of the rounds for each of three sentences, one synthesis at a time.',
-    '"estimator call" is one call (every emotion row of one step); "estimator" all steps; "resample" the conversion to 48 kHz, in the inference worker after the vocoder. End to end = text in, Opus packets out.',
+    '"estimator call" is one call (every emotion row of one step); "estimator" all steps; "resample" the conversion to the Opus encoder\'s input rate (24 kHz for a 22050 Hz voice), in the inference worker after the vocoder. End to end = text in, Opus packets out.',
     '',
     table(
       ['steps', 'emotions', 'front end', 'encoder', 'frame decoder', 'estimator call', 'estimator', 'vocoder', 'resample', 'Opus', 'end to end'],

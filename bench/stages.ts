@@ -1,10 +1,9 @@
 // Real-time factor of each stage of one phrase, measured in process: the engine's own
 // timings (front end, encoder, frame decoder, each estimator call, vocoder, and its
-// conversion to 48 kHz in the worker, as the server asks for it), then Opus on the
-// result. RTF = time / audio duration.
+// conversion to the Opus encoder's input rate in the worker, as the server asks for it),
+// then Opus on the result. RTF = time / audio duration.
 import { Engine, type SynthesisResult } from '../src/pipeline/synthesis/index.js';
-import { createOpusEncoder } from '../src/stream/opus.js';
-import { OUTPUT_SAMPLE_RATE } from '../src/protocol/index.js';
+import { createOpusEncoder, opusInputRate, type OpusInputRate } from '../src/stream/opus.js';
 
 export interface StageRow {
   steps: number;
@@ -42,9 +41,9 @@ interface Timed {
   totalMs: number;
 }
 
-function deliver(result: SynthesisResult): Timed {
+function deliver(result: SynthesisResult, sampleRate: OpusInputRate): Timed {
   const mark = performance.now();
-  createOpusEncoder().encode(result.audio);
+  createOpusEncoder({ sampleRate }).encode(result.audio);
   const opusMs = performance.now() - mark;
   return { result, opusMs, totalMs: result.timings.totalMs + opusMs };
 }
@@ -52,10 +51,10 @@ function deliver(result: SynthesisResult): Timed {
 export async function measureStages(options: StageOptions): Promise<{ device: string; rows: StageRow[] }> {
   // No phrase cache: every round must do the work of a phrase never heard before.
   const engine = await Engine.create({ voiceDir: options.voiceDir, device: options.device, cacheEntries: 0 });
-  // At the wire's rate, as the server asks for it (src/server/render.ts).
-  const sampleRate = OUTPUT_SAMPLE_RATE;
+  // At the Opus encoder's rate, as a session asks for it (src/server/wire-encoder.ts).
+  const sampleRate = opusInputRate(engine.voice.audio.sampleRate);
   try {
-    deliver(await engine.synthesize(options.sentences[0]!, { weights: options.mixes[0]!, steps: 2, seed: 0, sampleRate }));
+    deliver(await engine.synthesize(options.sentences[0]!, { weights: options.mixes[0]!, steps: 2, seed: 0, sampleRate }), sampleRate);
     const rows: StageRow[] = [];
     for (const steps of options.steps) {
       for (const weights of options.mixes) {
@@ -63,7 +62,7 @@ export async function measureStages(options: StageOptions): Promise<{ device: st
         for (const text of options.sentences) {
           let best: Timed | undefined;
           for (let r = 0; r < options.rounds; r++) {
-            const timed = deliver(await engine.synthesize(text, { weights, steps, seed: 1 + r, sampleRate }));
+            const timed = deliver(await engine.synthesize(text, { weights, steps, seed: 1 + r, sampleRate }), sampleRate);
             if (!best || timed.totalMs < best.totalMs) best = timed;
           }
           const t = best!.result.timings;

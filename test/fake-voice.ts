@@ -77,6 +77,5 @@ export function fakeVoice(engine: VoiceEngine): ServedVoice {
       default: true,
     },
     engine,
-    resampler: { process: async (pcm: Float32Array) => pcm, close: () => undefined } as unknown as ServedVoice['resampler'],
   };
 }

@@ -15,10 +15,10 @@ const until = async (predicate: () => boolean): Promise<void> => {
   }
 };
 
-function start(text: string) {
+function start(text: string, sampleRate = 48_000) {
   const engine = new FakeEngine();
   const settings = speechSettings(fakeVoice(engine), {}, 16);
-  return { engine, phrases: renderText(settings, { text, maxAudioSeconds: 60 }, new AbortController().signal) };
+  return { engine, phrases: renderText(settings, { text, maxAudioSeconds: 60 }, new AbortController().signal, sampleRate) };
 }
 
 describe('renderText', () => {
@@ -36,6 +36,18 @@ describe('renderText', () => {
     expect(engine.texts).toEqual(['The first one goes slowly here.', 'Then a second one.', 'And a third.']);
     expect(spoken.map((p) => p.words.map((w) => w.word).join(' '))).toEqual(['The first one goes slowly here', 'Then a second one', 'And a third']);
     expect(spoken.map((p) => p.pcm.length)).toEqual([6, 4, 3].map((n) => n * SAMPLES_PER_WORD));
+  });
+
+  it('renders at the rate its consumer takes: asked of the engine, and converted when the engine answers at the voice rate', async () => {
+    const { engine, phrases } = start('Two words. And three more.', 16_000);
+    const spoken: PhraseAudio[] = [];
+    for await (const phrase of phrases) spoken.push(phrase);
+    expect(engine.requests.map((r) => r.sampleRate)).toEqual([16_000, 16_000]);
+    // The fake engine ignores the request's rate and answers at its voice's 48 kHz.
+    expect(spoken.map((p) => [p.sampleRate, p.pcm.length])).toEqual([
+      [16_000, Math.round((2 * SAMPLES_PER_WORD) / 3)],
+      [16_000, SAMPLES_PER_WORD],
+    ]);
   });
 
   it('stops the phrase synthesized ahead when the caller stops reading', async () => {

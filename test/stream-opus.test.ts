@@ -9,12 +9,22 @@ import {
   createOpusEncoder,
   encodeInTurns,
   OPUS_FRAME_SAMPLES,
+  OpusEncoderPool,
+  opusInputRate,
   opusPacketSamples,
   type OpusBackend,
 } from '../src/stream/opus.js';
 
 function sine(freq: number, length: number, amplitude = 0.5): Float32Array {
   return Float32Array.from({ length }, (_, i) => amplitude * Math.sin((2 * Math.PI * freq * i) / 48000));
+}
+
+/** A chirp under a slow tremolo, one second at `rate`: not periodic, so the best-matching delay is unambiguous. */
+function chirp(rate: number): Float32Array {
+  return Float32Array.from({ length: rate }, (_, i) => {
+    const t = i / rate;
+    return 0.4 * Math.sin(2 * Math.PI * (200 * t + 300 * t * t)) * (0.6 + 0.4 * Math.sin(2 * Math.PI * 3 * t));
+  });
 }
 
 /** One second of two tones at 48 kHz. */
@@ -68,11 +78,7 @@ describe.each(['native', 'wasm'] as const)('Opus (%s build)', (backend) => {
   });
 
   it('reproduces the signal, delayed by about the pre-skip', () => {
-    // A chirp under a slow tremolo: not periodic, so the best-matching delay is unambiguous.
-    const input = Float32Array.from({ length: 48000 }, (_, i) => {
-      const t = i / 48000;
-      return 0.4 * Math.sin(2 * Math.PI * (200 * t + 300 * t * t)) * (0.6 + 0.4 * Math.sin(2 * Math.PI * 3 * t));
-    });
+    const input = chirp(48000);
     const encoder = createOpusEncoder({ backend });
     const decoded = decodeAll([...encoder.encode(input), ...encoder.flush()], backend);
     expect(decoded.length).toBeGreaterThanOrEqual(input.length + encoder.preSkip);
@@ -88,9 +94,32 @@ describe.each(['native', 'wasm'] as const)('Opus (%s build)', (backend) => {
     };
     const snr = Array.from({ length: 700 }, (_, lag) => snrAt(lag));
     const best = snr.indexOf(Math.max(...snr));
-    // SILK's path runs a few samples short of the nominal 312-sample lookahead.
+    // The codec's path may run a few samples off the nominal 312-sample lookahead.
     expect(Math.abs(best - encoder.preSkip)).toBeLessThanOrEqual(4);
     expect(snr[best]).toBeGreaterThan(12);
+  });
+
+  it('encodes from 24 kHz: 20 ms frames of 480 samples, pre-skip and length in 48 kHz samples, the signal back at 48 kHz', () => {
+    const encoder = createOpusEncoder({ backend, sampleRate: 24_000 });
+    expect([encoder.sampleRate, encoder.frameSamples, encoder.preSkip]).toEqual([24_000, 480, 312]);
+    const input = chirp(24_000);
+    const packets = encoder.encode(input.subarray(0, 23_900));
+    expect(packets).toHaveLength(50);
+    expect(packets.every((p) => opusPacketSamples(p) === OPUS_FRAME_SAMPLES)).toBe(true);
+    expect(encoder.sampleCount).toBe(2 * 23_900);
+    packets.push(...encoder.flush());
+    expect(encoder.sampleCount).toBe(2 * 23_900);
+    const decoded = decodeAll(packets, backend);
+    expect(decoded.length).toBe(packets.length * OPUS_FRAME_SAMPLES);
+    // Every other decoded sample against the input, the pre-skip (48 kHz samples) later.
+    let signal = 0;
+    let error = 0;
+    for (let i = 2400; i < 21_600; i++) {
+      const x = input[i]! * 32768;
+      signal += x * x;
+      error += (x - decoded[2 * i + encoder.preSkip]!) ** 2;
+    }
+    expect(10 * Math.log10(signal / error)).toBeGreaterThan(12);
   });
 
   it('flushes just enough silence to push the lookahead out', () => {
@@ -195,10 +224,26 @@ describe('Opus', () => {
     expect(decodeAll(packets, 'wasm').length).toBe(9600);
   });
 
+  it('encodes a voice from the lowest Opus rate that holds its band', () => {
+    expect([8000, 11_025, 16_000, 22_050, 24_000, 32_000, 44_100, 96_000].map(opusInputRate)).toEqual([8000, 12_000, 16_000, 24_000, 24_000, 48_000, 48_000, 48_000]);
+  });
+
+  it('pools encoders by input rate', () => {
+    const pool = new OpusEncoderPool({ bitrate: 32_000 });
+    const at24 = pool.take(24_000);
+    const at48 = pool.take();
+    pool.give(at24);
+    pool.give(at48);
+    expect(pool.take(48_000)).toBe(at48);
+    expect(pool.take(24_000)).toBe(at24);
+    expect(pool.take(24_000).sampleRate).toBe(24_000);
+  });
+
   it('rejects out-of-range bitrates, complexities and unknown applications', () => {
     for (const bitrate of [100, 600_000, 32_000.5]) expect(() => createOpusEncoder({ bitrate })).toThrow(RangeError);
     for (const complexity of [-1, 11, 2.5]) expect(() => createOpusEncoder({ complexity })).toThrow(RangeError);
     expect(() => createOpusEncoder({ application: 'music' as 'audio' })).toThrow(RangeError);
+    expect(() => createOpusEncoder({ sampleRate: 22_050 as 24_000 })).toThrow(RangeError);
   });
 
   it('reads packet durations from the TOC byte', () => {

@@ -1,6 +1,6 @@
-// How a session's audio goes on the wire (docs/protocol.md, Audio): the voice
-// speaks at 48 kHz in 20 ms frames; Opus runs at 48 kHz, G.711 μ-law at 8 kHz
-// (telephony), 16-bit PCM at any rate of PCM_SAMPLE_RATES.
+// How a session's audio goes on the wire (docs/protocol.md, Audio): 20 ms frames,
+// timed on a 48 kHz session timeline; Opus decodes at 48 kHz, G.711 μ-law runs at
+// 8 kHz (telephony), 16-bit PCM at any rate of PCM_SAMPLE_RATES.
 import { ErrorCode, ProtocolError } from './errors.js';
 
 export const OUTPUT_SAMPLE_RATE = 48_000;

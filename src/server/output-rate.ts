@@ -1,20 +1,17 @@
-// The server synthesizes at the wire's 48 kHz; formats at other rates (telephony's
-// 8 kHz, OpenAI's 24 kHz) take each phrase down whole with the polyphase
-// resampler: 48 kHz is an integer multiple of every rate offered, so each
-// conversion is a single filter phase.
+// Audio that reaches the server at a rate other than the one its consumer takes: an
+// engine that does not convert its audio itself (a test's fake voice). The engine's
+// workers convert the voice's own audio, from its rate straight to the consumer's.
 import { createPolyphaseResampler } from '../stream/polyphase.js';
 import type { Resampler } from '../stream/resampler.js';
-import { OUTPUT_SAMPLE_RATE } from '../protocol/index.js';
 
-const resamplers = new Map<number, Resampler>();
+/** One converter per rate pair, shared: conversions keep no state between calls. */
+const resamplers = new Map<string, Resampler>();
 
-/** One phrase of 48 kHz PCM at `rate` (the same array at 48 kHz). */
-export function atRate(pcm: Float32Array, rate: number): Promise<Float32Array> | Float32Array {
-  if (rate === OUTPUT_SAMPLE_RATE) return pcm;
-  let resampler = resamplers.get(rate);
-  if (!resampler) {
-    resampler = createPolyphaseResampler(OUTPUT_SAMPLE_RATE, rate);
-    resamplers.set(rate, resampler);
-  }
+/** `pcm` at `fromRate` → at `toRate` (the same array when they are equal). */
+export function convertRate(pcm: Float32Array, fromRate: number, toRate: number): Promise<Float32Array> | Float32Array {
+  if (fromRate === toRate) return pcm;
+  const key = `${fromRate}>${toRate}`;
+  let resampler = resamplers.get(key);
+  if (!resampler) resamplers.set(key, (resampler = createPolyphaseResampler(fromRate, toRate)));
   return resampler.process(pcm);
 }

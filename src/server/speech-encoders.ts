@@ -4,7 +4,7 @@
 import { StreamTarget, type StreamTargetChunk } from 'mediabunny';
 import { Mp3EncoderPool, type Mp3SampleRate } from '../stream/mp3.js';
 import { OggOpusWriter } from '../stream/ogg.js';
-import { encodeInTurns, OPUS_FRAME_SAMPLES, OPUS_SAMPLE_RATE, type OpusEncoderPool } from '../stream/opus.js';
+import { encodeInTurns, opusInputRate, type OpusEncoderPool } from '../stream/opus.js';
 import { floatToPcm16LE } from '../stream/pcm.js';
 import { wavHeader } from '../stream/wav.js';
 
@@ -65,9 +65,12 @@ export async function mp3Encoder(pool: Mp3EncoderPool, sampleRate: Mp3SampleRate
   };
 }
 
-/** Ogg Opus (RFC 7845) at 48 kHz; pages go out as they complete (at most a second each). */
+/**
+ * Ogg Opus (RFC 7845), decoded at 48 kHz, encoded from the lowest Opus rate that holds a
+ * `inputSampleRate` signal; pages go out as they complete (at most a second each).
+ */
 export async function oggOpusEncoder(pool: OpusEncoderPool, inputSampleRate: number): Promise<SpeechEncoder> {
-  const encoder = pool.take();
+  const encoder = pool.take(opusInputRate(inputSampleRate));
   const pending: Uint8Array[] = [];
   let written = 0;
   const target = new StreamTarget(
@@ -101,13 +104,13 @@ export async function oggOpusEncoder(pool: OpusEncoderPool, inputSampleRate: num
   let carry = new Float32Array(0);
   return {
     contentType: 'audio/ogg',
-    sampleRate: OPUS_SAMPLE_RATE,
+    sampleRate: encoder.sampleRate,
     start: drain,
     encode: async (pcm) => {
       const joined = new Float32Array(carry.length + pcm.length);
       joined.set(carry);
       joined.set(pcm, carry.length);
-      const whole = joined.length - (joined.length % OPUS_FRAME_SAMPLES);
+      const whole = joined.length - (joined.length % encoder.frameSamples);
       carry = joined.slice(whole);
       if (whole > 0) await add(await encodeInTurns(encoder, joined.subarray(0, whole)));
       return drain();

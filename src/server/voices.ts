@@ -1,6 +1,4 @@
-// The voices a server speaks with: one engine (and its worker pool) per voice,
-// plus one resampler from the voice's rate to the wire's 48 kHz for an engine that
-// does not convert its audio itself (a test's fake voice).
+// The voices a server speaks with: one engine (and its worker pool) per voice.
 import { join } from 'node:path';
 import {
   Engine,
@@ -13,9 +11,7 @@ import {
   type SynthesisTimings,
   type WordTiming,
 } from '../pipeline/synthesis/index.js';
-import { createPolyphaseResampler } from '../stream/polyphase.js';
-import type { Resampler } from '../stream/resampler.js';
-import { ErrorCode, ProtocolError, OUTPUT_SAMPLE_RATE } from '../protocol/index.js';
+import { ErrorCode, ProtocolError } from '../protocol/index.js';
 
 export interface VoiceInfo {
   id: string;
@@ -53,8 +49,6 @@ export interface PhraseSynthesis {
 export interface ServedVoice {
   info: VoiceInfo;
   engine: VoiceEngine;
-  /** From the voice's rate to the wire's 48 kHz, for an engine that does not convert its audio itself. */
-  resampler: Resampler;
 }
 
 export interface VoiceLoadOptions {
@@ -102,7 +96,6 @@ export class VoiceRegistry {
         const v = engine.voice;
         voices.set(id, {
           engine,
-          resampler: createPolyphaseResampler(v.audio.sampleRate, OUTPUT_SAMPLE_RATE),
           info: {
             id,
             name: v.name,
@@ -119,7 +112,7 @@ export class VoiceRegistry {
         });
       }
     } catch (error) {
-      await closeAll([...voices.values()], engines);
+      await closeAll(engines);
       throw error;
     }
     return new VoiceRegistry(voices, engines, options.defaultVoice);
@@ -142,7 +135,7 @@ export class VoiceRegistry {
   }
 
   async close(): Promise<void> {
-    await closeAll([...this.voices.values()], this.engines);
+    await closeAll(this.engines);
     this.voices.clear();
   }
 }
@@ -157,7 +150,6 @@ export function resolveSpeaker(voice: ServedVoice, speaker: string | undefined):
   return speaker;
 }
 
-async function closeAll(voices: ServedVoice[], engines: Engine[]): Promise<void> {
-  for (const voice of voices) voice.resampler.close();
+async function closeAll(engines: Engine[]): Promise<void> {
   await Promise.all(engines.map((engine) => engine.close()));
 }

@@ -6,15 +6,14 @@ import type { CheckedMix } from '../pipeline/synthesis/index.js';
 import { floatToMulaw } from '../stream/mulaw.js';
 import { writeOggOpus } from '../stream/ogg.js';
 import { nextTurn } from '../stream/next-turn.js';
-import { encodeInTurns, type OpusEncoderPool } from '../stream/opus.js';
+import { encodeInTurns, opusInputRate, type OpusEncoderPool } from '../stream/opus.js';
 import { floatToPcm16LE } from '../stream/pcm.js';
 import { writeWav } from '../stream/wav.js';
 import { changeForTag, EmotionTimeline, type EmotionChange } from './emotion-timeline.js';
 import { MULAW_SAMPLE_RATE, ErrorCode, ProtocolError, OUTPUT_SAMPLE_RATE } from '../protocol/index.js';
 import { MarkupReader } from './markup.js';
-import { atRate } from './output-rate.js';
 import { PhraseCutter, type CutPhrase } from './phrase-cutter.js';
-import { renderPhrase, samplesToMs, type PhraseAudio } from './render.js';
+import { phraseMs, renderPhrase, type PhraseAudio } from './render.js';
 import { phraseRequest, type SpeechSettings } from './speech-settings.js';
 import { ExpectedAudio } from './expected-audio.js';
 import { PhraseOrder, PHRASES_IN_PARALLEL } from './phrase-order.js';
@@ -48,9 +47,9 @@ const CUT_SLICE_CHARS = 1024;
  * The phrases of a whole text, in order as the caller asks for them, synthesized up to
  * PHRASES_IN_PARALLEL at once. The text has arrived whole, so it is cut at sentence ends (and
  * the other text-only rules), never early: an early first phrase would only put a phrase-final
- * fall in the middle of a sentence.
+ * fall in the middle of a sentence. The phrases come at `sampleRate`, the rate their consumer takes.
  */
-export async function* renderText(settings: SpeechSettings, request: SpeechText, signal: AbortSignal): AsyncGenerator<PhraseAudio> {
+export async function* renderText(settings: SpeechSettings, request: SpeechText, signal: AbortSignal, sampleRate: number): AsyncGenerator<PhraseAudio> {
   const { voice } = settings;
   const phrases = await cutWithMarkup(voice, request.text, request.markup ?? false, settings.base);
   const timeline = new EmotionTimeline(settings.base);
@@ -75,12 +74,12 @@ export async function* renderText(settings: SpeechSettings, request: SpeechText,
     try {
       const start = await turn.start(() => endMs);
       const when = { deadline: started + endMs + phrase.afterMs, signal: stopped };
-      const rendered = await renderPhrase(voice, text, marks, start, phraseRequest(settings, i + 1, when));
+      const rendered = await renderPhrase(voice, text, marks, start, phraseRequest(settings, i + 1, when), sampleRate);
       await turn.placeable;
       timeline.advance(endMs, rendered.course);
-      const phraseMs = samplesToMs(rendered.pcm.length);
-      endMs += phraseMs;
-      phrase.placed(phraseMs);
+      const ms = phraseMs(rendered);
+      endMs += ms;
+      phrase.placed(ms);
       return { rendered, endMs };
     } finally {
       phrase.release();
@@ -118,22 +117,29 @@ export async function* renderText(settings: SpeechSettings, request: SpeechText,
   if (endMs === 0) throw new ProtocolError(ErrorCode.nothingToSay, 'text: nothing in it can be pronounced by this voice (another script, or symbols only)', 'text');
 }
 
+/** The rate a file of `request`'s format is written at, for a voice speaking at `voiceRate`. */
+function fileRate(request: SpeechFileRequest, voiceRate: number): number {
+  if (request.format === 'mulaw') return MULAW_SAMPLE_RATE;
+  if (request.format === 'ogg') return opusInputRate(voiceRate);
+  return request.sampleRate ?? OUTPUT_SAMPLE_RATE;
+}
+
 export async function synthesizeFile(settings: SpeechSettings, request: SpeechFileRequest, encoders: OpusEncoderPool, signal: AbortSignal): Promise<SpeechFile> {
+  const rate = fileRate(request, settings.voice.info.sampleRate);
   const parts: Float32Array[] = [];
   let synthesisMs = 0;
-  for await (const rendered of renderText(settings, request, signal)) {
+  for await (const rendered of renderText(settings, request, signal, rate)) {
     parts.push(rendered.pcm);
     synthesisMs += rendered.synthesisMs;
   }
   const pcm = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
   parts.reduce((offset, p) => (pcm.set(p, offset), offset + p.length), 0);
-  const audioMs = (pcm.length * 1000) / OUTPUT_SAMPLE_RATE;
+  const audioMs = (pcm.length * 1000) / rate;
   const file = { phrases: parts.length, audioMs, synthesisMs };
-  if (request.format === 'mulaw') return { ...file, body: floatToMulaw(await atRate(pcm, MULAW_SAMPLE_RATE)), contentType: 'audio/basic' };
-  const rate = request.sampleRate ?? OUTPUT_SAMPLE_RATE;
-  if (request.format === 'wav') return { ...file, body: writeWav(await atRate(pcm, rate), rate), contentType: 'audio/wav' };
-  if (request.format === 'pcm') return { ...file, body: floatToPcm16LE(await atRate(pcm, rate)), contentType: `audio/pcm;rate=${rate};encoding=s16le;channels=1` };
-  const encoder = encoders.take();
+  if (request.format === 'mulaw') return { ...file, body: floatToMulaw(pcm), contentType: 'audio/basic' };
+  if (request.format === 'wav') return { ...file, body: writeWav(pcm, rate), contentType: 'audio/wav' };
+  if (request.format === 'pcm') return { ...file, body: floatToPcm16LE(pcm), contentType: `audio/pcm;rate=${rate};encoding=s16le;channels=1` };
+  const encoder = encoders.take(opusInputRate(rate));
   // A file needs at least one packet, even for text with nothing to pronounce.
   const packets = [...(await encodeInTurns(encoder, pcm.length > 0 ? pcm : new Float32Array(1))), ...encoder.flush()];
   const { preSkip, sampleCount } = encoder;

@@ -1,37 +1,53 @@
 // Encodes a session's audio for the wire format it asked for
 // (src/protocol/audio.ts). The session hands over whole 20 ms frames at the
-// format's rate; each format has its own packets (docs/protocol.md, Audio).
+// encoder's input rate; each format has its own packets (docs/protocol.md, Audio).
 import { FRAME_MS, type WireFormatName } from '../protocol/index.js';
 import { floatToMulaw } from '../stream/mulaw.js';
-import type { OpusEncoderPool } from '../stream/opus.js';
+import { opusInputRate, type OpusEncoderPool } from '../stream/opus.js';
 import { floatToPcm16LE } from '../stream/pcm.js';
 
 export interface WireEncoder {
   readonly format: WireFormatName;
+  /** The rate the client decodes at (`ready.sampleRate`). */
   readonly sampleRate: number;
-  /** Samples in one 20 ms frame at `sampleRate`. */
+  /**
+   * The rate of the PCM `encode` takes: `sampleRate`, but for Opus the lowest of its input
+   * rates that holds the voice's band (24 kHz for a 22050 Hz voice; the client decodes at 48).
+   */
+  readonly pcmRate: number;
+  /** Samples in one 20 ms frame at `pcmRate`. */
   readonly frameSamples: number;
   /** Opus only: decoder delay in 48 kHz samples (RFC 7845 pre-skip). */
   readonly preSkip?: number;
-  /** Whole frames of mono float PCM at `sampleRate` → the packets of one `audio` message. */
+  /** Whole frames of mono float PCM at `pcmRate` → the packets of one `audio` message. */
   encode(pcm: Float32Array): Uint8Array[];
   /** The session is over: returns what the encoder holds to its pool. */
   release(): void;
 }
 
-export function createWireEncoder(format: WireFormatName, sampleRate: number, opus: OpusEncoderPool): WireEncoder {
+/** An encoder for `format` at `sampleRate` (see wireSampleRate), for a voice speaking at `voiceRate`. */
+export function createWireEncoder(format: WireFormatName, sampleRate: number, voiceRate: number, opus: OpusEncoderPool): WireEncoder {
   const frameSamples = (sampleRate * FRAME_MS) / 1000;
   switch (format) {
     case 'opus': {
-      const encoder = opus.take();
-      return { format, sampleRate, frameSamples, preSkip: encoder.preSkip, encode: (pcm) => encoder.encode(pcm), release: () => opus.give(encoder) };
+      const encoder = opus.take(opusInputRate(voiceRate));
+      return {
+        format,
+        sampleRate,
+        pcmRate: encoder.sampleRate,
+        frameSamples: encoder.frameSamples,
+        preSkip: encoder.preSkip,
+        encode: (pcm) => encoder.encode(pcm),
+        release: () => opus.give(encoder),
+      };
     }
     case 'pcm16':
-      return { format, sampleRate, frameSamples, encode: (pcm) => [floatToPcm16LE(pcm)], release: () => {} };
+      return { format, sampleRate, pcmRate: sampleRate, frameSamples, encode: (pcm) => [floatToPcm16LE(pcm)], release: () => {} };
     case 'mulaw':
       return {
         format,
         sampleRate,
+        pcmRate: sampleRate,
         frameSamples,
         // One 160-byte packet per 20 ms frame, the unit telephony media streams carry.
         encode: (pcm) => {

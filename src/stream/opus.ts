@@ -1,5 +1,7 @@
 /**
- * Opus encoding and decoding for the wire: 48 kHz mono, 20 ms frames.
+ * Opus encoding and decoding for the wire: mono, 20 ms frames, decoded at 48 kHz. The
+ * encoder takes its input at any of Opus's rates: a voice at 22050 Hz is encoded from
+ * 24 kHz, which keeps all of its band and costs half the resampling of 48 kHz.
  *
  * Binding: @evan/opus (libopus, MIT). Its npm tarball carries prebuilt native
  * addons (linux x64/arm64 glibc, macOS, Windows x64) and a wasm build, so it
@@ -12,9 +14,18 @@ import { createRequire } from 'node:module';
 import { floatToInt16 } from './pcm.js';
 import { nextTurn, slices } from './next-turn.js';
 
+/** The rate Opus decodes at, and the unit of its pre-skip and stream lengths (RFC 7845). */
 export const OPUS_SAMPLE_RATE = 48_000;
 /** 20 ms at 48 kHz. */
 export const OPUS_FRAME_SAMPLES = 960;
+/** The input rates libopus encodes from. */
+export const OPUS_INPUT_RATES = [8000, 12_000, 16_000, 24_000, 48_000] as const;
+export type OpusInputRate = (typeof OPUS_INPUT_RATES)[number];
+
+/** The lowest Opus input rate that holds all of a `rate` signal's band (48 kHz above 24 kHz). */
+export function opusInputRate(rate: number): OpusInputRate {
+  return OPUS_INPUT_RATES.find((r) => r >= rate) ?? OPUS_SAMPLE_RATE;
+}
 export const DEFAULT_OPUS_BITRATE = 32_000;
 /**
  * libopus's application hint, which steers its choice of coding mode. 'voip' favours SILK
@@ -44,6 +55,8 @@ export interface OpusEncoderOptions {
   complexity?: number;
   /** libopus's application hint (default 'audio'). */
   application?: OpusApplication;
+  /** The rate of the PCM given to `encode` (default 48 kHz). */
+  sampleRate?: OpusInputRate;
   /** Force a build; by default native, falling back to wasm when the addon fails to load. */
   backend?: OpusBackend;
 }
@@ -55,9 +68,13 @@ export interface OpusEncoder {
   readonly complexity: number;
   /** The application libopus reports it runs with. */
   readonly application: OpusApplication;
+  /** The rate of the PCM `encode` takes. */
+  readonly sampleRate: OpusInputRate;
+  /** Samples of one 20 ms frame at `sampleRate`. */
+  readonly frameSamples: number;
   /**
-   * Encoder lookahead in 48 kHz samples: the decoder's output starts this many
-   * samples late, so it is the Ogg Opus pre-skip (RFC 7845 §4.2).
+   * Encoder lookahead in 48 kHz samples, whatever the input rate: the decoder's output
+   * starts this many samples late, so it is the Ogg Opus pre-skip (RFC 7845 §4.2).
    */
   readonly preSkip: number;
   /**
@@ -68,7 +85,7 @@ export interface OpusEncoder {
    */
   readonly sampleCount: number;
   /**
-   * Encodes 48 kHz mono PCM (float in [-1, 1], or int16) into one packet per
+   * Encodes mono PCM at `sampleRate` (float in [-1, 1], or int16) into one packet per
    * 20 ms frame. The final partial frame is padded with silence, so each call
    * ends on a whole frame; encoder state carries over between calls, so
    * consecutive calls (phrases) join without a glitch.
@@ -150,20 +167,27 @@ export function createOpusEncoder(options: OpusEncoderOptions = {}): OpusEncoder
   }
   const application = options.application ?? DEFAULT_OPUS_APPLICATION;
   if (!OPUS_APPLICATIONS.includes(application)) throw new RangeError(`Opus application must be one of ${OPUS_APPLICATIONS.join(', ')}, got ${String(application)}`);
+  const sampleRate = options.sampleRate ?? OPUS_SAMPLE_RATE;
+  if (!OPUS_INPUT_RATES.includes(sampleRate)) throw new RangeError(`Opus encodes from ${OPUS_INPUT_RATES.join(', ')} Hz, not ${String(sampleRate)}`);
   const { backend, mod } = loadBackend(options.backend);
-  const raw = new mod.Encoder({ channels: 1, sample_rate: OPUS_SAMPLE_RATE, application });
+  const raw = new mod.Encoder({ channels: 1, sample_rate: sampleRate, application });
   raw.ctl(OPUS_SET_BITRATE, bitrate);
   raw.ctl(OPUS_SET_COMPLEXITY, complexity);
-  const preSkip = raw.ctl(OPUS_GET_LOOKAHEAD);
-  const lastFrame = new Int16Array(OPUS_FRAME_SAMPLES);
+  /** 48 kHz samples per input sample. */
+  const scale = OPUS_SAMPLE_RATE / sampleRate;
+  const frameSamples = OPUS_FRAME_SAMPLES / scale;
+  // libopus reports its lookahead in input samples; Ogg and decoders count 48 kHz ones.
+  const preSkip = raw.ctl(OPUS_GET_LOOKAHEAD) * scale;
+  const lastFrame = new Int16Array(frameSamples);
   let frames = 0;
+  /** Input samples of silence that padded the last frame. */
   let trailingPadding = 0;
 
   const encodeFrames = (pcm: Int16Array): Uint8Array[] => {
     const packets: Uint8Array[] = [];
-    const whole = pcm.length - (pcm.length % OPUS_FRAME_SAMPLES);
-    for (let i = 0; i < whole; i += OPUS_FRAME_SAMPLES) {
-      packets.push(raw.encode(pcm.subarray(i, i + OPUS_FRAME_SAMPLES)));
+    const whole = pcm.length - (pcm.length % frameSamples);
+    for (let i = 0; i < whole; i += frameSamples) {
+      packets.push(raw.encode(pcm.subarray(i, i + frameSamples)));
     }
     const rest = pcm.length - whole;
     if (rest > 0) {
@@ -172,29 +196,33 @@ export function createOpusEncoder(options: OpusEncoderOptions = {}): OpusEncoder
       packets.push(raw.encode(lastFrame));
     }
     frames += packets.length;
-    trailingPadding = rest > 0 ? OPUS_FRAME_SAMPLES - rest : 0;
+    trailingPadding = rest > 0 ? frameSamples - rest : 0;
     return packets;
   };
+  /** Input samples the packets carry, padding of the last frame excepted. */
+  const carried = (): number => frames * frameSamples - trailingPadding;
 
   return {
     backend,
     bitrate,
     complexity: raw.ctl(OPUS_GET_COMPLEXITY),
     application: applicationOf(raw.ctl(OPUS_GET_APPLICATION)),
+    sampleRate,
+    frameSamples,
     preSkip,
     get sampleCount() {
-      return frames * OPUS_FRAME_SAMPLES - trailingPadding;
+      return carried() * scale;
     },
     encode(pcm) {
       return encodeFrames(pcm instanceof Float32Array ? floatToInt16(pcm) : pcm);
     },
     flush() {
-      const carried = frames * OPUS_FRAME_SAMPLES - trailingPadding;
-      const needed = Math.ceil((preSkip + carried) / OPUS_FRAME_SAMPLES) - frames;
+      const content = carried();
+      const needed = Math.ceil((preSkip / scale + content) / frameSamples) - frames;
       if (needed <= 0) return [];
-      const packets = encodeFrames(new Int16Array(needed * OPUS_FRAME_SAMPLES));
+      const packets = encodeFrames(new Int16Array(needed * frameSamples));
       // Flush frames are not content: keep counting the audio as ending where it did.
-      trailingPadding = frames * OPUS_FRAME_SAMPLES - carried;
+      trailingPadding = frames * frameSamples - content;
       return packets;
     },
     reset() {
@@ -218,7 +246,7 @@ function applicationOf(code: number): OpusApplication {
  */
 export async function encodeInTurns(encoder: OpusEncoder, pcm: Float32Array): Promise<Uint8Array[]> {
   const packets: Uint8Array[] = [];
-  for (const slice of slices(pcm, OPUS_FRAME_SAMPLES * 5)) {
+  for (const slice of slices(pcm, encoder.frameSamples * 5)) {
     if (packets.length > 0) await nextTurn();
     packets.push(...encoder.encode(slice));
   }
@@ -232,18 +260,21 @@ export async function encodeInTurns(encoder: OpusEncoder, pcm: Float32Array): Pr
  * tens of megabytes per thousand short sessions between collections.
  */
 export class OpusEncoderPool {
-  private readonly idle: OpusEncoder[] = [];
+  private readonly idle = new Map<OpusInputRate, OpusEncoder[]>();
 
   constructor(private readonly options: Pick<OpusEncoderOptions, 'bitrate' | 'complexity' | 'application'>) {}
 
-  take(): OpusEncoder {
-    return this.idle.pop() ?? createOpusEncoder(this.options);
+  /** An encoder whose input is at `sampleRate` (default 48 kHz). */
+  take(sampleRate: OpusInputRate = OPUS_SAMPLE_RATE): OpusEncoder {
+    return this.idle.get(sampleRate)?.pop() ?? createOpusEncoder({ ...this.options, sampleRate });
   }
 
   /** Returns an encoder for another stream; the caller must not use it again. */
   give(encoder: OpusEncoder): void {
     encoder.reset();
-    this.idle.push(encoder);
+    let idle = this.idle.get(encoder.sampleRate);
+    if (!idle) this.idle.set(encoder.sampleRate, (idle = []));
+    idle.push(encoder);
   }
 }
 

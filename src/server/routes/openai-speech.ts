@@ -8,12 +8,10 @@ import { z } from 'zod';
 import type { Mp3EncoderPool } from '../../stream/mp3.js';
 import type { OpusEncoderPool } from '../../stream/opus.js';
 import type { ServerConfig } from '../config.js';
-import { ErrorCode, ProtocolError, OUTPUT_SAMPLE_RATE, synthesisOptionsSchema, toProtocolError, type EmotionWeights } from '../../protocol/index.js';
+import { ErrorCode, ProtocolError, synthesisOptionsSchema, toProtocolError, type EmotionWeights } from '../../protocol/index.js';
 import { countSpoken, type ServerMetrics } from '../metrics.js';
 import { nextTurn, slices } from '../../stream/next-turn.js';
-import { atRate } from '../output-rate.js';
 import type { RepeatLog } from '../repeat-log.js';
-import { samplesToMs } from '../render.js';
 import { renderText } from '../whole-text.js';
 import { inSpeechSlot } from '../speech-request.js';
 import { speechSettings } from '../speech-settings.js';
@@ -144,10 +142,12 @@ export function openAiSpeechRoute(ctx: OpenAiSpeechContext): (req: IncomingMessa
           if (bytes.length === 0) return undefined;
           return write(res, sse ? sseEvent({ type: 'speech.audio.delta', audio: Buffer.from(bytes).toString('base64') }) : bytes);
         };
+        const rate = encoder.sampleRate;
         let phrases = 0;
         let samples = 0;
         let synthesisMs = 0;
-        for await (const rendered of renderText(settings, { text: body.input, markup: body.markup ?? true, maxAudioSeconds: config.maxRequestAudioSeconds }, signal)) {
+        const speech = { text: body.input, markup: body.markup ?? true, maxAudioSeconds: config.maxRequestAudioSeconds };
+        for await (const rendered of renderText(settings, speech, signal, rate)) {
           // Headers wait for the first phrase, so a request that cannot be spoken at all still gets an error status.
           if (!res.headersSent) {
             res.writeHead(200, {
@@ -164,7 +164,7 @@ export function openAiSpeechRoute(ctx: OpenAiSpeechContext): (req: IncomingMessa
           synthesisMs += rendered.synthesisMs;
           // A phrase goes to the encoder a second at a time (MP3 costs 4-6 ms of CPU per second
           // of audio), the event loop let in between.
-          for (const slice of slices(await atRate(rendered.pcm, encoder.sampleRate), encoder.sampleRate)) {
+          for (const slice of slices(rendered.pcm, rate)) {
             await send(await encoder.encode(slice));
             await nextTurn();
           }
@@ -179,11 +179,11 @@ export function openAiSpeechRoute(ctx: OpenAiSpeechContext): (req: IncomingMessa
         encoder = undefined;
         if (sse) {
           // OpenAI reports tokens; we report characters in and 20 ms audio frames out.
-          const frames = Math.ceil((samples * 50) / OUTPUT_SAMPLE_RATE);
+          const frames = Math.ceil((samples * 50) / rate);
           await write(res, sseEvent({ type: 'speech.audio.done', usage: { input_tokens: body.input.length, output_tokens: frames, total_tokens: body.input.length + frames } }));
         }
         res.end();
-        countSpoken(metrics, voice.info.id, { phrases, audioMs: samplesToMs(samples), synthesisMs });
+        countSpoken(metrics, voice.info.id, { phrases, audioMs: (samples * 1000) / rate, synthesisMs });
       } finally {
         encoder?.discard();
       }

@@ -1,4 +1,4 @@
-// A session's audio on its way to the socket: each phrase at the wire's rate,
+// A session's audio on its way to the socket: each phrase at the encoder's rate,
 // padded to whole 20 ms frames, cut into `audio` messages (a frame each when paced
 // in real time, chunkMs otherwise), paced, held back while the outbox is over its
 // high-water mark (backpressure), encoded, and numbered by packet.
@@ -6,10 +6,9 @@ import { Subject, concatMap, from, map, type Subscription } from 'rxjs';
 import { FRAME_MS, OUTPUT_SAMPLE_RATE } from '../../protocol/index.js';
 import { pacePackets } from '../../stream/pacing.js';
 import type { Outbox } from '../outbox.js';
-import { atRate } from '../output-rate.js';
 import type { WireEncoder } from '../wire-encoder.js';
 
-/** One `audio` message's worth of a phrase, at the wire's rate; `sent` runs once it is on the socket. */
+/** One `audio` message's worth of a phrase, at the encoder's rate; `sent` runs once it is on the socket. */
 interface WireChunk {
   phrase: number;
   pcm: Float32Array;
@@ -32,20 +31,25 @@ export class AudioWire {
     private readonly sent: (message: { phrase: number; packets: number; samples: number; encodeMs: number }) => void,
   ) {
     // Real time goes out frame by frame; otherwise in chunks, fewer messages for the same audio.
-    this.chunkSamples = realtime ? encoder.frameSamples : (chunkMs * encoder.sampleRate) / 1000;
+    this.chunkSamples = realtime ? encoder.frameSamples : (chunkMs * encoder.pcmRate) / 1000;
   }
 
-  /** 48 kHz samples (the session timeline's unit) per sample on the wire. */
+  /** The rate phrases must be rendered at for this wire. */
+  get pcmRate(): number {
+    return this.encoder.pcmRate;
+  }
+
+  /** 48 kHz samples (the session timeline's unit) per sample of the encoder's input. */
   get scale(): number {
-    return OUTPUT_SAMPLE_RATE / this.encoder.sampleRate;
+    return OUTPUT_SAMPLE_RATE / this.encoder.pcmRate;
   }
 
-  /** A phrase's 48 kHz PCM as it goes on the wire: at the wire's rate, padded with silence to whole frames. */
-  async frames(pcm: Float32Array): Promise<Float32Array> {
-    const { frameSamples, sampleRate } = this.encoder;
-    const atWireRate = await atRate(pcm, sampleRate);
-    const frames = new Float32Array(Math.ceil(atWireRate.length / frameSamples) * frameSamples);
-    frames.set(atWireRate);
+  /** A phrase's PCM at `pcmRate` as it goes on the wire: padded with silence to whole frames. */
+  frames(pcm: Float32Array): Float32Array {
+    const { frameSamples } = this.encoder;
+    if (pcm.length % frameSamples === 0) return pcm;
+    const frames = new Float32Array(Math.ceil(pcm.length / frameSamples) * frameSamples);
+    frames.set(pcm);
     return frames;
   }
 

@@ -9,8 +9,6 @@ interface Marks {
   renderedAt?: number;
   deliveringAt?: number;
   audio?: PhraseAudio;
-  /** Resampling from the wire's 48 kHz to its own rate, beyond the voice's resampler. */
-  wireResampleMs: number;
   encodeMs: number;
 }
 
@@ -24,15 +22,15 @@ export class PhraseTimer {
   }
 
   cut(phrase: number): void {
-    this.open.set(phrase, { cutAt: performance.now(), wireResampleMs: 0, encodeMs: 0 });
+    this.open.set(phrase, { cutAt: performance.now(), encodeMs: 0 });
   }
 
   started(phrase: number): void {
     this.mark(phrase, (m) => (m.startedAt = performance.now()));
   }
 
-  rendered(phrase: number, audio: PhraseAudio, wireResampleMs: number): void {
-    this.mark(phrase, (m) => Object.assign(m, { renderedAt: performance.now(), audio, wireResampleMs }));
+  rendered(phrase: number, audio: PhraseAudio): void {
+    this.mark(phrase, (m) => Object.assign(m, { renderedAt: performance.now(), audio }));
   }
 
   delivering(phrase: number): void {
@@ -60,7 +58,7 @@ export class PhraseTimer {
       ...(s?.estimatorMs !== undefined ? { estimatorMs: s.estimatorMs } : {}),
       ...(s?.vocoderMs !== undefined ? { vocoderMs: s.vocoderMs } : {}),
       ...(s?.workers ? { workerQueuedMs: s.workers.queuedMs, workerMs: s.workers.workMs, messagingMs: s.workers.messagingMs } : {}),
-      resampleMs: audio.resampleMs + m.wireResampleMs,
+      resampleMs: audio.resampleMs,
       heldMs: m.deliveringAt - m.renderedAt,
       encodeMs: m.encodeMs,
       deliveryMs: performance.now() - m.deliveringAt,

@@ -3,7 +3,7 @@
 // turn's first audio.
 import type { SessionStats } from '../../protocol/index.js';
 import { countSpoken, type ServerMetrics } from '../metrics.js';
-import { samplesToMs, type PhraseAudio } from '../render.js';
+import { phraseMs, type PhraseAudio } from '../render.js';
 
 export class SessionCounters {
   private readonly counts: SessionStats = {
@@ -41,7 +41,7 @@ export class SessionCounters {
   }
 
   spoken(audio: PhraseAudio): void {
-    const audioMs = samplesToMs(audio.pcm.length);
+    const audioMs = phraseMs(audio);
     const c = this.counts;
     c.phrases++;
     c.audioMs += audioMs;

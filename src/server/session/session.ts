@@ -16,7 +16,7 @@ import type { ServerMetrics } from '../metrics.js';
 import { Outbox } from '../outbox.js';
 import { RateLimiter } from '../rate-limit.js';
 import { ReadWatch } from '../read-watch.js';
-import { renderPhrase, samplesToMs, unspokenCourse, type PhraseAudio } from '../render.js';
+import { phraseMs, renderPhrase, samplesToMs, unspokenCourse, type PhraseAudio } from '../render.js';
 import type { RepeatLog } from '../repeat-log.js';
 import { checkEmotions, phraseRequest } from '../speech-settings.js';
 import { SpeechRun, type Outcome, type PhraseCue } from './speech-run.js';
@@ -372,6 +372,7 @@ export class Session {
           // Under load the engine serves first the phrase whose listener reaches it soonest (for a
           // phrase ahead, after the audio expected of the phrases before it).
           phraseRequest(settings, phrase.id, { deadline: this.clock.deadlineAfter(expected.afterMs), signal, customEmotions: references.custom }),
+          wire.pcmRate,
         );
       } catch (error) {
         // A failed phrase's changes still take over: the text after it keeps the mix asked for.
@@ -380,9 +381,8 @@ export class Session {
         throw error;
       }
       this.counters.rendered++;
-      const framing = performance.now();
-      const frames = await wire.frames(audio.pcm);
-      timer?.rendered(phrase.id, audio, performance.now() - framing);
+      const frames = wire.frames(audio.pcm);
+      timer?.rendered(phrase.id, audio);
       await turn.placeable;
       // Cancelled meanwhile: the next run places its phrases from the audio sent.
       if (signal.aborted) throw signal.reason;
@@ -435,7 +435,7 @@ export class Session {
         id: phrase.id,
         text: phrase.text,
         startMs,
-        durationMs: samplesToMs(audio.pcm.length),
+        durationMs: phraseMs(audio),
         words: audio.words.map((w, k) => ({ word: w.word, startMs: startMs + w.startMs, endMs: startMs + w.endMs, emotion: emotion.wordMixes[k]! })),
         emotion: emotion.emotion,
         ...(emotion.ramp ? { ramp: emotion.ramp } : {}),

@@ -31,7 +31,7 @@ export function streamSettings(message: StartMessage, voices: Pick<VoiceRegistry
     ...speech,
     pacing: message.pacing ?? limits.pacing,
     markup: message.markup ?? false,
-    encoder: createWireEncoder(format, sampleRate, encoders),
+    encoder: createWireEncoder(format, sampleRate, speech.voice.info.sampleRate, encoders),
   };
 }
 
