@@ -44,6 +44,34 @@ def test_inverse_stft_inverts_the_contract_stft():
     assert (y - x).abs().max() < 1e-4
 
 
+@pytest.mark.parametrize("n_fft,hop,frames", [(1024, 256, 30), (64, 16, 9), (32, 16, 7), (16, 4, 1)])
+def test_inverse_stft_is_the_windowed_irfft_overlap_added(n_fft, hop, frames):
+    """Any spectrum, not only a consistent one (the network's output is arbitrary): each frame's
+    irfft (imaginary parts of bins 0 and N/2 ignored) times the window, overlap-added, over the
+    overlap-added squared window, trimmed by (n_fft − hop)/2 at each end."""
+    g = torch.Generator().manual_seed(n_fft + frames)
+    real, imag = torch.randn(2, n_fft // 2 + 1, frames, generator=g), torch.randn(2, n_fft // 2 + 1, frames, generator=g)
+    window = torch.hann_window(n_fft, periodic=True, dtype=torch.float64)
+    spectrum = torch.complex(real.double(), imag.double()).transpose(1, 2)
+    framed = torch.fft.irfft(spectrum, n=n_fft) * window
+    length = (frames - 1) * hop + n_fft
+    audio, envelope = torch.zeros(2, length, dtype=torch.float64), torch.zeros(length, dtype=torch.float64)
+    for k in range(frames):
+        audio[:, k * hop:k * hop + n_fft] += framed[:, k]
+        envelope[k * hop:k * hop + n_fft] += window ** 2
+    pad = (n_fft - hop) // 2
+    expected = (audio / envelope)[:, pad:length - pad]
+    got = InverseSTFT(n_fft, hop)(real, imag)
+    assert got.shape == (2, frames * hop)
+    assert (got.double() - expected).abs().max() < 1e-5 * expected.abs().max()
+
+
+def test_inverse_stft_refuses_frames_it_cannot_fold():
+    for n_fft, hop in [(1024, 384), (30, 10), (1024, 255)]:
+        with pytest.raises(ValueError):
+            InverseSTFT(n_fft, hop)
+
+
 def test_lr_schedule_warms_up_then_decays_to_a_tenth():
     assert lr_factor(0, 10000) == pytest.approx(1 / WARMUP_STEPS)
     assert lr_factor(WARMUP_STEPS, 10000) == pytest.approx(1.0)
@@ -120,4 +148,7 @@ def test_export_writes_the_contract_graph(tmp_path):
     assert dims(audio) == ["batch", "samples"]
     ops = {n.op_type for n in graph.graph.node}
     assert not any(op.startswith("Random") or op in ("Dropout", "Bernoulli", "Multinomial") for op in ops)
-    assert "ConvTranspose" in ops
+    # The inverse STFT is folded matrix products (InverseSTFT), not one dense ConvTranspose.
+    assert "ConvTranspose" not in ops
+    istft = [n for n in graph.graph.node if n.name.startswith("/istft/")]
+    assert sum(n.op_type == "MatMul" for n in istft) == 4
