@@ -20,6 +20,8 @@ export interface Trial {
   sessions: number;
   realtime: boolean;
   underruns: number;
+  /** Sessions that ran dry at least once. */
+  drySessions: number;
   /** Smallest playback margin of any session, ms. */
   minSlackMs: number;
   firstAudio: Percentiles;

@@ -7,6 +7,8 @@
  *   npm run bench -- --only supply     only the single-session supply check, printed (writes nothing)
  *   npm run bench -- --only breakdown  only where one long session's time goes, printed (writes nothing)
  *   npm run bench -- --only phrasing   only the early-cut trade-off (first audio against WER), printed (writes nothing)
+ *   npm run bench -- --only concurrency  only the concurrency ladders, printed (writes nothing)
+ *   npm run bench -- --only grace      only the first-audio grace trade-off (32 sessions, grace 0-1000 ms), printed (writes nothing)
  *
  * Full mode (a few minutes) writes bench/results/latest.json and the tables of
  * docs/benchmarks.md. --quick runs every part once, small, in well under a minute, to
@@ -20,9 +22,12 @@ import { measureBreakdown, type BreakdownResults } from './breakdown.js';
 import { openSession, streamSession, timeToFirstAudio } from './client.js';
 import { measureFairness, type FairnessResults } from './fairness.js';
 import { measureFestival, measureFestivalText } from './festival.js';
+import { graceTable, measureGrace } from './grace.js';
+import { loadTrial, type LoadPlan } from './load.js';
+import { DEFAULT_FIRST_AUDIO_GRACE_MS } from '../src/server/session/play-clock.js';
 import { backgroundLoad, machineInfo } from './machine.js';
 import { breakdownMarkdown, defaultRow, evaluateTargets, longTextFigures, percentiles, phrasingTable, renderMarkdown, spliceIntoDoc, type BenchResults, type Ladder, type ThroughputRun, type Trial } from './report.js';
-import { BenchServer, samplePeak, type ServerOptions } from './server.js';
+import { BenchServer, type ServerOptions } from './server.js';
 import { measureStages } from './stages.js';
 import { measureSupply, type SupplyResults } from './supply.js';
 import { measureSwitch, type SwitchResults } from './switch.js';
@@ -40,7 +45,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
   },
 });
-const ALONE = ['switch', 'supply', 'breakdown', 'phrasing'];
+const ALONE = ['switch', 'supply', 'breakdown', 'phrasing', 'concurrency', 'grace'];
 if (values.only !== undefined && !ALONE.includes(values.only)) throw new Error(`--only: the parts that run alone are ${ALONE.map((p) => `"${p}"`).join(', ')}, not "${values.only}"`);
 const quick = values.quick!;
 const device = values.device === 'cuda' ? 'cuda' : 'cpu';
@@ -52,6 +57,9 @@ const plan = quick
   ? { rounds: 1, sentences: STAGE_SENTENCES.slice(1, 2), steps: [2], emotions: 2, ttfaSamples: 1, switchWords: 16, levels: [1, 2], words: 10, rates: [30], batchSessions: 2, batchWords: 8, batchRounds: 1, memorySessions: 2, memorySettleMs: 300, idleMs: 300, supplyRates: [30], supplyRounds: 1, breakdownSentences: 3, breakdownRounds: 1, fairnessWords: 40, fairnessRounds: 1, phrasingSettings: [0, DEFAULT_EARLY_CUT_WORDS], phrasingReplies: 1, phrasingSeeds: [7] }
   : { rounds: 3, sentences: STAGE_SENTENCES, steps: [2, 4, 6, 10], emotions: 3, ttfaSamples: 20, switchWords: 120, levels: [], words: 45, rates: [10, 30], batchSessions: 10, batchWords: 30, batchRounds: 4, memorySessions: 16, memorySettleMs: 1500, idleMs: 3000, supplyRates: [5, 10, 30], supplyRounds: 3, breakdownSentences: 20, breakdownRounds: 3, fairnessWords: 200, fairnessRounds: 6, phrasingSettings: PHRASING_SETTINGS, phrasingReplies: 24, phrasingSeeds: [7, 8] };
 const CLIENT_BUFFER_MS = 200;
+/** The grace trade-off: at the load issue 20 asks for, graces around the default. */
+const GRACE_SESSIONS = 32;
+const GRACES = [0, 250, DEFAULT_FIRST_AUDIO_GRACE_MS, 1000];
 /** The corpus line the breakdown's text starts at: statements and questions of a few words each. */
 const BREAKDOWN_LINE = 60;
 /** LLM tokens arrive at about this rate; the early cut matters most when a sentence takes longer to arrive than to speak its start. */
@@ -79,6 +87,7 @@ const sessionStart = { voice: values.voice, emotion: MIXES[1]! };
 
 // The phrase cache stays off: every phrase costs what a phrase never heard before costs.
 const serverOptions = (batching: 'auto' | 'on' | 'off', scheduling: 'deadline' | 'arrival' = 'deadline'): ServerOptions => ({ modelsDir: values.models!, voice: values.voice!, device, flags: ['--cache-entries', '0', '--batching', batching, '--scheduling', scheduling, '--max-sessions', String(MAX_SESSIONS)] });
+const loadPlan: LoadPlan = { start: sessionStart, words: plan.words, bufferMs: CLIENT_BUFFER_MS };
 const switchPlan = { ttfaSamples: plan.ttfaSamples, rounds: plan.rounds, words: plan.switchWords };
 
 if (values.only === 'supply') {
@@ -125,6 +134,38 @@ const phrasingPlan = (): PhrasingPlan => ({
 if (values.only === 'phrasing') {
   log(`the early-cut trade-off: replies streamed at ${PHRASING_WORDS_PER_SECOND} words/s`);
   process.stdout.write(`${phrasingTable(await measurePhrasing(phrasingPlan()))}\n`);
+  process.exit(0);
+}
+
+if (values.only === 'concurrency') {
+  const alone = await BenchServer.start(serverOptions('auto'));
+  try {
+    await timeToFirstAudio(alone.url, sessionStart, `${firstPhrase(6, 99)} ${NEXT_WORD}`);
+    const ladders: Ladder[] = [];
+    for (const rate of plan.rates) {
+      log(`concurrency at ${rate} words/s`);
+      ladders.push(await concurrencyLadder(alone, rate));
+    }
+    for (const l of ladders) process.stdout.write(`${l.wordsPerSecond} words/s: ${l.maxRealtimeSessions} real-time sessions\n`);
+  } finally {
+    await alone.stop();
+  }
+  process.exit(0);
+}
+
+if (values.only === 'grace') {
+  log(`the first-audio grace: ${GRACE_SESSIONS} sessions`);
+  const rows = await measureGrace({
+    server: (graceMs) => ({ ...serverOptions('auto'), flags: [...serverOptions('auto').flags!, '--first-audio-grace-ms', String(graceMs)] }),
+    load: loadPlan,
+    warmUp: `${firstPhrase(6, 99)} ${NEXT_WORD}`,
+    sessions: quick ? 2 : GRACE_SESSIONS,
+    rates: plan.rates,
+    rounds: quick ? 1 : 3,
+    graces: quick ? [0, DEFAULT_FIRST_AUDIO_GRACE_MS] : GRACES,
+    log,
+  });
+  process.stdout.write(`${graceTable(rows)}\n`);
   process.exit(0);
 }
 
@@ -259,31 +300,10 @@ if (docFile) {
   log(`wrote ${docFile}`);
 }
 
-/** One load level: `sessions` sessions streaming replies of long and short sentences at once, started over one second. */
+/** One load level of the ladder, logged. */
 async function trial(target: BenchServer, sessions: number, wordsPerSecond: number): Promise<Trial> {
-  const peak = samplePeak(() => target.rss());
-  const settled = await Promise.allSettled(
-    Array.from({ length: sessions }, async (_, k) => {
-      await new Promise((resolve) => setTimeout(resolve, (k * 1000) / sessions));
-      // Each session its own lines of the corpus.
-      return streamSession(target.url, sessionStart, mixedReply(plan.words, k * 9 + sessions * 31), wordsPerSecond, CLIENT_BUFFER_MS);
-    }),
-  );
-  const peakRssBytes = await peak.stop();
-  const ok = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-  const errors = [...settled.flatMap((s) => (s.status === 'rejected' ? [String((s.reason as Error).message)] : [])), ...ok.flatMap((r) => r.errors)];
-  const underruns = ok.reduce((n, r) => n + r.playback.underruns, 0);
-  const result: Trial = {
-    sessions,
-    realtime: errors.length === 0 && underruns === 0 && ok.every((r) => r.audioSeconds > 0),
-    underruns,
-    minSlackMs: Math.min(...ok.map((r) => r.playback.minSlackMs)),
-    firstAudio: percentiles(ok.map((r) => r.firstAudioMs)),
-    audioSeconds: ok.reduce((s, r) => s + r.audioSeconds, 0),
-    peakRssBytes,
-    errors: errors.slice(0, 5),
-  };
-  log(`  ${sessions} sessions at ${wordsPerSecond} words/s: ${result.realtime ? 'real time' : 'NOT real time'} (${underruns} underruns, margin ${Math.round(result.minSlackMs)} ms, first audio p95 ${Math.round(result.firstAudio.p95)} ms)`);
+  const result = await loadTrial(target, loadPlan, sessions, wordsPerSecond);
+  log(`  ${sessions} sessions at ${wordsPerSecond} words/s: ${result.realtime ? 'real time' : 'NOT real time'} (${result.underruns} underruns in ${result.drySessions} sessions, margin ${Math.round(result.minSlackMs)} ms, first audio p95 ${Math.round(result.firstAudio.p95)} ms)`);
   return result;
 }
 

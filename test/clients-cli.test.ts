@@ -110,11 +110,11 @@ describe('emomix say', () => {
 describe('emomix stream', () => {
   it('changes emotion mid-stream with --markup: the tag is not spoken and the mix starts at its word', async () => {
     const out = join(dir, 'markup.wav');
-    const text = 'Well. I am so glad you came, [emotion=sad]but I have some bad news. [emotion=happy ramp=300]Cheer up!';
+    const text = 'Well, here goes. I am so glad you came, [emotion=sad]but I have some bad news. [emotion=happy ramp=300]Cheer up!';
     const result = await emomix(['stream', '--url', srv.ws, '--steps', '2', '--seed', '4', '--emotion', 'happy', '--markup', '-v', '--out', out], text);
     succeeded(result);
     const phrases = reportedPhrases(result.stderr);
-    expect(phrases.flatMap((p) => words(p.text))).toEqual(words('Well. I am so glad you came, but I have some bad news. Cheer up!'));
+    expect(phrases.flatMap((p) => words(p.text))).toEqual(words('Well, here goes. I am so glad you came, but I have some bad news. Cheer up!'));
     const inside = phrases.find((p) => p.text.startsWith('I am'))!;
     expect(inside.mixes).toEqual(['from word 0 (i) happy=1', 'from word 6 (but) sad=1']);
     expect(phrases.at(-1)!.mixes).toEqual(['from word 0 (cheer) happy=1']);

@@ -47,7 +47,7 @@ const PARAGRAPHS = [
 
 describe('phrase segmenter: sentence ends', () => {
   it('cuts a paragraph at sentence ends', () => {
-    expect(whole('Hello there. How are you? I am fine! Thanks.')).toEqual([
+    expect(whole('Hello there. How are you? I am fine! Thanks.', NO_EARLY)).toEqual([
       'Hello there.',
       'How are you?',
       'I am fine!',
@@ -320,11 +320,38 @@ describe('phrase segmenter: early first phrase', () => {
     expect(s.flush()).toEqual(['and five six seven eight']);
   });
 
+  it('speaks a short opening sentence with the text after it, up to that text\'s first cut', () => {
+    // "Enough!" alone would play out before the next sentence has arrived at 10 words/s.
+    expect(byChar('Enough! I won\'t hear another word. Why does this app keep crashing?')).toEqual(["Enough! I won't hear another word.", 'Why does this app keep crashing?']);
+    // Its end is a pause point like a clause mark, counted from the phrase's start.
+    expect(pieces(['Yes, please. ', 'And then we ', 'walked home ', 'through the park ', 'at night.'])).toEqual(['Yes, please. And then we walked home', 'through the park at night.']);
+    // Three words are a phrase of their own; so is any opening once the stream has ended, and later sentences.
+    expect(byChar('Yes, of course. We could go.')).toEqual(['Yes, of course.', 'We could go.']);
+    expect(whole('Sure! No.')).toEqual(['Sure!', 'No.']);
+    expect(byChar('I see it now. Good! Then we go.')).toEqual(['I see it now.', 'Good!', 'Then we go.']);
+    // Whole sentences only, as --early-cut-words 0 asks: the opening is not joined either.
+    expect(byChar('Enough! I won\'t hear another word.', NO_EARLY)).toEqual(['Enough!', "I won't hear another word."]);
+    expect(byChar('Enough! I won\'t hear it.', { minFirstSentenceWords: 1 })).toEqual(['Enough!', "I won't hear it."]);
+  });
+
+  it('cuts a short opening at its end when hurried: the text after it has stopped coming', () => {
+    const s = createPhraseSegmenter();
+    expect(s.push('Hello there. ')).toEqual([]);
+    expect(s.hurry()).toEqual(['Hello there.']);
+    expect(s.push('We could try the old road. ')).toEqual([]);
+    expect(s.push('Then')).toEqual(['We could try the old road.']);
+    // Not before its end is known: "there" may yet go on.
+    const t = createPhraseSegmenter();
+    expect(t.push('Hello there')).toEqual([]);
+    expect(t.hurry()).toEqual([]);
+    expect(t.push('. Then')).toEqual(['Hello there.']);
+  });
+
   it('applies only to the first phrase of a stream, and again after flush', () => {
     const s = createPhraseSegmenter();
     const out: string[] = [];
-    for (const c of 'Hi. The old man walked home through the park at night.') out.push(...s.push(c));
-    expect(out).toEqual(['Hi.']);
+    for (const c of 'Hi, it is me. The old man walked home through the park at night.') out.push(...s.push(c));
+    expect(out).toEqual(['Hi, it is me.']);
     expect(s.flush()).toEqual(['The old man walked home through the park at night.']);
     const again: string[] = [];
     for (const c of 'The old man walked home through the park at night.') again.push(...s.push(c));
@@ -333,7 +360,7 @@ describe('phrase segmenter: early first phrase', () => {
 
   it('hurry cuts a later phrase at its next pause point, now or as soon as one arrives', () => {
     const s = createPhraseSegmenter();
-    expect(s.push('Hi. We could try the old road')).toEqual(['Hi.']);
+    expect(s.push('Hi, it is me. We could try the old road')).toEqual(['Hi, it is me.']);
     expect(s.hurry()).toEqual([]);
     expect(s.push(' through the dark wood and ')).toEqual(['We could try the old road']);
     // One early cut per hurry: the rest waits for the natural rules again.
@@ -344,20 +371,20 @@ describe('phrase segmenter: early first phrase', () => {
 
   it('hurry finds pause points before subject pronouns and rarer prepositions in a long clause', () => {
     const s = createPhraseSegmenter();
-    expect(s.push('Sure. If we leave the harbour before the tide turns we could follow the coast road past the')).toEqual(['Sure.']);
+    expect(s.push('Sure, I can. If we leave the harbour before the tide turns we could follow the coast road past the')).toEqual(['Sure, I can.']);
     expect(s.hurry()).toEqual(['If we leave the harbour']);
     expect(s.hurry()).toEqual(['before the tide turns']);
     expect(s.hurry()).toEqual([]); // "past the" is only two words: the tail must be three
     expect(s.push(' lighthouse')).toEqual(['we could follow the coast road']);
     // Object pronouns bind to their verb: no pause before "it" or "you".
     const t = createPhraseSegmenter();
-    expect(t.push('Hi. Please could you give it back to you soon')).toEqual(['Hi.']);
+    expect(t.push('Hi, it is me. Please could you give it back to you soon')).toEqual(['Hi, it is me.']);
     expect(t.hurry()).toEqual([]);
   });
 
   it('forgets a hurry once any cut has been made', () => {
     const s = createPhraseSegmenter();
-    expect(s.push('Hi. We could')).toEqual(['Hi.']);
+    expect(s.push('Hi, it is me. We could')).toEqual(['Hi, it is me.']);
     expect(s.hurry()).toEqual([]);
     expect(s.push(' go. And then we walked home through the park ')).toEqual(['We could go.']);
     expect(s.push('at night')).toEqual([]);

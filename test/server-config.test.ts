@@ -45,6 +45,14 @@ describe('parseConfig', () => {
     expect(() => parseConfig(['--opus-complexity', '11'], {})).toThrow(ConfigError);
   });
 
+  it('reads the first-audio grace: --first-audio-grace-ms 0-10000, default 500', () => {
+    expect(parseConfig([], {})).toMatchObject({ firstAudioGraceMs: 500 });
+    expect(parseConfig(['--first-audio-grace-ms', '0'], {})).toMatchObject({ firstAudioGraceMs: 0 });
+    expect(parseConfig([], { EMOMIX_FIRST_AUDIO_GRACE_MS: '250' })).toMatchObject({ firstAudioGraceMs: 250 });
+    expect(() => parseConfig(['--first-audio-grace-ms', '-1'], {})).toThrow(ConfigError);
+    expect(() => parseConfig(['--first-audio-grace-ms', '10001'], {})).toThrow(ConfigError);
+  });
+
   it("reads libopus's application hint: --opus-application audio (default) or voip", () => {
     expect(parseConfig([], {})).toMatchObject({ opusApplication: 'audio' });
     expect(parseConfig(['--opus-application', 'voip'], {})).toMatchObject({ opusApplication: 'voip' });

@@ -10,9 +10,9 @@ function cut(steps: (string | { mark: string })[]) {
 }
 
 describe('PhraseCutter', () => {
-  const steps = ['Well.  I am so glad you came, ', { mark: 'sad' }, 'but not now. ', { mark: 'happy' }, '  Then more.'];
+  const steps = ['Well, here goes.  I am so glad you came, ', { mark: 'sad' }, 'but not now. ', { mark: 'happy' }, '  Then more.'];
   const expected = [
-    { text: 'Well.', marks: [] },
+    { text: 'Well, here goes.', marks: [] },
     { text: 'I am so glad you came, but not now.', marks: [{ at: 23, change: 'sad' }] },
     { text: 'Then more.', marks: [{ at: 0, change: 'happy' }] },
   ];

@@ -15,10 +15,10 @@ const until = async (predicate: () => boolean): Promise<void> => {
   }
 };
 
-function start(text: string, sampleRate = 48_000) {
+function start(text: string, sampleRate = 48_000, firstAudioGraceMs = 0) {
   const engine = new FakeEngine();
   const settings = speechSettings(fakeVoice(engine), {}, 16);
-  return { engine, phrases: renderText(settings, { text, maxAudioSeconds: 60 }, new AbortController().signal, sampleRate) };
+  return { engine, phrases: renderText(settings, { text, maxAudioSeconds: 60, firstAudioGraceMs }, new AbortController().signal, sampleRate) };
 }
 
 describe('renderText', () => {
@@ -36,6 +36,20 @@ describe('renderText', () => {
     expect(engine.texts).toEqual(['The first one goes slowly here.', 'Then a second one.', 'And a third.']);
     expect(spoken.map((p) => p.words.map((w) => w.word).join(' '))).toEqual(['The first one goes slowly here', 'Then a second one', 'And a third']);
     expect(spoken.map((p) => p.pcm.length)).toEqual([6, 4, 3].map((n) => n * SAMPLES_PER_WORD));
+  });
+
+  it('has its first phrase due the first-audio grace after the request, and the next after that', async () => {
+    const asked = performance.now();
+    const { engine, phrases } = start('The first one goes slowly here. Then a second one.', 48_000, 400);
+    const first = phrases.next();
+    await until(() => engine.texts.length === 2);
+    const [firstDue, secondDue] = engine.requests.map((r) => r.deadline!);
+    expect(firstDue).toBeGreaterThanOrEqual(asked + 400);
+    expect(firstDue).toBeLessThan(performance.now() + 400);
+    expect(secondDue! - firstDue!).toBeGreaterThanOrEqual('The first one goes slowly here.'.length * FIRST_GUESS_MS_PER_CHARACTER - 5);
+    engine.release();
+    await first;
+    for await (const phrase of phrases) void phrase;
   });
 
   it('renders at the rate its consumer takes: asked of the engine, and converted when the engine answers at the voice rate', async () => {

@@ -78,6 +78,7 @@ const LIMITS: SessionLimits = {
   maxMessagesPerSecond: 1000,
   idleTimeoutMs: 5000,
   highWaterBytes: 1 << 20,
+  firstAudioGraceMs: 0,
   chunkMs: 100,
   pacing: 'asap',
 };
@@ -168,6 +169,56 @@ describe('Session with a fake voice', () => {
       startMs += (padded(spoken) * 1000) / 48_000;
     }
     expect(socket.of('audio').map((a) => a.phrase)).toEqual([...socket.of('audio').map((a) => a.phrase)].sort((a, b) => a - b));
+  });
+
+  it('has a silent listener\'s audio due the first-audio grace from now, and a listener still hearing audio due where it will run out', async () => {
+    const { socket, engine, until } = setup({ firstAudioGraceMs: 400 });
+    socket.receive({ type: 'start', format: 'pcm16' });
+    const twelve = 'One two three four five six seven eight nine ten eleven twelve. ';
+    let sent = performance.now();
+    socket.receive({ type: 'text', text: twelve });
+    socket.receive({ type: 'flush' });
+    await until(() => socket.of('phrase').length === 1 && socket.of('audio').length > 0);
+    const firstAudioAt = performance.now();
+    // A new session: due once the grace has passed, though nothing else waits.
+    expect(engine.requests[0]!.deadline!).toBeGreaterThanOrEqual(sent + 400);
+    expect(engine.requests[0]!.deadline!).toBeLessThan(firstAudioAt + 400);
+    // A new turn while the first one's second of audio plays: due where that audio runs out.
+    socket.receive({ type: 'text', text: 'Then one more. ' });
+    socket.receive({ type: 'flush' });
+    await until(() => engine.requests.length === 2);
+    const heard = engine.requests[1]!.deadline! - firstAudioAt;
+    expect(heard).toBeGreaterThan(1000 - 50);
+    expect(heard).toBeLessThan(1000 + 5);
+    // A turn after all of it has played out: silent again, due after the grace.
+    await until(() => socket.of('phrase').length === 2);
+    await new Promise((resolve) => setTimeout(resolve, 1000 + (3 * SAMPLES_PER_WORD * 1000) / 48_000 + 100));
+    sent = performance.now();
+    socket.receive({ type: 'text', text: 'And a last one. ' });
+    socket.receive({ type: 'flush' });
+    await until(() => engine.requests.length === 3);
+    expect(engine.requests[2]!.deadline! - sent).toBeGreaterThanOrEqual(400);
+    expect(engine.requests[2]!.deadline! - sent).toBeLessThan(400 + 50);
+  });
+
+  it('speaks a short opening with the sentence after it while text flows, and alone once the text stops', async () => {
+    const { socket, engine, until } = setup();
+    socket.receive({ type: 'start', format: 'pcm16' });
+    for (const word of "Enough! I won't hear another word. Then ".split(/(?<= )/)) {
+      socket.receive({ type: 'text', text: word });
+      await new Promise((resolve) => setTimeout(resolve, 60));
+    }
+    await until(() => engine.texts.length === 1);
+    expect(engine.texts).toEqual(["Enough! I won't hear another word."]);
+
+    const second = setup();
+    second.socket.receive({ type: 'start', format: 'pcm16' });
+    const sent = performance.now();
+    second.socket.receive({ type: 'text', text: 'Hello there. ' });
+    await second.until(() => second.engine.texts.length === 1);
+    // The text stopped after it: spoken alone once 250 ms passed without more, not held to `end`.
+    expect(second.engine.texts).toEqual(['Hello there.']);
+    expect(performance.now() - sent).toBeGreaterThanOrEqual(250 - 5);
   });
 
   it('waits for a phrase that changes the emotion before starting the next, which starts in the new mix', async () => {

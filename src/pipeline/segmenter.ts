@@ -37,7 +37,12 @@
  * "through") once it has `firstPhraseWords`; and only once `minTailWords`
  * more words have arrived after it, so that a word or two is never left to
  * be synthesized alone. A sentence whose end is already buffered is never
- * cut early: it waits for its end to be confirmed and is spoken whole. This
+ * cut early: it waits for its end to be confirmed and is spoken whole. An
+ * opening sentence of fewer than `minFirstSentenceWords` words ("Sure!", "Yes,
+ * please.") is no phrase of its own while the stream goes on: its half second
+ * of audio runs out before the next phrase's words have arrived, so it is
+ * spoken with the text after it, up to that text's first cut (its end counts
+ * as a clause mark there, and the next sentence's words count from it). This
  * rule depends on arrival: text that arrives with its sentence end in it is
  * not cut early, text that trickles in may be. Phrases realign with the
  * whole-text segmentation at the next sentence end.
@@ -65,6 +70,8 @@ export interface SegmenterOptions {
   firstPhraseWords?: number;
   /** Early cut: words that must have arrived after the cut, none of them ending the sentence (default 3). */
   minTailWords?: number;
+  /** With the early first phrase: a stream's first phrase ends at a sentence end only once it has this many words (default 3). */
+  minFirstSentenceWords?: number;
 }
 
 export const DEFAULT_SEGMENTER_OPTIONS: Readonly<Required<SegmenterOptions>> = {
@@ -76,6 +83,7 @@ export const DEFAULT_SEGMENTER_OPTIONS: Readonly<Required<SegmenterOptions>> = {
   firstClauseWords: 3,
   firstPhraseWords: 4,
   minTailWords: 3,
+  minFirstSentenceWords: 3,
 };
 
 /** The server's default for `earlyCutOptions` (chosen by `npm run bench`'s phrasing part, docs/benchmarks.md). */
@@ -97,7 +105,7 @@ export interface PhraseSegmenter {
   push(text: string): string[];
   /**
    * The listener is about to run out of audio: cut at the first pause point now (returned) or, if
-   * none has arrived yet, at the first one that does.
+   * none has arrived yet, at the first one that does; a short opening sentence is cut at its end.
    */
   hurry(): string[];
   /** Ends the stream: returns what is left as a last phrase (none if only whitespace) and resets for a new stream. */
@@ -135,7 +143,7 @@ const NO_SENTENCE_END = new Set([...Object.keys(TITLES), ...Object.keys(ABBREVIA
 
 export function createPhraseSegmenter(options: SegmenterOptions = {}): PhraseSegmenter {
   const opts = { ...DEFAULT_SEGMENTER_OPTIONS, ...options };
-  for (const key of ['minClauseWords', 'maxWords', 'maxChars', 'maxTokenChars', 'firstClauseWords', 'firstPhraseWords', 'minTailWords'] as const) {
+  for (const key of ['minClauseWords', 'maxWords', 'maxChars', 'maxTokenChars', 'firstClauseWords', 'firstPhraseWords', 'minTailWords', 'minFirstSentenceWords'] as const) {
     const value = opts[key];
     if (!(value >= 1) || !(Number.isInteger(value) || value === Infinity)) {
       throw new RangeError(`Segmenter option ${key} must be a positive integer or Infinity, got ${value}`);
@@ -156,9 +164,10 @@ export function createPhraseSegmenter(options: SegmenterOptions = {}): PhraseSeg
     const phrases: string[] = [];
     for (;;) {
       const words = () => splitWords(buffer, ended, opts.maxTokenChars, opts.maxWords);
-      const natural = naturalCut(words(), ended, opts);
+      const sentenceWords = emitted === 0 && !ended && opts.earlyFirstPhrase ? opts.minFirstSentenceWords : 1;
+      const natural = naturalCut(words(), ended, opts, sentenceWords);
       const early = natural === undefined && !ended && (emitted === 0 || hurried);
-      const cut = early ? earlyCut(words(), opts) : natural;
+      const cut = early ? earlyCut(words(), opts, sentenceWords, hurried) : natural;
       if (cut === undefined) return phrases;
       hurried = false; // one cut answers one hurry; the session asks again if still short
       phrases.push(take(cut));
@@ -201,8 +210,11 @@ export function segmentPhrases(options: SegmenterOptions = {}): OperatorFunction
     });
 }
 
-/** End offset (in the buffer) of the first phrase the text-only rules cut, if any. */
-function naturalCut(words: Iterable<Word>, ended: boolean, opts: Required<SegmenterOptions>): number | undefined {
+/**
+ * End offset (in the buffer) of the first phrase the text-only rules cut, if any; a sentence of
+ * fewer than `sentenceWords` words does not end it.
+ */
+function naturalCut(words: Iterable<Word>, ended: boolean, opts: Required<SegmenterOptions>, sentenceWords: number): number | undefined {
   let start = 0;
   let count = 0;
   let spoken = 0;
@@ -217,8 +229,8 @@ function naturalCut(words: Iterable<Word>, ended: boolean, opts: Required<Segmen
     if (mark === 'sentence') {
       const lower = next ? startsLowercase(next) : false;
       if (lower === undefined || (!next && !ended)) return undefined; // wait for the next letter
-      if (!lower) return word.end;
-      mark = 'clause'; // '"Stop!" she said', '"I know…" and went': a pause, not an end
+      if (!lower && count >= sentenceWords) return word.end;
+      mark = 'clause'; // '"Stop!" she said', '"I know…" and went', a short opening: a pause, not an end
     }
     if (mark === 'clause' && count >= opts.minClauseWords) return word.end;
     if (spoken >= opts.maxWords) return word.end;
@@ -235,21 +247,27 @@ function naturalCut(words: Iterable<Word>, ended: boolean, opts: Required<Segmen
  * file). Only the first `maxWords + minTailWords` words are looked at: the work is bounded whatever
  * the buffer holds.
  */
-function earlyCut(words: Iterable<Word>, opts: Required<SegmenterOptions>): number | undefined {
+function earlyCut(words: Iterable<Word>, opts: Required<SegmenterOptions>, sentenceWords: number, hurried: boolean): number | undefined {
   if (!opts.earlyFirstPhrase) return undefined;
   const seen: { word: Word; count: number; pauseAfter: boolean }[] = [];
   let count = 0;
+  /** Words of the short opening sentences before the current one: the thresholds count the sentence's own. */
+  let opening = 0;
   for (const word of words) {
     if (seen.length >= opts.maxWords + opts.minTailWords) break;
     if (COUNTS_AS_WORD.test(word.text)) count++;
     const mark = classify(word.text, seen.length === 0);
     // The whole sentence is here (its end perhaps not yet confirmed): speak it whole.
-    if (mark === 'sentence') return undefined;
+    if (mark === 'sentence' && count >= sentenceWords) return undefined;
+    // A listener waiting for a short opening gets it whole: a sentence end needs no tail.
+    if (mark === 'sentence' && hurried && word.closed) return word.end;
     const previous = seen.at(-1);
-    if (previous && previous.count >= opts.firstPhraseWords && opensPhrase(word.text) && word.closed) {
+    if (previous && previous.count - opening >= opts.firstPhraseWords && opensPhrase(word.text) && word.closed) {
       previous.pauseAfter = true;
     }
-    seen.push({ word, count, pauseAfter: word.closed && mark === 'clause' && count >= opts.firstClauseWords });
+    const pause = mark === 'sentence' || (mark === 'clause' && count - opening >= opts.firstClauseWords);
+    seen.push({ word, count, pauseAfter: word.closed && pause && count >= opts.firstClauseWords });
+    if (mark === 'sentence') opening = count;
   }
   // A word still arriving counts toward the tail: it is a word, whatever it becomes.
   return seen.find((c) => c.pauseAfter && count - c.count >= opts.minTailWords)?.word.end;

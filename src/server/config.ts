@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_EARLY_CUT_WORDS, DEFAULT_SEGMENTER_OPTIONS } from '../pipeline/segmenter.js';
 import { REFERENCE_LIMITS, SYNTHESIS_LIMITS, type GraphOptimization } from '../pipeline/synthesis/index.js';
+import { DEFAULT_FIRST_AUDIO_GRACE_MS } from './session/play-clock.js';
 import { DEFAULT_OPUS_APPLICATION, DEFAULT_OPUS_COMPLEXITY, OPUS_APPLICATIONS, type OpusApplication } from '../stream/opus.js';
 
 export interface ServerConfig {
@@ -37,6 +38,7 @@ export interface ServerConfig {
   pacing: 'asap' | 'realtime';
   earlyCutWords: number;
   chunkMs: number;
+  firstAudioGraceMs: number;
   highWaterBytes: number;
   webDir: string;
   logLevel: string;
@@ -109,6 +111,7 @@ const options = [
   option({ key: 'opusApplication', flag: 'opus-application', env: 'EMOMIX_OPUS_APPLICATION', parse: oneOf(...OPUS_APPLICATIONS), fallback: DEFAULT_OPUS_APPLICATION, help: "libopus's coding-mode hint: audio (CELT alone at 32 kbit/s, a fifth of the CPU) or voip (SILK and CELT)" }),
   option({ key: 'pacing', flag: 'pacing', env: 'EMOMIX_PACING', parse: oneOf('asap', 'realtime'), fallback: 'asap', help: 'default audio pacing: as produced, or at real time' }),
   option({ key: 'earlyCutWords', flag: 'early-cut-words', env: 'EMOMIX_EARLY_CUT_WORDS', parse: integer(0, DEFAULT_SEGMENTER_OPTIONS.maxWords), fallback: DEFAULT_EARLY_CUT_WORDS, help: 'while text streams in, a sentence may be cut early at a pause point after this many words, for sooner first audio (0: never; docs/benchmarks.md)' }),
+  option({ key: 'firstAudioGraceMs', flag: 'first-audio-grace-ms', env: 'EMOMIX_FIRST_AUDIO_GRACE_MS', parse: integer(0, 10_000), fallback: DEFAULT_FIRST_AUDIO_GRACE_MS, help: 'under load, how long a listener who hears nothing yet lets audio due sooner to listeners mid-speech go first (0: never)' }),
   option({ key: 'chunkMs', flag: 'chunk-ms', env: 'EMOMIX_CHUNK_MS', parse: integer(20, 2000), fallback: 100, help: 'audio per `audio` message (a multiple of 20)' }),
   option({ key: 'highWaterBytes', flag: 'high-water-bytes', env: 'EMOMIX_HIGH_WATER_BYTES', parse: integer(1024, 64 * 2 ** 20), fallback: 64 * 1024, help: 'bytes queued on a socket before synthesis waits' }),
   option({ key: 'webDir', flag: 'web-dir', env: 'EMOMIX_WEB_DIR', parse: text, fallback: 'clients/web', help: 'static files served at /' }),

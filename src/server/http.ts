@@ -189,7 +189,7 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
     await inSpeechSlot(ctx, '/v1/speech', res, async (signal) => {
       const file = await synthesizeFile(
         settings,
-        { text: body.text, format: body.format ?? 'ogg', sampleRate: body.sampleRate, markup: body.markup ?? false, maxAudioSeconds: config.maxRequestAudioSeconds },
+        { text: body.text, format: body.format ?? 'ogg', sampleRate: body.sampleRate, markup: body.markup ?? false, maxAudioSeconds: config.maxRequestAudioSeconds, firstAudioGraceMs: config.firstAudioGraceMs },
         ctx.encoders,
         signal,
       );

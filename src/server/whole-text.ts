@@ -25,6 +25,8 @@ export interface SpeechText {
   markup?: boolean;
   /** Audio the request may produce, in seconds; past it the request fails with audio_too_long. */
   maxAudioSeconds: number;
+  /** How much later than at once the first phrase is due (a listener who hears nothing yet; PlayClock). */
+  firstAudioGraceMs: number;
 }
 
 export interface SpeechFileRequest extends SpeechText {
@@ -54,11 +56,11 @@ export async function* renderText(settings: SpeechSettings, request: SpeechText,
   const phrases = await cutWithMarkup(voice, request.text, request.markup ?? false, settings.base);
   const timeline = new EmotionTimeline(settings.base);
   const order = new PhraseOrder(timeline);
-  // Each phrase is wanted when a listener who started at the request would reach it: the
-  // first at once, the rest as the audio before them would have played. Under load the
+  // Each phrase is wanted when a listener who started at the request (after the first-audio
+  // grace) would reach it: the first at once, the rest as the audio before them would have played. Under load the
   // engine serves earliest deadlines first, so a long request yields to real-time sessions
   // (a 16,380-character request at speed 0.25 stalled one for 0.9 s with all its calls due now).
-  const started = performance.now();
+  const listenerStart = performance.now() + request.firstAudioGraceMs;
   /** End of the phrases placed so far. */
   let endMs = 0;
   const expected = new ExpectedAudio();
@@ -73,7 +75,7 @@ export async function* renderText(settings: SpeechSettings, request: SpeechText,
     const phrase = expected.begin(text.length);
     try {
       const start = await turn.start(() => endMs);
-      const when = { deadline: started + endMs + phrase.afterMs, signal: stopped };
+      const when = { deadline: listenerStart + endMs + phrase.afterMs, signal: stopped };
       const rendered = await renderPhrase(voice, text, marks, start, phraseRequest(settings, i + 1, when), sampleRate);
       await turn.placeable;
       timeline.advance(endMs, rendered.course);

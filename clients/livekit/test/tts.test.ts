@@ -112,7 +112,7 @@ describe('stream()', () => {
     const stream = engine.stream();
     // With no sentence end after it, the server holds the second part, unannounced, when the cancel arrives.
     const pending = 'And then the rest of what I meant to say';
-    stream.pushText('Hello there. ' + pending);
+    stream.pushText('Hello there, my friend. ' + pending);
     const first = await stream.next();
     expect(first.done).toBe(false);
     stream.close();
@@ -123,7 +123,7 @@ describe('stream()', () => {
     expect(outcome.stats).toBeUndefined();
     // Every word is accounted for: spoken, cut short, or never announced.
     expect([...outcome.spoken, ...outcome.cancelledPhrases].map((p) => p.text).concat(outcome.cancelledText).flatMap(wordsOf)).toEqual(
-      wordsOf('Hello there. ' + pending),
+      wordsOf('Hello there, my friend. ' + pending),
     );
   });
 

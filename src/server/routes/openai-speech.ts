@@ -146,7 +146,7 @@ export function openAiSpeechRoute(ctx: OpenAiSpeechContext): (req: IncomingMessa
         let phrases = 0;
         let samples = 0;
         let synthesisMs = 0;
-        const speech = { text: body.input, markup: body.markup ?? true, maxAudioSeconds: config.maxRequestAudioSeconds };
+        const speech = { text: body.input, markup: body.markup ?? true, maxAudioSeconds: config.maxRequestAudioSeconds, firstAudioGraceMs: config.firstAudioGraceMs };
         for await (const rendered of renderText(settings, speech, signal, rate)) {
           // Headers wait for the first phrase, so a request that cannot be spoken at all still gets an error status.
           if (!res.headersSent) {

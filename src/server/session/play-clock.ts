@@ -3,6 +3,13 @@
 // synthesized, and when the listener's play head was at its start.
 import { samplesToMs } from '../render.js';
 
+/**
+ * How long, under load, a listener who hears nothing yet (a new session, a new turn after the
+ * last one played out) waits for phrases due sooner to listeners who are hearing audio: from
+ * `npm run bench`'s concurrency trials (docs/benchmarks.md, "First audio gives way").
+ */
+export const DEFAULT_FIRST_AUDIO_GRACE_MS = 500;
+
 export class PlayClock {
   /** End of the audio sent so far. */
   private sent = 0;
@@ -13,6 +20,20 @@ export class PlayClock {
    * whenever audio goes out after its play time (the listener ran dry and waited).
    */
   private playStart: number | undefined;
+  /** Nothing has gone out since the session or its turn began with the listener's audio played out. */
+  private unheard = true;
+
+  /**
+   * `firstAudioGraceMs`: how much later than at once a silent listener's audio is due. An idle
+   * server serves it at once all the same; a loaded one first serves the listeners whose
+   * audio would otherwise break off, and a new one's start, not a gap, is what waits.
+   */
+  constructor(private readonly firstAudioGraceMs: number) {}
+
+  /** Whether the listener hears nothing yet: no audio has gone out since the session or its turn began with nothing left to play. */
+  get silent(): boolean {
+    return this.unheard;
+  }
 
   /** Where the next phrase synthesized starts. */
   get renderCursor(): number {
@@ -29,21 +50,29 @@ export class PlayClock {
     this.rendered = this.sent;
   }
 
+  /** A turn begins: a listener who has heard everything sent is silent again, as a new one is. */
+  turnStarted(): void {
+    if (this.playStart === undefined || this.playStart + samplesToMs(this.sent) <= performance.now()) this.unheard = true;
+  }
+
   /** `samples` more audio went out now. */
   sentNow(samples: number): void {
     const now = performance.now();
     const sentMs = samplesToMs(this.sent);
     if (this.playStart === undefined || now > this.playStart + sentMs) this.playStart = now - sentMs;
     this.sent += samples;
+    this.unheard = false;
   }
 
   /**
-   * When the listener will reach the point `afterMs` past the audio synthesized so far (before
-   * any audio went out, as if it started playing now); now for a listener already waiting.
+   * When the listener will reach the point `afterMs` past the audio synthesized so far: for a
+   * silent listener, as if it started playing the audio not yet sent `firstAudioGraceMs` from
+   * now; now for a listener already waiting.
    */
   deadlineAfter(afterMs: number): number {
     const now = performance.now();
-    return Math.max(now, (this.playStart ?? now) + samplesToMs(this.rendered) + afterMs);
+    if (this.unheard) return now + this.firstAudioGraceMs + samplesToMs(this.rendered - this.sent) + afterMs;
+    return Math.max(now, this.playStart! + samplesToMs(this.rendered) + afterMs);
   }
 
   /** Audio synthesized ahead of the listener, in ms; undefined before any audio was sent. */

@@ -36,6 +36,8 @@ export interface SessionLimits extends StreamLimits {
   idleTimeoutMs: number;
   highWaterBytes: number;
   chunkMs: number;
+  /** How much later than at once a listener who hears nothing yet has its audio due (PlayClock). */
+  firstAudioGraceMs: number;
 }
 
 export interface SessionDeps {
@@ -95,6 +97,13 @@ interface PlacedPhrase {
  */
 const LOW_WATER_MS = 1500;
 
+/**
+ * How long the text may pause before what a listener who hears nothing yet is waiting for is cut
+ * at its next pause point: a short opening sentence ("Sure!") waits for the text after it only
+ * while that text keeps coming, not through an LLM's pause for a tool call.
+ */
+const OPENING_STALL_MS = 250;
+
 export class Session {
   private state: SessionState = 'awaiting-start';
   private readonly outbox: Outbox;
@@ -105,12 +114,13 @@ export class Session {
   private markup = new MarkupReader<EmotionChange>(false);
   private readonly rate: RateLimiter;
   private phraseIds = 0;
-  private readonly clock = new PlayClock();
+  private readonly clock: PlayClock;
   private readonly expected = new ExpectedAudio();
   private readonly counters: SessionCounters;
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly readWatch: ReadWatch;
   private drainTimer: NodeJS.Timeout | undefined;
+  private stallTimer: NodeJS.Timeout | undefined;
   private readonly closedPromise: Promise<void>;
   private resolveClosed!: () => void;
 
@@ -119,6 +129,7 @@ export class Session {
       this.fail(new ProtocolError(ErrorCode.rateLimited, 'too many replies left unread: read the socket')),
     );
     this.rate = new RateLimiter(deps.limits.maxMessagesPerSecond);
+    this.clock = new PlayClock(deps.limits.firstAudioGraceMs);
     this.log = deps.logger.child({ session: deps.id });
     this.counters = new SessionCounters(deps.metrics, () => this.started?.settings.voice.info.id ?? 'none');
     this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
@@ -269,9 +280,22 @@ export class Session {
         'text',
       );
     }
-    if (run.idle) this.counters.turnStarted();
+    if (run.idle) {
+      this.counters.turnStarted();
+      this.clock.turnStarted();
+    }
     this.follow(run, this.markup.feed(text));
     this.keepSupplied(run);
+    this.watchStall(run);
+  }
+
+  /** Hurries the text a silent listener waits for once no more of it has come for OPENING_STALL_MS. */
+  private watchStall(run: SpeechRun<PlacedPhrase, Marker, EmotionChange>): void {
+    clearTimeout(this.stallTimer);
+    if (!this.clock.silent || run.unrendered > 0 || run.pendingText === 0) return;
+    this.stallTimer = setTimeout(() => {
+      if (this.run === run && this.clock.silent && run.unrendered === 0) run.hurry();
+    }, OPENING_STALL_MS);
   }
 
   /**
@@ -496,6 +520,7 @@ export class Session {
 
   private stopTimers(): void {
     clearTimeout(this.idleTimer);
+    clearTimeout(this.stallTimer);
     this.readWatch.stop();
     clearTimeout(this.drainTimer);
   }
