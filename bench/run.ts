@@ -156,7 +156,10 @@ if (values.only === 'concurrency') {
 if (values.only === 'grace') {
   log(`the first-audio grace: ${GRACE_SESSIONS} sessions`);
   const rows = await measureGrace({
-    server: (graceMs) => ({ ...serverOptions('auto'), flags: [...serverOptions('auto').flags!, '--first-audio-grace-ms', String(graceMs)] }),
+    server: (graceMs) => {
+      const options = serverOptions('auto');
+      return { ...options, flags: [...options.flags!, '--first-audio-grace-ms', String(graceMs)] };
+    },
     load: loadPlan,
     warmUp: `${firstPhrase(6, 99)} ${NEXT_WORD}`,
     sessions: quick ? 2 : GRACE_SESSIONS,

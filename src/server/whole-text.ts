@@ -56,9 +56,9 @@ export async function* renderText(settings: SpeechSettings, request: SpeechText,
   const phrases = await cutWithMarkup(voice, request.text, request.markup ?? false, settings.base);
   const timeline = new EmotionTimeline(settings.base);
   const order = new PhraseOrder(timeline);
-  // Each phrase is wanted when a listener who started at the request (after the first-audio
-  // grace) would reach it: the first at once, the rest as the audio before them would have played. Under load the
-  // engine serves earliest deadlines first, so a long request yields to real-time sessions
+  // Each phrase is wanted when a listener who starts playing the first-audio grace after the
+  // request would reach it: the first then, the rest as the audio before them would have played.
+  // Under load the engine serves earliest deadlines first, so a long request yields to real-time sessions
   // (a 16,380-character request at speed 0.25 stalled one for 0.9 s with all its calls due now).
   const listenerStart = performance.now() + request.firstAudioGraceMs;
   /** End of the phrases placed so far. */
